@@ -1,0 +1,197 @@
+"""Closed forms of KL between distributions, keyed by the pair of families.
+
+The registry maps a pair of family names, such as ``("norm", "norm")`` or
+``("binom", "binom")``, to a function that returns :math:`D_{KL}(p\\,\\|\\,q)`
+in nats. Family names are scipy's own (``p.dist.name``) for frozen
+``scipy.stats`` distributions, ``"multivariate_normal"`` for frozen
+multivariate normals, and the class name for klbook's own distributions
+(e.g. ``"GaussianMixture"``). Every closed form is written in scipy's
+parametrisation, ``loc`` and ``scale`` included.
+
+A pair that is not in the registry falls back to :func:`klbook.numeric.kl_numeric`.
+The model is ``torch.distributions.kl.register_kl``: dispatch on the pair of
+types, readable as a table (:func:`kl_registry_table`).
+
+Modules that register closed forms: :mod:`klbook.closed_forms.continuous`,
+:mod:`klbook.closed_forms.discrete`, :mod:`klbook.closed_forms.multivariate`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from scipy.stats._distn_infrastructure import rv_continuous_frozen, rv_discrete_frozen
+from scipy.stats._multivariate import multivariate_normal_frozen
+
+from ..base import Distribution
+
+__all__ = [
+    "Params",
+    "register_kl",
+    "kl_registry_table",
+    "kl_distributions",
+    "entropy_distribution",
+    "is_distribution",
+    "family_of",
+    "params_of",
+]
+
+KLFunction = Callable[["Params", "Params"], float]
+_REGISTRY: dict[tuple[str, str], KLFunction] = {}
+
+
+@dataclass(frozen=True)
+class Params:
+    """A univariate distribution taken apart in scipy's parametrisation.
+
+    Attributes
+    ----------
+    family : str
+        scipy's name (``"norm"``, ``"gamma"``, ...) or the klbook class name.
+    shapes : tuple of float
+        The shape parameters in scipy's order (``()`` for ``norm``,
+        ``(a,)`` for ``gamma``, ``(n, p)`` for ``binom``).
+    loc, scale : float
+        scipy's location and scale (``scale`` is 1 for discrete families).
+    dist : object
+        The distribution object itself.
+    """
+
+    family: str
+    shapes: tuple[float, ...]
+    loc: float
+    scale: float
+    dist: Any
+
+
+def is_distribution(x: object) -> bool:
+    """True for a frozen scipy.stats univariate distribution, a frozen
+    ``multivariate_normal``, or a :class:`klbook.Distribution`."""
+    return isinstance(x, (rv_continuous_frozen, rv_discrete_frozen, multivariate_normal_frozen, Distribution))
+
+
+def is_discrete(d: object) -> bool:
+    """True for a discrete distribution (pmf on the integers)."""
+    if isinstance(d, rv_discrete_frozen):
+        return True
+    return bool(getattr(d, "discrete", False))
+
+
+def family_of(d: object) -> str:
+    """The registry key of one distribution (see the module docstring)."""
+    if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
+        return d.dist.name
+    if isinstance(d, multivariate_normal_frozen):
+        return "multivariate_normal"
+    if isinstance(d, Distribution):
+        return type(d).__name__
+    raise TypeError(f"not a distribution: {type(d).__name__}")
+
+
+def params_of(d: object) -> Params:
+    """Take a univariate distribution apart into :class:`Params`."""
+    if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
+        parsed = d.dist._parse_args(*d.args, **d.kwds)
+        shapes, loc, scale = parsed[0], parsed[1], (parsed[2] if len(parsed) > 2 else 1.0)
+        return Params(d.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale), d)
+    if isinstance(d, Distribution):
+        return Params(type(d).__name__, (), 0.0, 1.0, d)
+    raise TypeError(f"params_of takes a univariate distribution, got {type(d).__name__}")
+
+
+def register_kl(family_p: str, family_q: str) -> Callable[[KLFunction], KLFunction]:
+    """Decorator: register ``fn(p: Params, q: Params) -> float`` (nats) for a pair of families.
+
+    Examples
+    --------
+    >>> @register_kl("norm", "norm")           # doctest: +SKIP
+    ... def _kl_norm_norm(p, q): ...
+    """
+
+    def decorator(fn: KLFunction) -> KLFunction:
+        key = (family_p, family_q)
+        if key in _REGISTRY:
+            raise KeyError(f"a closed form for {key} is already registered ({_REGISTRY[key].__name__})")
+        _REGISTRY[key] = fn
+        return fn
+
+    return decorator
+
+
+def kl_registry_table() -> list[tuple[str, str, str]]:
+    """The registry as rows ``(family of p, family of q, first line of the docstring)``, sorted."""
+    rows = []
+    for (fp, fq), fn in sorted(_REGISTRY.items()):
+        doc = (fn.__doc__ or "").strip().splitlines()
+        rows.append((fp, fq, doc[0] if doc else fn.__name__))
+    return rows
+
+
+def _check_valid(d: object, name: str) -> None:
+    """Reject frozen scipy distributions with invalid parameters (scipy would return NaN)."""
+    if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
+        lo, hi = d.support()
+        if not (np.isfinite(d.dist._parse_args(*d.args, **d.kwds)[1]) and not (np.isnan(lo) or np.isnan(hi))):
+            raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} has invalid parameters")
+        if not bool(np.all(d.dist._argcheck(*d.dist._parse_args(*d.args, **d.kwds)[0]))):
+            raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} has invalid shape parameters")
+        parsed = d.dist._parse_args(*d.args, **d.kwds)
+        if len(parsed) > 2 and not (np.isfinite(parsed[2]) and parsed[2] > 0):
+            raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} needs a finite scale > 0")
+
+
+def kl_distributions(p: object, q: object) -> float:
+    """:math:`D_{KL}(p\\,\\|\\,q)` in nats for two distribution objects.
+
+    Registry first, then :func:`klbook.numeric.kl_numeric`. A discrete
+    distribution against a continuous one gives ``inf`` (neither is
+    absolutely continuous with respect to the other).
+
+    Raises
+    ------
+    TypeError
+        A multivariate normal paired with a univariate distribution.
+    ValueError
+        Invalid parameters; multivariate normals of different dimension.
+    """
+    for name, d in (("p", p), ("q", q)):
+        if not is_distribution(d):
+            raise TypeError(f"{name} must be a distribution, got {type(d).__name__}")
+        _check_valid(d, name)
+    mv_p, mv_q = isinstance(p, multivariate_normal_frozen), isinstance(q, multivariate_normal_frozen)
+    if mv_p != mv_q:
+        raise TypeError("a multivariate normal can only be compared with another multivariate normal")
+    if mv_p:
+        fn = _REGISTRY[("multivariate_normal", "multivariate_normal")]
+        return float(fn(p, q))  # multivariate forms take the frozen objects themselves
+    if is_discrete(p) != is_discrete(q):
+        return math.inf
+    fn = _REGISTRY.get((family_of(p), family_of(q)))
+    if fn is not None:
+        value = float(fn(params_of(p), params_of(q)))
+    else:
+        from ..numeric import kl_numeric
+
+        value = float(kl_numeric(p, q))
+    if math.isnan(value):
+        raise FloatingPointError(f"KL({family_of(p)} || {family_of(q)}) came out NaN; please report this pair")
+    return max(value, 0.0)
+
+
+def entropy_distribution(p: object) -> float:
+    """Differential (continuous) or Shannon (discrete) entropy of ``p`` in nats."""
+    if not is_distribution(p):
+        raise TypeError(f"p must be a distribution, got {type(p).__name__}")
+    _check_valid(p, "p")
+    if isinstance(p, (rv_continuous_frozen, rv_discrete_frozen, multivariate_normal_frozen)):
+        return float(p.entropy())
+    from ..numeric import entropy_numeric
+
+    return float(entropy_numeric(p))
+
+
+# Importing the modules registers their closed forms.
+from . import continuous, discrete, multivariate  # noqa: E402,F401
