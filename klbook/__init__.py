@@ -5,3 +5,13 @@ unless ``base`` is given (``base=2`` gives bits).
 """
 
 __version__ = "0.1.0"
+
+from .mixtures import GaussianMixture  # noqa: E402
+from .fitting import (  # noqa: E402
+    FactorisedFitResult,
+    FitResult,
+    fit_factorised_gaussian,
+    fit_gaussian,
+    gaussian_kl,
+    gaussian_kl_gradient,
+)
