@@ -1,0 +1,544 @@
+/* klbook explorer core: grid quadrature of KL and friends, drawn as inline SVG.
+ *
+ * Python (klbook.explorers) decides everything that comes from klbook -- the
+ * quadrature nodes, log p on them, slider ranges, initial values and optima --
+ * and writes it as a JSON spec next to a container. This file only recomputes,
+ * live, what depends on the sliders: q's log-density, the divergences on the
+ * grid, and the drawing. No dependencies, nothing fetched.
+ *
+ * Conventions (the same as klbook): natural logarithms (nats), 0 log 0 = 0,
+ * a divergence is +Infinity when its integrand is, never NaN.
+ *
+ * In a page it defines window.klbookExplorers once (a second copy of this
+ * script with the same version returns at once); in Node it is a CommonJS
+ * module, which is how the tests run the numerics.
+ */
+(function (root, factory) {
+  "use strict";
+  var VERSION = "1.0.0";
+  if (typeof module === "object" && module.exports) {
+    module.exports = factory(VERSION);
+  } else if (!(root.klbookExplorers && root.klbookExplorers.version === VERSION)) {
+    root.klbookExplorers = factory(VERSION);
+  }
+})(typeof self !== "undefined" ? self : this, function (VERSION) {
+  "use strict";
+
+  var LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+  var SVGNS = "http://www.w3.org/2000/svg";
+
+  /* ------------------------------------------------------------------ */
+  /* Numerics                                                             */
+  /* ------------------------------------------------------------------ */
+
+  /** log N(x; m, s^2). */
+  function normLogpdf(x, m, s) {
+    var z = (x - m) / s;
+    return -0.5 * z * z - Math.log(s) - LOG_SQRT_2PI;
+  }
+
+  /** Nodes and weights of a quadrature spec.
+   *  {rule: "trapezoid", lo, hi, n}: x_i = lo + i h, h = (hi - lo)/(n - 1),
+   *  weights h (h/2 at both ends).  {rule: "nodes", x: [...], w: [...]}. */
+  function makeQuad(q) {
+    var x, w, i, n;
+    if (q.rule === "trapezoid") {
+      n = q.n;
+      var h = (q.hi - q.lo) / (n - 1);
+      x = new Float64Array(n);
+      w = new Float64Array(n);
+      for (i = 0; i < n; i++) {
+        x[i] = q.lo + i * h;
+        w[i] = h;
+      }
+      w[0] = h / 2;
+      w[n - 1] = h / 2;
+    } else if (q.rule === "nodes") {
+      x = Float64Array.from(q.x);
+      w = Float64Array.from(q.w);
+    } else {
+      throw new Error("klbook explorer: unknown quadrature rule " + q.rule);
+    }
+    return { x: x, w: w };
+  }
+
+  /** Uniform drawing grid {lo, hi, n}. */
+  function makeView(v) {
+    var x = new Float64Array(v.n);
+    var h = (v.hi - v.lo) / (v.n - 1);
+    for (var i = 0; i < v.n; i++) x[i] = v.lo + i * h;
+    return x;
+  }
+
+  /** log p at the points xs: a Gaussian mixture defined in the spec (log-sum-exp),
+   *  or a table computed by klbook (null stands for -Infinity). */
+  function logp(p, xs, table) {
+    var n = xs.length, out = new Float64Array(n), i, k;
+    if (table) {
+      if (table.length !== n) throw new Error("klbook explorer: log p table has the wrong length");
+      for (i = 0; i < n; i++) out[i] = table[i] === null ? -Infinity : table[i];
+      return out;
+    }
+    if (p.kind !== "mixture") throw new Error("klbook explorer: p needs a table or a mixture definition");
+    var K = p.weights.length, lw = [], terms = new Float64Array(K);
+    for (k = 0; k < K; k++) lw.push(Math.log(p.weights[k]));
+    for (i = 0; i < n; i++) {
+      var mx = -Infinity;
+      for (k = 0; k < K; k++) {
+        terms[k] = lw[k] + normLogpdf(xs[i], p.means[k], p.stds[k]);
+        if (terms[k] > mx) mx = terms[k];
+      }
+      if (mx === -Infinity) { out[i] = -Infinity; continue; }
+      var s = 0;
+      for (k = 0; k < K; k++) s += Math.exp(terms[k] - mx);
+      out[i] = mx + Math.log(s);
+    }
+    return out;
+  }
+
+  /* Compensated (Neumaier) summation of w_i f_i, used by every integral below. */
+  function Sum() { this.s = 0; this.c = 0; }
+  Sum.prototype.add = function (v) {
+    var t = this.s + v;
+    if (Math.abs(this.s) >= Math.abs(v)) this.c += (this.s - t) + v; else this.c += (v - t) + this.s;
+    this.s = t;
+  };
+  Sum.prototype.value = function () { return this.s + this.c; };
+
+  /** Grid integrals of p against q = N(m, s^2):
+   *  forward = sum w p (log p - log q) = KL(p||q),
+   *  cross   = -sum w p log q          = H(p, q),
+   *  entropy = -sum w p log p          = H(p).   Terms with p = 0 are 0. */
+  function forwardIntegrals(x, w, lp, m, s) {
+    var fw = new Sum(), cr = new Sum(), en = new Sum();
+    for (var i = 0; i < x.length; i++) {
+      if (lp[i] === -Infinity) continue;
+      var pw = w[i] * Math.exp(lp[i]);
+      if (pw === 0) continue;
+      var lq = normLogpdf(x[i], m, s);
+      fw.add(pw * (lp[i] - lq));
+      cr.add(-pw * lq);
+      en.add(-pw * lp[i]);
+    }
+    return { forward: fw.value(), cross_entropy: cr.value(), entropy: en.value() };
+  }
+
+  /** KL(q||p) = sum w q (log q - log p); +Infinity where q > 0 and p = 0. */
+  function reverseKL(x, w, lp, m, s) {
+    var acc = new Sum();
+    for (var i = 0; i < x.length; i++) {
+      var lq = normLogpdf(x[i], m, s);
+      var qw = w[i] * Math.exp(lq);
+      if (qw === 0) continue;
+      if (lp[i] === -Infinity) return Infinity;
+      acc.add(qw * (lq - lp[i]));
+    }
+    return acc.value();
+  }
+
+  /** Minka's alpha-divergence D_alpha(p||q) =
+   *  sum w [alpha p + (1 - alpha) q - p^alpha q^(1 - alpha)] / (alpha (1 - alpha)),
+   *  with KL(p||q) at alpha = 1 and KL(q||p) at alpha = 0. */
+  function alphaDivergence(x, w, lp, m, s, alpha) {
+    if (alpha === 1) return forwardIntegrals(x, w, lp, m, s).forward;
+    if (alpha === 0) return reverseKL(x, w, lp, m, s);
+    var acc = new Sum(), d = alpha * (1 - alpha);
+    for (var i = 0; i < x.length; i++) {
+      var lq = normLogpdf(x[i], m, s);
+      var pv = lp[i] === -Infinity ? 0 : Math.exp(lp[i]);
+      var qv = Math.exp(lq);
+      var mixed = lp[i] === -Infinity ? (alpha > 0 ? 0 : Infinity) : Math.exp(alpha * lp[i] + (1 - alpha) * lq);
+      if (mixed === Infinity) return Infinity;
+      acc.add(w[i] * (alpha * pv + (1 - alpha) * qv - mixed));
+    }
+    return acc.value() / d;
+  }
+
+  /** Everything the quadrature needs, computed once per explorer. */
+  function prepare(spec) {
+    var quad = makeQuad(spec.quad);
+    var view = makeView(spec.view);
+    return {
+      spec: spec,
+      x: quad.x,
+      w: quad.w,
+      lp: logp(spec.p, quad.x, spec.quad.logp),
+      vx: view,
+      vlp: logp(spec.p, view, spec.view.logp)
+    };
+  }
+
+  /** q's (mean, std) in a state of the explorer. */
+  function qParams(spec, state) {
+    if (spec.kind === "integrand") return { m: state.mean, s: state.scale };
+    if (spec.kind === "forward_reverse") return { m: state.mean, s: Math.exp(state.log_scale) };
+    if (spec.kind === "alpha") {
+      var f = spec.fits[state.index];
+      return { m: f.mean, s: f.std };
+    }
+    throw new Error("klbook explorer: unknown kind " + spec.kind);
+  }
+
+  /** Every number an explorer shows, for a state (the sliders' values).
+   *  The page and the tests both call this. */
+  function compute(ctx, state) {
+    var spec = ctx.spec, q = qParams(spec, state), r;
+    if (spec.kind === "integrand") {
+      r = forwardIntegrals(ctx.x, ctx.w, ctx.lp, q.m, q.s);
+      return { mean: q.m, scale: q.s, kl: r.forward, cross_entropy: r.cross_entropy, entropy: r.entropy };
+    }
+    if (spec.kind === "forward_reverse") {
+      return {
+        mean: q.m, scale: q.s,
+        forward: forwardIntegrals(ctx.x, ctx.w, ctx.lp, q.m, q.s).forward,
+        reverse: reverseKL(ctx.x, ctx.w, ctx.lp, q.m, q.s)
+      };
+    }
+    var a = spec.fits[state.index].alpha;
+    return {
+      alpha: a, mean: q.m, scale: q.s,
+      alpha_divergence: alphaDivergence(ctx.x, ctx.w, ctx.lp, q.m, q.s, a),
+      forward: forwardIntegrals(ctx.x, ctx.w, ctx.lp, q.m, q.s).forward,
+      reverse: reverseKL(ctx.x, ctx.w, ctx.lp, q.m, q.s)
+    };
+  }
+
+  /* ------------------------------------------------------------------ */
+  /* Formatting and drawing                                               */
+  /* ------------------------------------------------------------------ */
+
+  /** A number as the reader sees it: fixed decimals, a true minus sign, "∞". */
+  function fmt(v, digits) {
+    if (v === Infinity) return "∞";
+    if (v === -Infinity) return "−∞";
+    if (v !== v) return "undefined";
+    var d = digits === undefined ? 4 : digits;
+    var a = Math.abs(v);
+    var t = (a !== 0 && (a < Math.pow(10, -d) || a >= 1e6)) ? v.toExponential(3) : v.toFixed(d);
+    if (/^-0(\.0*)?$/.test(t)) t = t.slice(1);
+    return t.replace("-", "−");
+  }
+
+  function niceStep(span, count) {
+    var raw = span / Math.max(1, count);
+    var mag = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10));
+    var r = raw / mag;
+    return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+  }
+
+  function ticks(lo, hi, count) {
+    if (!(hi > lo)) return [lo];
+    var st = niceStep(hi - lo, count), out = [];
+    for (var t = Math.ceil(lo / st - 1e-9) * st; t <= hi + 1e-9 * st; t += st) out.push(Math.abs(t) < 1e-12 * st ? 0 : t);
+    return out;
+  }
+
+  /** Tick labels with as many decimals as the tick step needs. */
+  function tickLabel(t, step) {
+    var d = Math.max(0, Math.min(6, -Math.floor(Math.log(step) / Math.LN10 + 1e-9)));
+    return fmt(t, d);
+  }
+
+  function el(tag, attrs, parent, ns) {
+    var e = ns ? document.createElementNS(SVGNS, tag) : document.createElement(tag);
+    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  function svgEl(tag, attrs, parent) { return el(tag, attrs, parent, true); }
+
+  var clipCounter = 0;
+
+  /** A plotting panel: an axes box inside the SVG with fixed x range. */
+  function Panel(svg, box, xlo, xhi, ylabel) {
+    this.box = box;
+    this.xlo = xlo; this.xhi = xhi;
+    this.g = svgEl("g", { "class": "kx-panel" }, svg);
+    this.axes = svgEl("g", { "class": "kx-axes" }, this.g);
+    var clipId = "kx-clip-" + (++clipCounter);
+    var defs = svgEl("defs", null, this.g);
+    var cp = svgEl("clipPath", { id: clipId }, defs);
+    svgEl("rect", { x: box.x, y: box.y, width: box.w, height: box.h }, cp);
+    this.plot = svgEl("g", { "clip-path": "url(#" + clipId + ")" }, this.g);
+    this.ylabel = ylabel;
+  }
+  Panel.prototype.sx = function (x) { return this.box.x + (x - this.xlo) / (this.xhi - this.xlo) * this.box.w; };
+  Panel.prototype.sy = function (y) { return this.box.y + this.box.h - (y - this.ylo) / (this.yhi - this.ylo) * this.box.h; };
+  Panel.prototype.setY = function (ylo, yhi) {
+    if (ylo === this.ylo && yhi === this.yhi) return;
+    this.ylo = ylo; this.yhi = yhi;
+    var a = this.axes, b = this.box, i, t;
+    while (a.firstChild) a.removeChild(a.firstChild);
+    svgEl("rect", { x: b.x, y: b.y, width: b.w, height: b.h, "class": "kx-frame" }, a);
+    var yt = ticks(ylo, yhi, 4), ys = niceStep(yhi - ylo, 4);
+    for (i = 0; i < yt.length; i++) {
+      var y = this.sy(yt[i]);
+      svgEl("line", { x1: b.x, x2: b.x + b.w, y1: y, y2: y, "class": yt[i] === 0 ? "kx-zero" : "kx-grid" }, a);
+      t = svgEl("text", { x: b.x - 6, y: y + 4, "text-anchor": "end", "class": "kx-tick" }, a);
+      t.textContent = tickLabel(yt[i], ys);
+    }
+    var xt = ticks(this.xlo, this.xhi, 8), xs = niceStep(this.xhi - this.xlo, 8);
+    for (i = 0; i < xt.length; i++) {
+      var x = this.sx(xt[i]);
+      svgEl("line", { x1: x, x2: x, y1: b.y + b.h, y2: b.y + b.h + 4, "class": "kx-tickmark" }, a);
+      t = svgEl("text", { x: x, y: b.y + b.h + 17, "text-anchor": "middle", "class": "kx-tick" }, a);
+      t.textContent = tickLabel(xt[i], xs);
+    }
+    t = svgEl("text", { x: 14, y: b.y + b.h / 2, "text-anchor": "middle", "class": "kx-label",
+      transform: "rotate(-90 14 " + (b.y + b.h / 2) + ")" }, a);
+    t.textContent = this.ylabel;
+  };
+  /** "M x y L ..." for the points (xs[i], ys[i]); non-finite ys are clamped to the panel's edge. */
+  Panel.prototype.path = function (xs, ys) {
+    var parts = [], pad = (this.yhi - this.ylo) * 0.5;
+    for (var i = 0; i < xs.length; i++) {
+      var y = ys[i];
+      if (!(y > this.ylo - pad)) y = this.ylo - pad;
+      if (y > this.yhi + pad) y = this.yhi + pad;
+      parts.push((i ? "L" : "M") + this.sx(xs[i]).toFixed(2) + " " + this.sy(y).toFixed(2));
+    }
+    return parts.join("");
+  };
+  /** Closed area between the curve and y = 0. */
+  Panel.prototype.area = function (xs, ys) {
+    var y0 = this.sy(0).toFixed(2);
+    return "M" + this.sx(xs[0]).toFixed(2) + " " + y0 + "L" + this.path(xs, ys).slice(1) +
+      "L" + this.sx(xs[xs.length - 1]).toFixed(2) + " " + y0 + "Z";
+  };
+
+  function legend(svg, x, y, items) {
+    var g = svgEl("g", { "class": "kx-legend" }, svg);
+    for (var i = 0; i < items.length; i++) {
+      var yy = y + 16 * i;
+      svgEl("line", { x1: x, x2: x + 22, y1: yy, y2: yy, "class": items[i][0] }, g);
+      var t = svgEl("text", { x: x + 28, y: yy + 4, "class": "kx-legend-text" }, g);
+      t.textContent = items[i][1];
+    }
+    return g;
+  }
+
+  function maxOf(a) { var m = -Infinity; for (var i = 0; i < a.length; i++) if (a[i] > m) m = a[i]; return m; }
+  function minOf(a) { var m = Infinity; for (var i = 0; i < a.length; i++) if (a[i] < m) m = a[i]; return m; }
+
+  /* ------------------------------------------------------------------ */
+  /* Mounting: controls, readouts, figure                                 */
+  /* ------------------------------------------------------------------ */
+
+  var W = 640;
+
+  function Explorer(root, spec) {
+    this.root = root;
+    this.spec = spec;
+    this.ctx = prepare(spec);
+    this.inputs = {};
+    this.outputs = {};
+    this.timings = [];
+    this.state = {};
+    this.vp = new Float64Array(this.ctx.vlp.length);
+    for (var i = 0; i < this.vp.length; i++) this.vp[i] = Math.exp(this.ctx.vlp[i]);
+    this.pmax = maxOf(this.vp);
+    this.build();
+    this.render();
+  }
+
+  Explorer.prototype.build = function () {
+    var spec = this.spec, self = this, i;
+    // keep the JSON spec (tests and tools read it); replace the no-script fallback
+    var old = this.root.querySelectorAll(".kx-fallback, .kx-body");
+    for (i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
+    var root = el("div", { "class": "kx-body" }, this.root);
+    this.root.classList.add("kx-mounted");
+    if (spec.title) el("p", { "class": "kx-title" }, root).textContent = spec.title;
+
+    var twoPanels = spec.kind === "integrand";
+    var H = twoPanels ? 432 : 292;
+    var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg" }, root);
+    svgEl("title", null, svg).textContent = spec.figure_label;
+    this.svg = svg;
+    var box1 = { x: 62, y: 14, w: W - 80, h: twoPanels ? 170 : 230 };
+    this.top = new Panel(svg, box1, spec.view.lo, spec.view.hi, "density");
+    this.topPlot = {};
+    if (spec.kind === "alpha") {
+      this.topPlot.fwd = svgEl("path", { "class": "kx-ref kx-ref-forward" }, this.top.plot);
+      this.topPlot.rev = svgEl("path", { "class": "kx-ref kx-ref-reverse" }, this.top.plot);
+    }
+    this.topPlot.p = svgEl("path", { "class": "kx-p" }, this.top.plot);
+    this.topPlot.q = svgEl("path", { "class": "kx-q" }, this.top.plot);
+    var items = [["kx-p", spec.p.label], ["kx-q", spec.q_label]];
+    if (spec.kind === "alpha") {
+      items.push(["kx-ref kx-ref-forward", spec.reference_labels.forward]);
+      items.push(["kx-ref kx-ref-reverse", spec.reference_labels.reverse]);
+    }
+    legend(svg, box1.x + 12, box1.y + 14, items);
+    if (twoPanels) {
+      var box2 = { x: 62, y: 230, w: W - 80, h: 160 };
+      this.bot = new Panel(svg, box2, spec.view.lo, spec.view.hi, "p·log(p/q)");
+      this.botPlot = {
+        pos: svgEl("path", { "class": "kx-pos" }, this.bot.plot),
+        neg: svgEl("path", { "class": "kx-neg" }, this.bot.plot),
+        line: svgEl("path", { "class": "kx-integrand" }, this.bot.plot)
+      };
+      var lg = svgEl("g", { "class": "kx-legend" }, svg);
+      svgEl("rect", { x: box2.x + 12, y: box2.y + 8, width: 14, height: 10, "class": "kx-pos" }, lg);
+      svgEl("text", { x: box2.x + 32, y: box2.y + 17, "class": "kx-legend-text" }, lg).textContent = "adds to KL (p > q)";
+      svgEl("rect", { x: box2.x + 170, y: box2.y + 8, width: 14, height: 10, "class": "kx-neg" }, lg);
+      svgEl("text", { x: box2.x + 190, y: box2.y + 17, "class": "kx-legend-text" }, lg).textContent = "subtracts (p < q)";
+    }
+    svgEl("text", { x: box1.x + box1.w / 2, y: H - 4, "text-anchor": "middle", "class": "kx-label" }, svg).textContent = "x";
+
+    var controls = el("div", { "class": "kx-controls" }, root);
+    for (i = 0; i < spec.controls.length; i++) this.addSlider(controls, spec.controls[i]);
+
+    if (spec.buttons && spec.buttons.length) {
+      var bar = el("div", { "class": "kx-buttons", role: "group", "aria-label": "Jump to an optimum computed by klbook" }, root);
+      spec.buttons.forEach(function (b) {
+        var btn = el("button", { type: "button", "class": "kx-button" }, bar);
+        btn.textContent = b.label;
+        btn.addEventListener("click", function () { self.set(b.state); });
+      });
+    }
+
+    var ro = el("div", { "class": "kx-readout", "aria-live": "polite", "aria-atomic": "true" }, root);
+    for (i = 0; i < spec.readouts.length; i++) {
+      var r = spec.readouts[i];
+      var line = el("div", { "class": "kx-readout-line" }, ro);
+      el("span", { "class": "kx-readout-label" }, line).textContent = r.label + " = ";
+      this.outputs[r.quantity] = el("output", { "class": "kx-value", "data-quantity": r.quantity }, line);
+      if (r.unit) el("span", { "class": "kx-unit" }, line).textContent = " " + r.unit;
+    }
+    if (spec.note) el("p", { "class": "kx-note" }, root).textContent = spec.note;
+  };
+
+  Explorer.prototype.addSlider = function (parent, c) {
+    var self = this;
+    var row = el("div", { "class": "kx-row" }, parent);
+    var label = el("label", { "class": "kx-label-text" }, row);
+    el("span", null, label).textContent = c.label;
+    var input = el("input", { type: "range", min: c.min, max: c.max, step: c.step, value: c.value, "data-param": c.param }, label);
+    var out = el("output", { "class": "kx-value kx-param", "data-quantity": c.param }, row);
+    this.inputs[c.param] = input;
+    this.outputs["control:" + c.param] = out;
+    this.state[c.param] = c.value;
+    input.addEventListener("input", function () {
+      self.state[c.param] = parseFloat(input.value);
+      self.render();
+    });
+  };
+
+  /** Set the state (e.g. an optimum from a button). The values are kept exactly:
+   *  a slider shows the nearest position it can take. */
+  Explorer.prototype.set = function (state) {
+    for (var k in state) {
+      if (!Object.prototype.hasOwnProperty.call(state, k)) continue;
+      this.state[k] = state[k];
+      if (this.inputs[k]) this.inputs[k].value = String(state[k]);
+    }
+    this.render();
+  };
+
+  function show(out, v, digits) {
+    out.textContent = fmt(v, digits);
+    out.setAttribute("data-value", String(v));
+    out.value = out.textContent;
+  }
+
+  Explorer.prototype.render = function () {
+    var t0 = (typeof performance !== "undefined") ? performance.now() : Date.now();
+    var spec = this.spec, vals = compute(this.ctx, this.state), i, k;
+    this.values = vals;
+    for (i = 0; i < spec.controls.length; i++) {
+      var c = spec.controls[i], shown, text;
+      if (c.param === "index") {
+        shown = spec.fits[this.state.index].alpha;
+        text = "α = " + fmt(shown, 2);
+      } else if (c.param === "log_scale") {
+        shown = this.state.log_scale;
+        text = "σ = " + fmt(Math.exp(shown), 3) + " (log σ = " + fmt(shown, 2) + ")";
+      } else {
+        shown = this.state[c.param];
+        text = c.symbol + " = " + fmt(shown, c.digits === undefined ? 2 : c.digits);
+      }
+      var o = this.outputs["control:" + c.param];
+      o.textContent = text;
+      o.value = text;
+      o.setAttribute("data-value", String(shown));
+      this.inputs[c.param].setAttribute("aria-valuetext", text);
+    }
+    for (k in this.outputs) {
+      if (k.indexOf("control:") === 0 || !Object.prototype.hasOwnProperty.call(this.outputs, k)) continue;
+      show(this.outputs[k], vals[k], 4);
+    }
+    this.root.setAttribute("data-state", JSON.stringify(this.state));
+    this.draw(vals);
+    var t1 = (typeof performance !== "undefined") ? performance.now() : Date.now();
+    this.timings.push(t1 - t0);
+  };
+
+  Explorer.prototype.draw = function (vals) {
+    var vx = this.ctx.vx, n = vx.length, vp = this.vp, i;
+    var q = new Float64Array(n), lq = new Float64Array(n);
+    for (i = 0; i < n; i++) { lq[i] = normLogpdf(vx[i], vals.mean, vals.scale); q[i] = Math.exp(lq[i]); }
+    var qmax = 1 / (vals.scale * Math.sqrt(2 * Math.PI));
+    var top = this.top, yhi = Math.max(this.pmax, Math.min(qmax, 2.5 * this.pmax)) * 1.08;
+    var yst = niceStep(yhi, 4);
+    top.setY(0, Math.ceil(yhi / yst) * yst);
+    this.topPlot.p.setAttribute("d", top.path(vx, vp));
+    this.topPlot.q.setAttribute("d", top.path(vx, q));
+    if (this.spec.kind === "alpha") {
+      var refs = this.spec.reference_fits, names = ["forward", "reverse"], key = ["fwd", "rev"];
+      for (var r = 0; r < 2; r++) {
+        var f = refs[names[r]], y = new Float64Array(n);
+        for (i = 0; i < n; i++) y[i] = Math.exp(normLogpdf(vx[i], f.mean, f.std));
+        this.topPlot[key[r]].setAttribute("d", top.path(vx, y));
+      }
+    }
+    if (this.bot) {
+      var g = new Float64Array(n), pos = new Float64Array(n), neg = new Float64Array(n);
+      for (i = 0; i < n; i++) {
+        var lp = this.ctx.vlp[i];
+        g[i] = lp === -Infinity ? 0 : vp[i] * (lp - lq[i]);
+        pos[i] = g[i] > 0 ? g[i] : 0;
+        neg[i] = g[i] < 0 ? g[i] : 0;
+      }
+      var lo = Math.min(0, minOf(g)), hi = Math.max(0, maxOf(g)), span = hi - lo || 1;
+      var st = niceStep(span, 4);
+      this.bot.setY(Math.floor(lo / st - 0.05) * st, Math.ceil(hi / st + 0.05) * st);
+      this.botPlot.pos.setAttribute("d", this.bot.area(vx, pos));
+      this.botPlot.neg.setAttribute("d", this.bot.area(vx, neg));
+      this.botPlot.line.setAttribute("d", this.bot.path(vx, g));
+    }
+  };
+
+  /** Mount an explorer in `root` from the JSON spec it contains (or `spec`). */
+  function mount(root, spec) {
+    if (!root || root.klbookExplorer) return root && root.klbookExplorer;
+    if (!spec) {
+      var s = root.querySelector("script.klbook-explorer-spec");
+      spec = JSON.parse(s.textContent);
+    }
+    root.klbookExplorer = new Explorer(root, spec);
+    return root.klbookExplorer;
+  }
+
+  /** Mount every explorer on the page that is not mounted yet. */
+  function mountAll(doc) {
+    var nodes = (doc || document).querySelectorAll("div.klbook-explorer");
+    for (var i = 0; i < nodes.length; i++) mount(nodes[i]);
+  }
+
+  return {
+    version: VERSION,
+    normLogpdf: normLogpdf,
+    makeQuad: makeQuad,
+    logp: logp,
+    forwardIntegrals: forwardIntegrals,
+    reverseKL: reverseKL,
+    alphaDivergence: alphaDivergence,
+    prepare: prepare,
+    compute: compute,
+    fmt: fmt,
+    mount: mount,
+    mountAll: mountAll
+  };
+});
