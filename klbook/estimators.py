@@ -40,7 +40,15 @@ from scipy.stats._multivariate import multivariate_normal_frozen
 
 from .closed_forms import _check_valid, is_discrete, is_distribution
 
-__all__ = ["MCResult", "mc_kl", "EstimatorMoments", "estimator_moments", "ESTIMATORS"]
+__all__ = [
+    "MCResult",
+    "mc_kl",
+    "mc_kl_replicates",
+    "EstimatorMoments",
+    "estimator_moments",
+    "naive_kl_gradients",
+    "ESTIMATORS",
+]
 
 #: The valid values of ``estimator``.
 ESTIMATORS: tuple[str, ...] = ("k1", "k2", "k3")
@@ -459,3 +467,123 @@ def estimator_moments(p: object, q: object, estimator: str) -> EstimatorMoments:
         p, q, lambda l, lp, lq: _centered_square_times_p(l, lp, estimator, mean), f"the variance of {estimator}"
     )
     return EstimatorMoments(estimator, kl, bias, math.sqrt(max(var, 0.0)))
+
+
+def mc_kl_replicates(
+    p: object,
+    q: object,
+    n: int,
+    repeats: int,
+    *,
+    estimator: str = "k1",
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    r"""``repeats`` independent Monte Carlo estimates of :math:`D_{\mathrm{KL}}(p\,\|\,q)`, each from ``n`` samples.
+
+    Estimate :math:`j` is :math:`\frac1n \sum_{i=1}^n k(\ell_{ij})` with all
+    :math:`x_{ij} \sim p` independent (see :func:`mc_kl`). The spread of the
+    returned values is the sampling distribution of the estimator at sample
+    size ``n``: their mean minus the divergence estimates the bias, their
+    standard deviation the estimator's standard deviation.
+
+    Parameters
+    ----------
+    p, q, estimator, seed
+        As in :func:`mc_kl`.
+    n : int
+        Samples per estimate, ``>= 2``.
+    repeats : int
+        Number of estimates, ``>= 2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (repeats,)
+    """
+    n = _check_n(n)
+    if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or int(repeats) < 2:
+        raise ValueError(f"repeats must be an integer >= 2, got {repeats!r}")
+    res = mc_kl(p, q, n * int(repeats), estimator=estimator, seed=seed)
+    return res.samples.reshape(int(repeats), n).mean(axis=1)
+
+
+def naive_kl_gradients(
+    p: object,
+    mean: float,
+    std: float,
+    n: int,
+    *,
+    seed: int | np.random.Generator | None = None,
+) -> dict[str, MCResult]:
+    r"""What differentiating a KL estimate with its samples held fixed gives, for :math:`D_{\mathrm{KL}}(q_\theta\,\|\,p)`.
+
+    Take :math:`q_\theta = \mathcal{N}(\theta, \mathrm{std}^2)`, draw
+    :math:`x \sim q_\theta`, form :math:`\ell = \log p(x) - \log q_\theta(x)` and
+    each per-sample estimator :math:`k_1, k_2, k_3` of the reverse divergence
+    :math:`D_{\mathrm{KL}}(q_\theta\,\|\,p)`, then differentiate with respect to
+    :math:`\theta` **treating x as a constant** (what automatic differentiation
+    does when the sampling step is not reparameterised). With the score
+    :math:`s = \partial_\theta \log q_\theta(x) = (x - \theta)/\mathrm{std}^2`:
+
+    .. math::
+
+       \partial_\theta k_1 = s, \qquad
+       \partial_\theta k_2 = -\ell\, s, \qquad
+       \partial_\theta k_3 = -(e^{\ell} - 1)\, s .
+
+    Their expectations under :math:`q_\theta` are, respectively, :math:`0`;
+    :math:`\partial_\theta D_{\mathrm{KL}}(q_\theta\,\|\,p)` (the true gradient:
+    :math:`-\ell s` is the score-function estimator); and
+    :math:`\partial_\theta D_{\mathrm{KL}}(p\,\|\,q_\theta)`, the gradient of the
+    *forward* divergence, since :math:`E_q[e^{\ell} s] = \int p\, \partial_\theta \log q_\theta`.
+    So the two estimators that are unbiased for the value give biased
+    gradients, and the biased one gives the right gradient.
+
+    The :math:`k_3` gradient has a finite variance only when
+    :math:`\int p^2/q_\theta < \infty` (for a normal p of standard deviation
+    :math:`\sigma_p`: :math:`\mathrm{std}^2 > \sigma_p^2/2`); otherwise its
+    average converges very slowly and its standard error is unreliable.
+
+    Parameters
+    ----------
+    p : distribution
+        A univariate continuous distribution (frozen ``scipy.stats`` or
+        :class:`klbook.Distribution`).
+    mean, std : float
+        :math:`\theta` and the fixed standard deviation of :math:`q_\theta`.
+    n : int
+        Number of samples, ``>= 2``.
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    dict
+        ``{"k1": MCResult, "k2": MCResult, "k3": MCResult}``: per-sample
+        gradient values, their mean and its standard error.
+    """
+    from scipy.stats import norm
+
+    if not is_distribution(p) or isinstance(p, multivariate_normal_frozen) or is_discrete(p):
+        raise TypeError("p must be a univariate continuous distribution")
+    _check_valid(p, "p")
+    for name, v in (("mean", mean), ("std", std)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+    if float(std) <= 0:
+        raise ValueError(f"std must be > 0, got {std!r}")
+    n = _check_n(n)
+    theta, sd = float(mean), float(std)
+    x = _rng(seed).normal(theta, sd, size=n)
+    with np.errstate(divide="ignore"):
+        logr = _log_density(p, x).reshape(-1) - norm.logpdf(x, theta, sd)
+    if np.any(~np.isfinite(logr)):
+        raise ValueError("p gives zero density to a sample of q: D_KL(q || p) is infinite")
+    score = (x - theta) / sd**2
+    grads = {"k1": score, "k2": -logr * score, "k3": -np.expm1(logr) * score}
+    out = {}
+    for key, g in grads.items():
+        g = np.ascontiguousarray(g, dtype=float)
+        if not np.all(np.isfinite(g)):
+            out[key] = MCResult(g, math.inf, math.inf)
+        else:
+            out[key] = MCResult(g, float(np.mean(g)), float(np.std(g, ddof=1) / math.sqrt(n)))
+    return out

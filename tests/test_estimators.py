@@ -27,7 +27,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom, multivariate_normal, norm, poisson, uniform
 
-from klbook.estimators import ESTIMATORS, MCResult, _k3_from_logr, estimator_moments, mc_kl
+from klbook.estimators import (
+    ESTIMATORS,
+    MCResult,
+    _k3_from_logr,
+    estimator_moments,
+    mc_kl,
+    mc_kl_replicates,
+    naive_kl_gradients,
+)
 from klbook.mixtures import GaussianMixture
 
 mp.mp.dps = 20
@@ -418,3 +426,79 @@ def test_bad_pairs():
         estimator_moments(norm(0, 1), norm(1, 1), "k0")
     with pytest.raises(TypeError, match="univariate"):
         estimator_moments(multivariate_normal([0.0]), multivariate_normal([1.0]), "k1")
+
+
+# ---------------------------------------------------------------- replicates
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_replicates_spread_matches_exact_sd_over_root_n(estimator):
+    n, repeats, mu = 50, 4000, 1.0
+    kl, bias, sd = (float(v) for v in hand_moments(mu)[estimator])
+    est = mc_kl_replicates(norm(0, 1), norm(mu, 1), n, repeats, estimator=estimator, seed=12)
+    assert est.shape == (repeats,)
+    assert abs(est.mean() - (kl + bias)) < 5 * sd / math.sqrt(n * repeats)
+    # the sd of a mean of n draws is sd / sqrt(n); its sampling error is about 1/sqrt(2 R) relative
+    assert est.std(ddof=1) == pytest.approx(sd / math.sqrt(n), rel=6 / math.sqrt(2 * repeats))
+
+
+def test_replicates_bad_repeats():
+    with pytest.raises(ValueError, match="repeats"):
+        mc_kl_replicates(norm(0, 1), norm(1, 1), 10, 1)
+    with pytest.raises(ValueError, match="repeats"):
+        mc_kl_replicates(norm(0, 1), norm(1, 1), 10, 2.0)
+
+
+# ---------------------------------------------------------------- gradients of estimates
+
+
+def test_naive_gradients_normal_target():
+    """p = N(0,1), q = N(theta, s^2). Hand-derived: d/dtheta KL(q||p) = theta (reverse),
+    d/dtheta KL(p||q) = theta / s^2 (forward). Naive gradients: k1 -> 0, k2 -> reverse, k3 -> forward."""
+    theta, s, n = 1.0, 1.5, 200_000
+    g = naive_kl_gradients(norm(0, 1), theta, s, n, seed=21)
+    assert abs(g["k1"].value - 0.0) < 5 * g["k1"].stderr
+    assert abs(g["k2"].value - theta) < 5 * g["k2"].stderr
+    assert abs(g["k3"].value - theta / s**2) < 5 * g["k3"].stderr
+    # and the three are told apart: k3 is far from the true gradient
+    assert abs(g["k3"].value - theta) > 50 * g["k3"].stderr
+
+
+def test_naive_gradients_are_derivatives_at_fixed_samples():
+    """Recover x from the k1 gradient (the score (x - theta)/s^2) and differentiate the
+    per-sample k2 and k3 in mpmath with x held fixed."""
+    theta, s = 0.3, 1.2
+    p_m, p_s = -0.5, 0.9
+    g = naive_kl_gradients(norm(p_m, p_s), theta, s, 50, seed=4)
+    logp = mp_norm_logpdf(p_m, p_s)
+    for i in range(50):
+        x = mp.mpf(theta) + mp.mpf(s) ** 2 * mp.mpf(float(g["k1"].samples[i]))
+
+        def ell(t, x=x):
+            return logp(x) - mp_norm_logpdf(t, s)(x)
+
+        d2 = mp.diff(lambda t: ell(t) ** 2 / 2, theta)
+        d3 = mp.diff(lambda t: mp.expm1(ell(t)) - ell(t), theta)
+        assert float(g["k2"].samples[i]) == pytest.approx(float(d2), rel=1e-9, abs=1e-12)
+        assert float(g["k3"].samples[i]) == pytest.approx(float(d3), rel=1e-9, abs=1e-12)
+
+
+def test_naive_k3_gradient_is_forward_gradient_for_a_mixture():
+    """d/dtheta KL(p || N(theta, s^2)) = (theta - E_p[x]) / s^2 for any p with a mean."""
+    w, m, sd = [0.3, 0.7], [-2.0, 1.0], [0.5, 0.8]
+    p = GaussianMixture(w, m, sd)
+    theta, s = 0.5, 2.0
+    g = naive_kl_gradients(p, theta, s, 200_000, seed=2)
+    mean_p = w[0] * m[0] + w[1] * m[1]
+    assert abs(g["k3"].value - (theta - mean_p) / s**2) < 5 * g["k3"].stderr
+
+
+def test_naive_gradients_bad_arguments():
+    with pytest.raises(TypeError, match="univariate continuous"):
+        naive_kl_gradients(binom(10, 0.5), 1.0, 1.0, 10)
+    with pytest.raises(ValueError, match="std"):
+        naive_kl_gradients(norm(0, 1), 1.0, 0.0, 10)
+    with pytest.raises(ValueError, match="mean"):
+        naive_kl_gradients(norm(0, 1), float("nan"), 1.0, 10)
+    with pytest.raises(ValueError, match="infinite"):
+        naive_kl_gradients(uniform(0, 1), 0.5, 1.0, 100, seed=0)

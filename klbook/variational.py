@@ -1,0 +1,314 @@
+r"""Variational inference on a model whose posterior is known, and the VAE's KL term.
+
+:class:`NormalNormalModel` is the smallest model on which every claim of
+variational inference can be checked exactly: a normal prior on an unknown
+mean and normal observations,
+
+.. math::
+
+   z \sim \mathcal{N}(m_0, s_0^2), \qquad
+   x_i \mid z \sim \mathcal{N}(z, \sigma^2), \quad i = 1, \dots, N .
+
+Its posterior :math:`p(z \mid x)` is normal and its evidence :math:`p(x)` has a
+closed form, so the identity
+
+.. math::
+
+   \log p(x) = \mathrm{ELBO}(q) + D_{\mathrm{KL}}\big(q(z)\,\|\,p(z \mid x)\big)
+
+can be verified for any :math:`q = \mathcal{N}(m, s^2)`, and the gap can be
+watched closing while the ELBO is maximised (:meth:`NormalNormalModel.maximise_elbo`).
+
+:func:`vae_kl` is the KL term of a variational auto-encoder,
+:math:`D_{\mathrm{KL}}(\mathcal{N}(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal{N}(0, I))`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import norm
+
+from .estimators import MCResult, _check_n, _k3_from_logr, _rng
+from .learning import DescentPath, gradient_descent
+
+__all__ = ["NormalNormalModel", "VIPath", "vae_kl", "vae_kl_gradient"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _positive(x: object, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)) or float(x) <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
+    return float(x)
+
+
+def _finite(x: object, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return float(x)
+
+
+@dataclass(frozen=True)
+class VIPath:
+    """The iterates of :meth:`NormalNormalModel.maximise_elbo`.
+
+    Attributes
+    ----------
+    means, stds : numpy.ndarray, shape (n_steps + 1,)
+        The variational parameters :math:`m_t, s_t` of :math:`q_t = \\mathcal{N}(m_t, s_t^2)`.
+    elbos : numpy.ndarray, shape (n_steps + 1,)
+        :math:`\\mathrm{ELBO}(q_t)` in nats.
+    path : DescentPath
+        The raw descent on :math:`(m, \\log s)` of the negative ELBO.
+    """
+
+    means: np.ndarray
+    stds: np.ndarray
+    elbos: np.ndarray
+    path: DescentPath
+
+
+@dataclass(frozen=True, init=False)
+class NormalNormalModel:
+    r"""Normal prior on a mean, normal observations: a conjugate model for checking VI.
+
+    .. math::
+
+       z \sim \mathcal{N}(m_0, s_0^2), \qquad x_i \mid z \sim \mathcal{N}(z, \sigma^2)
+       \ \text{independently}, \quad i = 1, \dots, N .
+
+    Parameters
+    ----------
+    data : array_like of float
+        The observations :math:`x_1, \dots, x_N` (at least one, finite).
+    prior_mean : float
+        :math:`m_0`.
+    prior_sd : float
+        :math:`s_0 > 0`.
+    noise_sd : float
+        :math:`\sigma > 0`.
+
+    Notes
+    -----
+    With :math:`\bar x` the sample mean and :math:`S = \sum_i (x_i - \bar x)^2`:
+
+    * posterior: :math:`p(z \mid x) = \mathcal{N}(m_N, s_N^2)` with precision
+      :math:`s_N^{-2} = s_0^{-2} + N \sigma^{-2}` and mean
+      :math:`m_N = s_N^2 (m_0 s_0^{-2} + N \bar x \sigma^{-2})`;
+    * evidence: :math:`\log p(x) = -\frac{N-1}{2}\log(2\pi\sigma^2) - \frac12\log N
+      - \frac{S}{2\sigma^2} + \log \mathcal{N}(\bar x;\, m_0,\, s_0^2 + \sigma^2/N)`;
+    * ELBO of :math:`q = \mathcal{N}(m, s^2)`:
+
+      .. math::
+
+         \mathrm{ELBO}(m, s) = -\frac N2 \log(2\pi\sigma^2)
+         - \frac{S + N(\bar x - m)^2 + N s^2}{2\sigma^2}
+         - \frac12 \log(2\pi s_0^2) - \frac{(m - m_0)^2 + s^2}{2 s_0^2}
+         + \frac12 \log(2\pi e s^2) .
+    """
+
+    data: np.ndarray
+    prior_mean: float
+    prior_sd: float
+    noise_sd: float
+
+    def __init__(
+        self, data: ArrayLike, prior_mean: float = 0.0, prior_sd: float = 1.0, noise_sd: float = 1.0
+    ) -> None:
+        try:
+            x = np.array(data, dtype=float).ravel()
+        except (TypeError, ValueError) as exc:
+            raise TypeError("data must be real numbers") from exc
+        if x.size == 0 or not np.all(np.isfinite(x)):
+            raise ValueError("data must be a non-empty array of finite numbers")
+        x.setflags(write=False)
+        object.__setattr__(self, "data", x)
+        object.__setattr__(self, "prior_mean", _finite(prior_mean, "prior_mean"))
+        object.__setattr__(self, "prior_sd", _positive(prior_sd, "prior_sd"))
+        object.__setattr__(self, "noise_sd", _positive(noise_sd, "noise_sd"))
+
+    # ------------------------------------------------------------ exact answers
+    @property
+    def n(self) -> int:
+        """:math:`N`, the number of observations."""
+        return int(self.data.size)
+
+    def _xbar_S(self) -> tuple[float, float]:
+        xbar = math.fsum(self.data) / self.n
+        return xbar, math.fsum((self.data - xbar) ** 2)
+
+    def posterior(self):
+        r"""The exact posterior :math:`p(z \mid x) = \mathcal{N}(m_N, s_N^2)`, a frozen ``scipy.stats.norm``."""
+        xbar, _ = self._xbar_S()
+        prec = 1.0 / self.prior_sd**2 + self.n / self.noise_sd**2
+        mean = (self.prior_mean / self.prior_sd**2 + self.n * xbar / self.noise_sd**2) / prec
+        return norm(mean, math.sqrt(1.0 / prec))
+
+    def log_evidence(self) -> float:
+        r""":math:`\log p(x) = \log \int p(x \mid z)\, p(z)\, dz` in nats (closed form, see the class notes)."""
+        xbar, S = self._xbar_S()
+        n, s2 = self.n, self.noise_sd**2
+        marginal_sd = math.sqrt(self.prior_sd**2 + s2 / n)
+        return float(
+            -0.5 * (n - 1) * (_LOG_2PI + math.log(s2))
+            - 0.5 * math.log(n)
+            - S / (2.0 * s2)
+            + norm.logpdf(xbar, self.prior_mean, marginal_sd)
+        )
+
+    def log_joint(self, z: ArrayLike) -> np.ndarray | float:
+        r""":math:`\log p(x, z) = \log p(z) + \sum_i \log p(x_i \mid z)`, vectorised over ``z``."""
+        zz = np.asarray(z, dtype=float)
+        xbar, S = self._xbar_S()
+        n, s2 = self.n, self.noise_sd**2
+        out = (
+            -0.5 * n * (_LOG_2PI + math.log(s2))
+            - (S + n * (xbar - zz) ** 2) / (2.0 * s2)
+            + norm.logpdf(zz, self.prior_mean, self.prior_sd)
+        )
+        return float(out) if np.ndim(out) == 0 else out
+
+    # ------------------------------------------------------------ the ELBO
+    def elbo(self, mean: ArrayLike, std: ArrayLike) -> np.ndarray | float:
+        r""":math:`\mathrm{ELBO}(q) = E_q[\log p(x, z)] + H(q)` for :math:`q = \mathcal{N}(m, s^2)`, in nats.
+
+        Closed form (class notes); ``mean`` and ``std`` broadcast, ``std > 0``.
+        """
+        m, s = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(std, dtype=float))
+        if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s)) and np.all(s > 0)):
+            raise ValueError("mean must be finite and std finite and > 0")
+        xbar, S = self._xbar_S()
+        n, s2, p2 = self.n, self.noise_sd**2, self.prior_sd**2
+        out = (
+            -0.5 * n * (_LOG_2PI + math.log(s2))
+            - (S + n * (xbar - m) ** 2 + n * s**2) / (2.0 * s2)
+            - 0.5 * (_LOG_2PI + math.log(p2))
+            - ((m - self.prior_mean) ** 2 + s**2) / (2.0 * p2)
+            + 0.5 * (_LOG_2PI + 1.0)
+            + np.log(s)
+        )
+        return float(out) if out.ndim == 0 else out
+
+    def elbo_gradient(self, mean: float, log_std: float) -> tuple[float, np.ndarray]:
+        r"""The ELBO and its gradient with respect to :math:`(m, \rho = \log s)`.
+
+        .. math::
+
+           \frac{\partial\,\mathrm{ELBO}}{\partial m} = \frac{N(\bar x - m)}{\sigma^2} - \frac{m - m_0}{s_0^2},
+           \qquad
+           \frac{\partial\,\mathrm{ELBO}}{\partial \rho} = 1 - s^2\Big(\frac{N}{\sigma^2} + \frac{1}{s_0^2}\Big).
+
+        Since :math:`\log p(x)` does not depend on q, this is also minus the
+        gradient of :math:`D_{\mathrm{KL}}(q\,\|\,p(z \mid x))`.
+
+        Returns
+        -------
+        value : float
+        grad : numpy.ndarray, shape (2,)
+        """
+        m, rho = _finite(mean, "mean"), _finite(log_std, "log_std")
+        s = math.exp(rho)
+        xbar, _ = self._xbar_S()
+        prec = self.n / self.noise_sd**2 + 1.0 / self.prior_sd**2
+        g = np.array(
+            [
+                self.n * (xbar - m) / self.noise_sd**2 - (m - self.prior_mean) / self.prior_sd**2,
+                -math.expm1(2.0 * rho + math.log(prec)),
+            ]
+        )
+        return float(self.elbo(m, s)), g
+
+    def elbo_mc(self, mean: float, std: float, n: int, *, seed: int | np.random.Generator | None = None) -> MCResult:
+        r"""Monte Carlo ELBO: the average of :math:`\log p(x, z) - \log q(z)` over ``n`` draws :math:`z \sim q`.
+
+        Needs only the joint density, never the posterior or the evidence:
+        this is how the ELBO is estimated when no closed form exists.
+        """
+        m, s = _finite(mean, "mean"), _positive(std, "std")
+        n = _check_n(n)
+        z = _rng(seed).normal(m, s, size=n)
+        samples = np.asarray(self.log_joint(z) - norm.logpdf(z, m, s), dtype=float)
+        return MCResult(samples, float(np.mean(samples)), float(np.std(samples, ddof=1) / math.sqrt(n)))
+
+    def maximise_elbo(self, mean0: float, std0: float, *, step: float, n_steps: int) -> VIPath:
+        r"""Gradient ascent on the ELBO over :math:`(m, \log s)`, from :math:`q_0 = \mathcal{N}(m_0', s_0'^2)`.
+
+        Each step is :math:`\theta_{t+1} = \theta_t + \eta \nabla_\theta \mathrm{ELBO}`
+        with :meth:`elbo_gradient`; the ELBO rises and
+        :math:`D_{\mathrm{KL}}(q_t\,\|\,p(z \mid x)) = \log p(x) - \mathrm{ELBO}(q_t)`
+        falls. With :math:`\eta < 1/(N\sigma^{-2} + s_0^{-2})` the iterates
+        converge to the exact posterior.
+        """
+        theta0 = np.array([_finite(mean0, "mean0"), math.log(_positive(std0, "std0"))])
+
+        def negative(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            v, g = self.elbo_gradient(float(theta[0]), float(theta[1]))
+            return -v, -g
+
+        path = gradient_descent(negative, theta0, step=step, n_steps=n_steps)
+        return VIPath(path.thetas[:, 0].copy(), np.exp(path.thetas[:, 1]), -path.values, path)
+
+
+def _vae_args(mean: ArrayLike, log_std: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    mu, rho = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(log_std, dtype=float))
+    if mu.ndim == 0:
+        raise ValueError("mean and std must be vectors (the last axis is the latent dimension)")
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(rho))):
+        raise ValueError("mean must be finite and std finite and > 0")
+    return mu, rho
+
+
+def vae_kl(mean: ArrayLike, std: ArrayLike) -> np.ndarray | float:
+    r"""The VAE's KL term :math:`D_{\mathrm{KL}}(\mathcal{N}(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal{N}(0, I))` in nats.
+
+    .. math::
+
+       D_{\mathrm{KL}} = \frac12 \sum_{j=1}^d \big(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\big),
+
+    summed over the last axis (the latent dimension); leading axes are a
+    batch. The term :math:`\sigma^2 - 1 - \log\sigma^2` is evaluated as
+    :math:`e^{u} - 1 - u` with :math:`u = 2\log\sigma` without cancellation
+    (it is the per-sample estimator :math:`k_3` of :mod:`klbook.estimators`).
+
+    Parameters
+    ----------
+    mean : array_like, shape (..., d)
+        :math:`\mu`, finite.
+    std : array_like, shape (..., d)
+        :math:`\sigma`, finite and ``> 0``.
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (...)
+    """
+    s = np.asarray(std, dtype=float)
+    if not (np.all(np.isfinite(s)) and np.all(s > 0)):
+        raise ValueError("std must be finite and > 0")
+    mu, rho = _vae_args(mean, np.log(s))
+    out = 0.5 * np.sum(mu * mu + _k3_from_logr(2.0 * rho), axis=-1)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def vae_kl_gradient(mean: ArrayLike, log_std: ArrayLike) -> tuple[np.ndarray | float, np.ndarray, np.ndarray]:
+    r"""The VAE's KL term and its gradient with respect to :math:`\mu` and :math:`\rho = \log\sigma`.
+
+    .. math::
+
+       \frac{\partial D_{\mathrm{KL}}}{\partial \mu_j} = \mu_j, \qquad
+       \frac{\partial D_{\mathrm{KL}}}{\partial \rho_j} = \sigma_j^2 - 1 .
+
+    Returns
+    -------
+    value : float or numpy.ndarray
+        As :func:`vae_kl`.
+    grad_mean, grad_log_std : numpy.ndarray
+        Shaped like the broadcast of the inputs.
+    """
+    mu, rho = _vae_args(mean, log_std)
+    value = 0.5 * np.sum(mu * mu + _k3_from_logr(2.0 * rho), axis=-1)
+    return (float(value) if np.ndim(value) == 0 else value), mu.copy(), np.expm1(2.0 * rho)
