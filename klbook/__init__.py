@@ -15,4 +15,4 @@ from .fitting import (  # noqa: E402
     gaussian_kl,
     gaussian_kl_gradient,
 )
-from .estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl  # noqa: E402
+from .estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates  # noqa: E402

@@ -34,6 +34,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable
 
+from numpy.typing import ArrayLike
+
 import numpy as np
 from scipy import integrate
 from scipy.stats._multivariate import multivariate_normal_frozen
@@ -47,6 +49,7 @@ __all__ = [
     "EstimatorMoments",
     "estimator_moments",
     "naive_kl_gradients",
+    "per_sample_kl",
     "ESTIMATORS",
 ]
 
@@ -108,6 +111,35 @@ def _per_sample(logr: np.ndarray, estimator: str) -> np.ndarray:
     if estimator == "k2":
         return 0.5 * logr * logr
     return _k3_from_logr(logr)
+
+
+def per_sample_kl(log_ratio: ArrayLike, estimator: str) -> np.ndarray:
+    r"""The per-sample estimator as a function of the log-ratio :math:`\ell = \log q(x) - \log p(x)`.
+
+    .. math::
+
+       k_1(\ell) = -\ell, \qquad k_2(\ell) = \tfrac12 \ell^2, \qquad k_3(\ell) = e^{\ell} - 1 - \ell,
+
+    the last evaluated without cancellation. :func:`mc_kl` averages these
+    over :math:`x \sim p`; this function exposes them, for example to plot
+    them against :math:`r = e^{\ell}`.
+
+    Parameters
+    ----------
+    log_ratio : array_like
+        Values of :math:`\ell`, no NaN (``-inf`` is allowed: q vanishes there).
+    estimator : {"k1", "k2", "k3"}
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``log_ratio``.
+    """
+    estimator = _check_estimator(estimator)
+    logr = np.asarray(log_ratio, dtype=float)
+    if np.any(np.isnan(logr)) or np.any(np.isposinf(logr)):
+        raise ValueError("log_ratio must not contain NaN or +inf")
+    return _per_sample(logr, estimator)
 
 
 def _check_estimator(estimator: object) -> str:

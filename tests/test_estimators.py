@@ -35,6 +35,7 @@ from klbook.estimators import (
     mc_kl,
     mc_kl_replicates,
     naive_kl_gradients,
+    per_sample_kl,
 )
 from klbook.mixtures import GaussianMixture
 
@@ -502,3 +503,18 @@ def test_naive_gradients_bad_arguments():
         naive_kl_gradients(norm(0, 1), float("nan"), 1.0, 10)
     with pytest.raises(ValueError, match="infinite"):
         naive_kl_gradients(uniform(0, 1), 0.5, 1.0, 100, seed=0)
+
+
+def test_per_sample_kl_public_function():
+    l = np.array([-3.0, -0.2, 0.0, 1e-9, 2.5, -np.inf])
+    for est in ESTIMATORS:
+        got = per_sample_kl(l, est)
+        assert got.shape == l.shape
+        for a, b in zip(l[:-1], got[:-1]):
+            with mp.workdps(50):
+                assert float(b) == pytest.approx(float(mp_k(mp.mpf(float(a)), est)), rel=1e-15, abs=0)
+        assert got[-1] == np.inf
+    with pytest.raises(ValueError, match="NaN"):
+        per_sample_kl([np.nan], "k1")
+    with pytest.raises(ValueError, match="estimator"):
+        per_sample_kl([0.0], "k5")
