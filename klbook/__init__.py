@@ -16,3 +16,10 @@ from .fitting import (  # noqa: E402
     gaussian_kl_gradient,
 )
 from .estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates  # noqa: E402
+from .alpha import (  # noqa: E402
+    alpha_divergence,
+    bhattacharyya_coefficient,
+    hellinger_distance,
+    js_divergence,
+    renyi_divergence,
+)
