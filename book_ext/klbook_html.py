@@ -1,0 +1,30 @@
+"""Sphinx extension: small fixes to the HTML the book's theme and extensions produce.
+
+Sphinx 7.4 lists an inline script added after the builder starts twice: once as added
+(``filename=None``) and once from the registry (``filename=''``). sphinx-thebe adds its
+``const THEBE_JS_URL = ...`` that way, so every page threw "Identifier 'THEBE_JS_URL' has
+already been declared". We drop the second copy of any identical script, page by page.
+"""
+
+from __future__ import annotations
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set = set()
+    unique = []
+    for js in scripts:
+        filename = getattr(js, "filename", js) or ""
+        attributes = getattr(js, "attributes", {})
+        key = (filename, tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"] = unique
+
+
+def setup(app):
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
