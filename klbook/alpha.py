@@ -477,25 +477,17 @@ def _js_terms_log(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
 
 def _vector_pair(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate two probability vectors with the vector engine's checks."""
-    from .divergences import _validate_pair  # the one place vectors are checked
+    from .divergences import _vectors  # the one place probability vectors are checked
 
-    return _validate_pair(p, q)
+    pv, qv = _vectors(p, q)
+    return pv, qv  # type: ignore[return-value]
 
 
 def _kind(p: Any, q: Any) -> str:
-    """``"dist"`` for two distributions, ``"vec"`` for two vectors; TypeError for a mix."""
-    from .closed_forms import is_distribution
+    """``"dist"`` for two distributions, ``"vec"`` for two vectors; TypeError for a mix (the engine's check)."""
+    from .divergences import _pair_kind
 
-    dp, dq = is_distribution(p), is_distribution(q)
-    if dp and dq:
-        return "dist"
-    if dp or dq:
-        which = "p" if dp else "q"
-        raise TypeError(
-            f"{which} is a distribution but the other argument is not: pass two distributions "
-            "or two probability vectors"
-        )
-    return "vec"
+    return "dist" if _pair_kind(p, q) else "vec"
 
 
 def _check_dists(p: Any, q: Any) -> str:
@@ -622,16 +614,33 @@ def _alpha_log_terms(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray
         ell = np.where(both, lp - lq, 0.0)
         lo = both & (ell <= 0)
         hi = both & (ell > 0)
-        zeros = np.zeros(1)
         if np.any(lo):
-            out[lo] = lq[lo] + np.log(_alpha_terms_log(ell[lo], zeros, alpha))
+            out[lo] = lq[lo] + _log_unit_term(ell[lo], alpha)
         if np.any(hi):
-            out[hi] = lp[hi] + np.log(_alpha_terms_log(-ell[hi], zeros, 1.0 - alpha))
+            out[hi] = lp[hi] + _log_unit_term(-ell[hi], 1.0 - alpha)
+    return out
+
+
+def _log_unit_term(x: np.ndarray, g: float) -> np.ndarray:
+    r""":math:`\log a_g(e^{x}, 1)` for :math:`x \le 0`.
+
+    Directly while :math:`g x \le 600`; beyond (only for :math:`g < 0`, where
+    :math:`e^{gx}` dominates and would overflow) as
+    :math:`g x + \log\big(1 - ((1-g) + g e^{x}) e^{-gx}\big) - \log(g(g-1))`.
+    """
+    out = np.empty_like(x)
+    big = g * x > 600.0
+    if np.any(~big):
+        out[~big] = np.log(_alpha_terms_log(x[~big], np.zeros(1), g))
+    if np.any(big):
+        xb = x[big]
+        corr = ((1.0 - g) + g * np.exp(xb)) * np.exp(-g * xb)
+        out[big] = g * xb + np.log1p(-corr) - math.log(g * (g - 1.0))
     return out
 
 
 def _js_log_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
-    """Natural log of the terms of :func:`_js_terms_log`: :math:`\log(p+q) + \log(h(r)/4)`."""
+    r"""Natural log of the terms of :func:`_js_terms_log`: :math:`\log(p+q) + \log(h(r)/4)`."""
     lp = np.asarray(lp, dtype=float)
     lq = np.asarray(lq, dtype=float)
     lp, lq = np.broadcast_arrays(lp, lq)
