@@ -65,8 +65,10 @@ DE_HALF_WIDTH = 5.0
 GAUSS_TAIL_SDS = 13.0
 #: Trapezoid grids use this many points per standard deviation of the narrowest Gaussian in play.
 POINTS_PER_SD = 6.0
+#: Tail, in standard deviations of the widest q the sliders reach, that trapezoid grids cover.
+Q_TAIL_SDS = 10.0
 #: Most nodes a trapezoid grid may have.
-MAX_NODES = 6001
+MAX_NODES = 50001
 
 _JS_NAME = "explorer.js"
 _CSS_NAME = "explorer.css"
@@ -344,6 +346,51 @@ def _trapezoid(lo: float, hi: float, h: float) -> dict:
     return {"rule": "trapezoid", "lo": float(lo), "hi": float(hi), "n": n}
 
 
+#: Agreement between the trapezoid sums at h and h/2 that stops the refinement of h.
+STEP_AGREEMENT = 1e-13
+
+
+def _refined_trapezoid(
+    p: object, lo: float, hi: float, h: float, probes: Sequence[tuple[float, float]], reverse: bool = True
+) -> dict:
+    """A trapezoid grid on [lo, hi] whose step is halved until it has converged.
+
+    The trapezoid rule converges like :math:`e^{-2\pi a/h}` for an integrand
+    analytic in a strip of half-width :math:`a`. For a Gaussian mixture,
+    :math:`\log p` has branch points where :math:`p = 0` in the complex plane,
+    at a distance about :math:`\pi s^2/|m_i - m_j|` from the real line (close
+    when the modes are far apart and narrow), so no fixed number of points per
+    standard deviation suffices. The step starts at ``h`` and is halved until
+    the sums at ``h`` and ``h/2`` of :math:`-p\log p`, and of the forward and
+    (if ``reverse``) reverse KL integrands for the probe Gaussians
+    ``(mean, std)``, agree to ``STEP_AGREEMENT`` (relative to ``max(1, |value|)``).
+    ``[lo, hi]`` must already cover every integrand's tails.
+    """
+
+    def sums(quad: dict) -> np.ndarray:
+        x = _trapezoid_nodes(quad)
+        hh = (quad["hi"] - quad["lo"]) / (quad["n"] - 1)
+        w = np.full(x.size, hh)
+        w[0] = w[-1] = hh / 2
+        lp = np.asarray(p.logpdf(x), dtype=float)  # type: ignore[attr-defined]
+        pw = w * np.exp(lp)
+        out = [-np.dot(pw, lp)]
+        for m, sd in probes:
+            lq = -0.5 * ((x - m) / sd) ** 2 - math.log(sd) - 0.5 * math.log(2 * math.pi)
+            out.append(np.dot(pw, lp - lq))
+            if reverse:
+                out.append(np.dot(w * np.exp(lq), lq - lp))
+        return np.array(out)
+
+    quad = _trapezoid(lo, hi, h)
+    while True:
+        finer = _trapezoid(lo, hi, h / 2)
+        a, b = sums(quad), sums(finer)
+        if np.all(np.abs(a - b) <= STEP_AGREEMENT * np.maximum(1.0, np.abs(b))):
+            return quad
+        h, quad = h / 2, finer
+
+
 def _trapezoid_nodes(quad: dict) -> np.ndarray:
     """The nodes exactly as the JavaScript computes them: lo + i*h."""
     h = (quad["hi"] - quad["lo"]) / (quad["n"] - 1)
@@ -514,9 +561,11 @@ def integrand_explorer(
     Notes
     -----
     A Gaussian or Gaussian-mixture p is sent by its parameters and integrated
-    with the trapezoid rule on a uniform grid reaching
-    13 standard deviations beyond every component, 6 points per standard
-    deviation of the narrowest (exponentially accurate for such integrands).
+    with the trapezoid rule on a uniform grid reaching 13 standard deviations
+    beyond every component. Its step starts at a sixth of the narrowest
+    component's standard deviation and is halved until the sums have converged
+    (the trapezoid rule converges exponentially for such integrands, at a rate
+    set by how close :math:`\log p` comes to a singularity off the real line).
     Any other p is tabulated by ``p.logpdf`` on double-exponential nodes
     (tanh-sinh, exp-sinh), computed here, which converge exponentially even
     with endpoint singularities and algebraic tails.
@@ -549,7 +598,9 @@ def integrand_explorer(
         _, ms, ss = mix
         lo = min(m - GAUSS_TAIL_SDS * s for m, s in zip(ms, ss))
         hi = max(m + GAUSS_TAIL_SDS * s for m, s in zip(ms, ss))
-        quad = _trapezoid(lo, hi, min(ss) / POINTS_PER_SD)
+        quad = _refined_trapezoid(
+            p, lo, hi, min(ss) / POINTS_PER_SD, [(init_pair[0], scale_c["min"])], reverse=False
+        )
     else:
         x, w = _de_nodes(p, float(lo_s), float(hi_s))
         with np.errstate(all="ignore"):
@@ -693,9 +744,11 @@ def forward_reverse_explorer(
 
     Notes
     -----
-    Both integrals use the trapezoid rule on one uniform grid that covers p
-    and every q the sliders reach to 13 standard deviations, with 6 points per
-    standard deviation of the narrowest Gaussian in play.
+    Both integrals use the trapezoid rule on one uniform grid that covers p's
+    components to 13 and every q the sliders reach to 10 standard deviations.
+    Its step starts at a sixth of the narrowest standard deviation in play and
+    is halved until the sums for probe Gaussians (the narrowest q at every
+    component, between components and at the ends of the range) have converged.
     """
     from ..fitting import fit_gaussian
 
@@ -722,9 +775,13 @@ def forward_reverse_explorer(
 
     s_min = min(min(stds), math.exp(log_c["min"]))
     s_max = max(max(stds), math.exp(log_c["max"]))
-    lo = min(mean_c["min"] - GAUSS_TAIL_SDS * s_max, min(m - GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
-    hi = max(mean_c["max"] + GAUSS_TAIL_SDS * s_max, max(m + GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
-    quad = _trapezoid(lo, hi, s_min / POINTS_PER_SD)
+    lo = min(mean_c["min"] - Q_TAIL_SDS * s_max, min(m - GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
+    hi = max(mean_c["max"] + Q_TAIL_SDS * s_max, max(m + GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
+    # probes: the narrowest q at each component, between neighbouring components and at the range's ends
+    centres = sorted(set(means))
+    spots = centres + [0.5 * (a + b) for a, b in zip(centres[:-1], centres[1:])] + [mean_c["min"], mean_c["max"]]
+    probes = [(c, math.exp(log_c["min"])) for c in spots] + [(fwd.mean, math.exp(log_c["max"]))]
+    quad = _refined_trapezoid(p, lo, hi, s_min / POINTS_PER_SD, probes)
 
     v_lo = min(mean_c["min"], min(m - 3.5 * s for m, s in zip(means, stds)))
     v_hi = max(mean_c["max"], max(m + 3.5 * s for m, s in zip(means, stds)))
@@ -770,8 +827,142 @@ def forward_reverse_explorer(
 # --------------------------------------------------------------------------- #
 
 
-def alpha_explorer(*args: Any, **kwargs: Any) -> Explorer:  # replaced below once klbook.alpha lands
-    raise NotImplementedError("alpha_explorer is not written yet")
+def _alpha_steps(alphas: Any) -> list[float]:
+    if alphas is None:
+        return [round(0.05 * k, 2) for k in range(21)]
+    try:
+        vals = [float(a) for a in alphas]
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"alphas must be a sequence of real numbers, got {alphas!r}") from exc
+    if len(vals) < 2:
+        raise ValueError(f"alphas needs at least two values, got {vals}")
+    if not all(math.isfinite(a) for a in vals):
+        raise ValueError(f"alphas must be finite, got {vals}")
+    if any(b <= a for a, b in zip(vals[:-1], vals[1:])):
+        raise ValueError(f"alphas must be strictly increasing, got {vals}")
+    return vals
+
+
+def alpha_explorer(
+    p: object,
+    *,
+    alphas: Sequence[float] | None = None,
+    init_alpha: float | None = None,
+    title: str | None = None,
+    p_label: str | None = None,
+) -> Explorer:
+    r"""Slide :math:`\alpha` and watch the best Gaussian fit move from mass-covering to mode-seeking.
+
+    For every :math:`\alpha` in ``alphas``, :func:`klbook.fit_gaussian`
+    (``direction="alpha"``, no ``init``: the better of the fits started from
+    the forward and the reverse optimum) gives the Gaussian
+    :math:`q^*_\alpha` minimising Minka's alpha-divergence
+
+    .. math::
+
+        D^{(\alpha)}(p\,\|\,q) = \frac{1}{\alpha(1-\alpha)}
+        \int \bigl[\alpha p + (1-\alpha) q - p^{\alpha} q^{1-\alpha}\bigr]\,dx,
+
+    which is :math:`D_{\mathrm{KL}}(p\,\|\,q)` (forward, mass-covering) at
+    :math:`\alpha = 1` and :math:`D_{\mathrm{KL}}(q\,\|\,p)` (reverse,
+    mode-seeking) at :math:`\alpha = 0`. The slider snaps to those
+    :math:`\alpha`; the page draws p, :math:`q^*_\alpha` and the two ends of
+    the family, and recomputes :math:`D^{(\alpha)}(p\,\|\,q^*_\alpha)` and both
+    KL divergences of :math:`q^*_\alpha` live.
+
+    Parameters
+    ----------
+    p : GaussianMixture or frozen scipy.stats.norm
+        The fixed distribution.
+    alphas : sequence of float, optional
+        The slider's stops, strictly increasing; default 0, 0.05, ..., 1.
+        Every fit costs a numerical optimisation (about 0.2 s each).
+    init_alpha : float, optional
+        The initial stop (the nearest one); default the middle one.
+    title, p_label : str, optional
+        Heading, and legend entry for p.
+
+    Returns
+    -------
+    Explorer
+
+    Raises
+    ------
+    TypeError
+        If p is not a Gaussian mixture or a normal distribution.
+    ValueError
+        If ``alphas`` is not a strictly increasing sequence of at least two
+        finite numbers, or a fit's divergence is infinite.
+    """
+    from ..fitting import fit_gaussian
+
+    who = "alpha_explorer"
+    title = _check_title(title)
+    weights, means, stds = _require_mixture(p, who)
+    steps = _alpha_steps(alphas)
+    fits = []
+    for a in steps:
+        f = fit_gaussian(p, direction="alpha", alpha=a)
+        if not (math.isfinite(f.kl) and math.isfinite(f.mean) and math.isfinite(f.std)):
+            raise ValueError(f"{who}: the alpha-divergence fit at alpha={a} is not finite ({f!r})")
+        fits.append({"alpha": a, "mean": float(f.mean), "std": float(f.std), "kl": float(f.kl)})
+    fwd = fit_gaussian(p, direction="forward")
+    rev = fit_gaussian(p, direction="reverse")
+    if init_alpha is None:
+        index = len(steps) // 2
+    else:
+        index = min(range(len(steps)), key=lambda k: abs(steps[k] - float(init_alpha)))
+
+    s_min = min(min(stds), min(f["std"] for f in fits), rev.std)
+    s_max = max(max(stds), max(f["std"] for f in fits), fwd.std)
+    m_lo = min([f["mean"] for f in fits] + list(means))
+    m_hi = max([f["mean"] for f in fits] + list(means))
+    lo = min(m_lo - Q_TAIL_SDS * s_max, min(m - GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
+    hi = max(m_hi + Q_TAIL_SDS * s_max, max(m + GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
+    probes = [(f["mean"], f["std"]) for f in fits]
+    quad = _refined_trapezoid(p, lo, hi, s_min / POINTS_PER_SD, probes)
+    v_lo = min(m_lo - 3.5 * s_min, min(m - 3.5 * s for m, s in zip(means, stds)), fwd.mean - 3 * fwd.std)
+    v_hi = max(m_hi + 3.5 * s_min, max(m + 3.5 * s for m, s in zip(means, stds)), fwd.mean + 3 * fwd.std)
+    control = {
+        "param": "index",
+        "label": "Order α",
+        "symbol": "α",
+        "min": 0,
+        "max": len(steps) - 1,
+        "step": 1,
+        "value": index,
+        "digits": 2,
+    }
+    spec = {
+        "version": SPEC_VERSION,
+        "kind": "alpha",
+        "title": title,
+        "figure_label": (
+            "Density of p, the Gaussian that minimises the alpha-divergence for the chosen α, "
+            "and the forward-KL (α = 1) and reverse-KL (α = 0) fits for reference."
+        ),
+        "p": _p_spec(p, p_label),
+        "q_label": "best q for this α",
+        "source": _source(p),
+        "quad": quad,
+        "view": _view(v_lo, v_hi, p, False),
+        "controls": [control],
+        "fits": fits,
+        "reference_fits": {
+            "forward": {"mean": float(fwd.mean), "std": float(fwd.std)},
+            "reverse": {"mean": float(rev.mean), "std": float(rev.std)},
+        },
+        "reference_labels": {"forward": "forward-KL fit (α = 1)", "reverse": "reverse-KL fit (α = 0)"},
+        "readouts": [
+            {"quantity": "mean", "label": "best q: mean μ", "unit": "", "format": "fixed"},
+            {"quantity": "scale", "label": "best q: standard deviation σ", "unit": "", "format": "fixed"},
+            {"quantity": "alpha_divergence", "label": "D_α(p ‖ q)", "unit": "nats"},
+            {"quantity": "forward", "label": "KL(p ‖ q)", "unit": "nats"},
+            {"quantity": "reverse", "label": "KL(q ‖ p)", "unit": "nats"},
+        ],
+        "note": "α = 1 is forward KL (q covers all of p); α = 0 is reverse KL (q locks onto one mode).",
+    }
+    return Explorer(spec)
 
 
 # --------------------------------------------------------------------------- #
@@ -801,28 +992,30 @@ def expected_values(spec: dict, state: dict[str, float]) -> dict[str, float]:
     dict
         Keyed by the ``quantity`` names of the spec's readouts.
     """
-    import klbook
     from scipy import stats
+
+    from ..alpha import alpha_divergence
+    from ..divergences import cross_entropy, entropy, kl_divergence
 
     p = p_from_spec(spec)
     kind = spec["kind"]
     if kind == "integrand":
         q = stats.norm(state["mean"], state["scale"])
         return {
-            "kl": float(klbook.kl_divergence(p, q)),
-            "cross_entropy": float(klbook.cross_entropy(p, q)),
-            "entropy": float(klbook.entropy(p)),
+            "kl": float(kl_divergence(p, q)),
+            "cross_entropy": float(cross_entropy(p, q)),
+            "entropy": float(entropy(p)),
         }
     if kind == "forward_reverse":
         q = stats.norm(state["mean"], math.exp(state["log_scale"]))
-        return {"forward": float(klbook.kl_divergence(p, q)), "reverse": float(klbook.kl_divergence(q, p))}
+        return {"forward": float(kl_divergence(p, q)), "reverse": float(kl_divergence(q, p))}
     if kind == "alpha":
         fit = spec["fits"][int(state["index"])]
         q = stats.norm(fit["mean"], fit["std"])
         return {
-            "alpha_divergence": float(klbook.alpha_divergence(p, q, fit["alpha"])),
-            "forward": float(klbook.kl_divergence(p, q)),
-            "reverse": float(klbook.kl_divergence(q, p)),
+            "alpha_divergence": float(alpha_divergence(p, q, fit["alpha"])),
+            "forward": float(kl_divergence(p, q)),
+            "reverse": float(kl_divergence(q, p)),
             "mean": float(fit["mean"]),
             "scale": float(fit["std"]),
         }

@@ -105,29 +105,27 @@
   };
   Sum.prototype.value = function () { return this.s + this.c; };
 
-  /** Grid integrals of p against q = N(m, s^2):
-   *  forward = sum w p (log p - log q) = KL(p||q),
-   *  cross   = -sum w p log q          = H(p, q),
-   *  entropy = -sum w p log p          = H(p).   Terms with p = 0 are 0. */
-  function forwardIntegrals(x, w, lp, m, s) {
-    var fw = new Sum(), cr = new Sum(), en = new Sum();
+  /** Grid integrals of p against q = N(m, s^2), with pw_i = w_i p(x_i) precomputed:
+   *  forward = sum pw (log p - log q) = KL(p||q),
+   *  cross   = -sum pw log q          = H(p, q),
+   *  entropy = -sum pw log p          = H(p).   Terms with p = 0 are 0. */
+  function forwardIntegrals(x, pw, lp, m, s) {
+    var fw = new Sum(), cr = new Sum(), en = new Sum(), c = Math.log(s) + LOG_SQRT_2PI;
     for (var i = 0; i < x.length; i++) {
-      if (lp[i] === -Infinity) continue;
-      var pw = w[i] * Math.exp(lp[i]);
-      if (pw === 0) continue;
-      var lq = normLogpdf(x[i], m, s);
-      fw.add(pw * (lp[i] - lq));
-      cr.add(-pw * lq);
-      en.add(-pw * lp[i]);
+      if (pw[i] === 0) continue;
+      var z = (x[i] - m) / s, lq = -0.5 * z * z - c;
+      fw.add(pw[i] * (lp[i] - lq));
+      cr.add(-pw[i] * lq);
+      en.add(-pw[i] * lp[i]);
     }
     return { forward: fw.value(), cross_entropy: cr.value(), entropy: en.value() };
   }
 
   /** KL(q||p) = sum w q (log q - log p); +Infinity where q > 0 and p = 0. */
   function reverseKL(x, w, lp, m, s) {
-    var acc = new Sum();
+    var acc = new Sum(), c = Math.log(s) + LOG_SQRT_2PI;
     for (var i = 0; i < x.length; i++) {
-      var lq = normLogpdf(x[i], m, s);
+      var z = (x[i] - m) / s, lq = -0.5 * z * z - c;
       var qw = w[i] * Math.exp(lq);
       if (qw === 0) continue;
       if (lp[i] === -Infinity) return Infinity;
@@ -138,18 +136,21 @@
 
   /** Minka's alpha-divergence D_alpha(p||q) =
    *  sum w [alpha p + (1 - alpha) q - p^alpha q^(1 - alpha)] / (alpha (1 - alpha)),
-   *  with KL(p||q) at alpha = 1 and KL(q||p) at alpha = 0. */
-  function alphaDivergence(x, w, lp, m, s, alpha) {
-    if (alpha === 1) return forwardIntegrals(x, w, lp, m, s).forward;
+   *  with KL(p||q) at alpha = 1 and KL(q||p) at alpha = 0. Every term is >= 0. */
+  function alphaDivergence(x, w, pw, lp, m, s, alpha) {
+    if (alpha === 1) return forwardIntegrals(x, pw, lp, m, s).forward;
     if (alpha === 0) return reverseKL(x, w, lp, m, s);
-    var acc = new Sum(), d = alpha * (1 - alpha);
+    var acc = new Sum(), d = alpha * (1 - alpha), c = Math.log(s) + LOG_SQRT_2PI;
     for (var i = 0; i < x.length; i++) {
-      var lq = normLogpdf(x[i], m, s);
-      var pv = lp[i] === -Infinity ? 0 : Math.exp(lp[i]);
-      var qv = Math.exp(lq);
-      var mixed = lp[i] === -Infinity ? (alpha > 0 ? 0 : Infinity) : Math.exp(alpha * lp[i] + (1 - alpha) * lq);
-      if (mixed === Infinity) return Infinity;
-      acc.add(w[i] * (alpha * pv + (1 - alpha) * qv - mixed));
+      var z = (x[i] - m) / s, lq = -0.5 * z * z - c;
+      var qv = Math.exp(lq), mixed;
+      if (lp[i] === -Infinity) {
+        if (alpha < 0 && qv > 0) return Infinity;
+        mixed = 0;
+      } else {
+        mixed = Math.exp(alpha * lp[i] + (1 - alpha) * lq);
+      }
+      acc.add(alpha * pw[i] + w[i] * ((1 - alpha) * qv - mixed));
     }
     return acc.value() / d;
   }
@@ -158,11 +159,15 @@
   function prepare(spec) {
     var quad = makeQuad(spec.quad);
     var view = makeView(spec.view);
+    var lp = logp(spec.p, quad.x, spec.quad.logp);
+    var pw = new Float64Array(lp.length);
+    for (var i = 0; i < lp.length; i++) pw[i] = lp[i] === -Infinity ? 0 : quad.w[i] * Math.exp(lp[i]);
     return {
       spec: spec,
       x: quad.x,
       w: quad.w,
-      lp: logp(spec.p, quad.x, spec.quad.logp),
+      lp: lp,
+      pw: pw,
       vx: view,
       vlp: logp(spec.p, view, spec.view.logp)
     };
@@ -184,21 +189,21 @@
   function compute(ctx, state) {
     var spec = ctx.spec, q = qParams(spec, state), r;
     if (spec.kind === "integrand") {
-      r = forwardIntegrals(ctx.x, ctx.w, ctx.lp, q.m, q.s);
+      r = forwardIntegrals(ctx.x, ctx.pw, ctx.lp, q.m, q.s);
       return { mean: q.m, scale: q.s, kl: r.forward, cross_entropy: r.cross_entropy, entropy: r.entropy };
     }
     if (spec.kind === "forward_reverse") {
       return {
         mean: q.m, scale: q.s,
-        forward: forwardIntegrals(ctx.x, ctx.w, ctx.lp, q.m, q.s).forward,
+        forward: forwardIntegrals(ctx.x, ctx.pw, ctx.lp, q.m, q.s).forward,
         reverse: reverseKL(ctx.x, ctx.w, ctx.lp, q.m, q.s)
       };
     }
     var a = spec.fits[state.index].alpha;
     return {
       alpha: a, mean: q.m, scale: q.s,
-      alpha_divergence: alphaDivergence(ctx.x, ctx.w, ctx.lp, q.m, q.s, a),
-      forward: forwardIntegrals(ctx.x, ctx.w, ctx.lp, q.m, q.s).forward,
+      alpha_divergence: alphaDivergence(ctx.x, ctx.w, ctx.pw, ctx.lp, q.m, q.s, a),
+      forward: forwardIntegrals(ctx.x, ctx.pw, ctx.lp, q.m, q.s).forward,
       reverse: reverseKL(ctx.x, ctx.w, ctx.lp, q.m, q.s)
     };
   }
@@ -308,13 +313,25 @@
   };
 
   function legend(svg, x, y, items) {
-    var g = svgEl("g", { "class": "kx-legend" }, svg);
+    var g = svgEl("g", { "class": "kx-legend" }, svg), longest = 0, texts = [];
+    for (var j = 0; j < items.length; j++) longest = Math.max(longest, items[j][1].length);
+    var bg = svgEl("rect", { x: x - 6, y: y - 10, width: 40 + 5.8 * longest, height: 16 * items.length + 4,
+      rx: 3, "class": "kx-legend-bg" }, g);
     for (var i = 0; i < items.length; i++) {
       var yy = y + 16 * i;
       svgEl("line", { x1: x, x2: x + 22, y1: yy, y2: yy, "class": items[i][0] }, g);
       var t = svgEl("text", { x: x + 28, y: yy + 4, "class": "kx-legend-text" }, g);
       t.textContent = items[i][1];
+      texts.push(t);
     }
+    // fit the box to the text once it is laid out (an estimate stands until then)
+    var fit = function () {
+      var wmax = 0;
+      try { for (var k = 0; k < texts.length; k++) wmax = Math.max(wmax, texts[k].getComputedTextLength()); } catch (e) { return; }
+      if (wmax > 0) bg.setAttribute("width", 40 + wmax);
+    };
+    fit();
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(fit);
     return g;
   }
 
@@ -338,6 +355,13 @@
     this.vp = new Float64Array(this.ctx.vlp.length);
     for (var i = 0; i < this.vp.length; i++) this.vp[i] = Math.exp(this.ctx.vlp[i]);
     this.pmax = maxOf(this.vp);
+    this.yfixed = null;
+    if (spec.kind === "alpha") {
+      // one density axis for every stop of the slider: the tallest of p, the fits and the references
+      var tall = this.pmax, all = spec.fits.concat([spec.reference_fits.forward, spec.reference_fits.reverse]);
+      for (i = 0; i < all.length; i++) tall = Math.max(tall, 1 / (all[i].std * Math.sqrt(2 * Math.PI)));
+      this.yfixed = tall * 1.05;
+    }
     this.build();
     this.render();
   }
@@ -437,8 +461,8 @@
     this.render();
   };
 
-  function show(out, v, digits) {
-    out.textContent = fmt(v, digits);
+  function show(out, v, digits, fixed) {
+    out.textContent = fixed ? fmt(Math.abs(v) < 0.5 * Math.pow(10, -digits) ? 0 : v, digits) : fmt(v, digits);
     out.setAttribute("data-value", String(v));
     out.value = out.textContent;
   }
@@ -465,9 +489,9 @@
       o.setAttribute("data-value", String(shown));
       this.inputs[c.param].setAttribute("aria-valuetext", text);
     }
-    for (k in this.outputs) {
-      if (k.indexOf("control:") === 0 || !Object.prototype.hasOwnProperty.call(this.outputs, k)) continue;
-      show(this.outputs[k], vals[k], 4);
+    for (i = 0; i < spec.readouts.length; i++) {
+      var r = spec.readouts[i];
+      show(this.outputs[r.quantity], vals[r.quantity], 4, r.format === "fixed");
     }
     this.root.setAttribute("data-state", JSON.stringify(this.state));
     this.draw(vals);
@@ -480,7 +504,7 @@
     var q = new Float64Array(n), lq = new Float64Array(n);
     for (i = 0; i < n; i++) { lq[i] = normLogpdf(vx[i], vals.mean, vals.scale); q[i] = Math.exp(lq[i]); }
     var qmax = 1 / (vals.scale * Math.sqrt(2 * Math.PI));
-    var top = this.top, yhi = Math.max(this.pmax, Math.min(qmax, 2.5 * this.pmax)) * 1.08;
+    var top = this.top, yhi = this.yfixed || Math.max(this.pmax, Math.min(qmax, 2.5 * this.pmax)) * 1.08;
     var yst = niceStep(yhi, 4);
     top.setY(0, Math.ceil(yhi / yst) * yst);
     this.topPlot.p.setAttribute("d", top.path(vx, vp));
