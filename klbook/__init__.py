@@ -6,6 +6,7 @@ unless ``base`` is given (``base=2`` gives bits).
 
 __version__ = "0.1.0"
 
+from .divergences import cross_entropy, entropy, kl_divergence  # noqa: E402
 from .mixtures import GaussianMixture  # noqa: E402
 from .fitting import (  # noqa: E402
     FactorisedFitResult,
@@ -14,6 +15,8 @@ from .fitting import (  # noqa: E402
     fit_gaussian,
     gaussian_kl,
     gaussian_kl_gradient,
+    gaussian_neg_elbo,
+    kl_integrand,
 )
 from .estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates  # noqa: E402
 from .alpha import (  # noqa: E402
@@ -23,3 +26,28 @@ from .alpha import (  # noqa: E402
     js_divergence,
     renyi_divergence,
 )
+
+__all__ = [
+    "kl_divergence",
+    "entropy",
+    "cross_entropy",
+    "GaussianMixture",
+    "FactorisedFitResult",
+    "FitResult",
+    "fit_factorised_gaussian",
+    "fit_gaussian",
+    "gaussian_kl",
+    "gaussian_kl_gradient",
+    "gaussian_neg_elbo",
+    "kl_integrand",
+    "EstimatorMoments",
+    "MCResult",
+    "estimator_moments",
+    "mc_kl",
+    "mc_kl_replicates",
+    "alpha_divergence",
+    "bhattacharyya_coefficient",
+    "hellinger_distance",
+    "js_divergence",
+    "renyi_divergence",
+]

@@ -1,0 +1,497 @@
+"""Accuracy and input checks of klbook.divergences (the vector engine and the dispatchers).
+
+References are computed independently of the implementation:
+
+* mpmath at 60 significant digits, with every float64 input converted exactly
+  (``mpmath.mpf(float)``), so the reference is the exact value of the formula for
+  the floats given: :math:`\\sum_i p_i (\\log p_i - \\log q_i)` term by term, no
+  rearrangement, no series;
+* exact rationals (:class:`fractions.Fraction`) to build inputs whose sums are
+  exactly known and to check the sum tolerance on both sides;
+* closed forms derived by hand for the distribution dispatch.
+
+Errors are measured in ulps of the reference (``math.ulp`` of the reference
+rounded to float64) and as relative errors. The worst errors per input class are
+printed by ``benchmarks/bench_vectors.py --accuracy``; here they are asserted.
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+from fractions import Fraction
+
+import mpmath as mp
+import numpy as np
+import pytest
+from scipy import stats
+
+import klbook
+import klbook.divergences as kd
+from klbook import cross_entropy, entropy, kl_divergence
+
+DPS = 60
+
+
+# --------------------------------------------------------------------------
+# Independent references
+# --------------------------------------------------------------------------
+
+
+def kl_ref(p, q) -> mp.mpf:
+    """Exact-input KL of two float vectors, 60 digits; inf when some p_i > 0 = q_i; clamped at 0."""
+    with mp.workdps(DPS):
+        s = mp.mpf(0)
+        for a, b in zip(np.asarray(p, float).tolist(), np.asarray(q, float).tolist()):
+            if a == 0.0:
+                continue
+            if b == 0.0:
+                return mp.inf
+            s += mp.mpf(a) * (mp.log(mp.mpf(a)) - mp.log(mp.mpf(b)))
+        return max(s, mp.mpf(0))
+
+
+def entropy_ref(p) -> mp.mpf:
+    with mp.workdps(DPS):
+        return -mp.fsum(mp.mpf(a) * mp.log(mp.mpf(a)) for a in np.asarray(p, float).tolist() if a > 0)
+
+
+def cross_ref(p, q) -> mp.mpf:
+    with mp.workdps(DPS):
+        s = mp.mpf(0)
+        for a, b in zip(np.asarray(p, float).tolist(), np.asarray(q, float).tolist()):
+            if a == 0.0:
+                continue
+            if b == 0.0:
+                return mp.inf
+            s -= mp.mpf(a) * mp.log(mp.mpf(b))
+        return s
+
+
+def ulp_error(x: float, ref) -> float:
+    """|x - ref| in units of the last place of ref (as a float64); 0 when both are 0 or both inf."""
+    if ref == mp.inf or x == math.inf:
+        return 0.0 if (ref == mp.inf and x == math.inf) else math.inf
+    rf = float(ref)
+    if rf == 0.0 and ref == 0:
+        return 0.0 if x == 0.0 else math.inf
+    with mp.workdps(DPS):
+        return float(abs(mp.mpf(x) - ref) / mp.mpf(math.ulp(rf)))
+
+
+def rel_error(x: float, ref) -> float:
+    if ref == 0:
+        return 0.0 if x == 0.0 else math.inf
+    with mp.workdps(DPS):
+        return float(abs(mp.mpf(x) - ref) / abs(ref))
+
+
+def exact_sum(v) -> Fraction:
+    return sum((Fraction(x) for x in np.asarray(v, float).tolist()), Fraction(0))
+
+
+# --------------------------------------------------------------------------
+# Input classes (deterministic; every generator states what it guarantees)
+# --------------------------------------------------------------------------
+
+K = 52  # dyadic vectors: entries c_i / 2**52 with integer c_i < 2**53, exactly representable
+
+
+def dyadic_simplex(n: int, rng: np.random.Generator, alpha: float = 1.0) -> np.ndarray:
+    """A random probability vector of length n whose entries sum to exactly 1 (as rationals)."""
+    w = rng.gamma(alpha, size=n) + 1e-3
+    c = np.floor(w / w.sum() * 2.0**K).astype(np.int64)
+    c[-1] += 2**K - int(c.sum())
+    assert (c > 0).all() and int(c.sum()) == 2**K
+    return c.astype(np.float64) / 2.0**K
+
+
+def near_equal(n: int, target: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """p, q both summing to exactly 1, q = p + integer moves of 2**-52 that sum to 0, KL ~ target."""
+    p = dyadic_simplex(n, rng)
+    c = (p * 2.0**K).astype(np.int64)
+    s = math.sqrt(2.0 * target * 2.0**K / max(n, 2))
+    m = np.rint(s * np.sqrt(c) * rng.standard_normal(n)).astype(np.int64)
+    if n == 1:
+        m[:] = 0
+    else:
+        m[-1] -= int(m.sum())
+        if m[0] == 0 and m[-1] == 0:
+            m[0], m[-1] = 1, -1
+    q = (c + m).astype(np.float64) / 2.0**K
+    assert (q > 0).all() and exact_sum(q) == 1 and exact_sum(p) == 1
+    return p, q
+
+
+def zero_out(v: np.ndarray, where, onto: int) -> np.ndarray:
+    """Dyadic vector v with the entries ``where`` set to 0 and their mass moved onto entry ``onto`` (exactly)."""
+    c = (v * 2.0**K).astype(np.int64)
+    assert (c.astype(np.float64) / 2.0**K == v).all()
+    moved = int(c[where].sum())
+    c[where] = 0
+    c[onto] += moved
+    out = c.astype(np.float64) / 2.0**K
+    assert exact_sum(out) == exact_sum(v)
+    return out
+
+
+RNG_SEED = 20240611
+
+
+def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(RNG_SEED)
+    cases: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for target in (1e-12, 1e-16, 1e-24):
+        for n in (2, 3, 50, 1000):
+            cases[f"near-equal KL~{target:g} n={n}"] = near_equal(n, target, rng)
+    # moderately close vectors: every ratio in the careful band, the table part included
+    for r in (0.01, 0.05, 0.06, 0.1, 0.3, 0.5, 0.9, 0.99):
+        cases[f"two entries r={r}"] = (np.array([0.5 * (1 + r), 0.5 * (1 - r)]), np.array([0.5, 0.5]))
+    p = dyadic_simplex(400, rng)
+    c = (p * 2.0**K).astype(np.int64)
+    move = (0.45 * np.minimum(c[0::2], c[1::2]) * rng.random(200)).astype(np.int64)  # |r| up to ~0.8
+    c[0::2] += move
+    c[1::2] -= move
+    q = c.astype(np.float64) / 2.0**K
+    assert exact_sum(q) == 1
+    cases["moderate ratios n=400"] = (p, q)
+    cases["coin 0.6 vs 0.5"] = (np.array([0.6, 0.4]), np.array([0.5, 0.5]))
+    cases["ratio exactly 2"] = (np.array([2 / 3, 1 / 3]), np.array([1 / 3, 2 / 3]))
+    # zeros
+    cases["zeros in p"] = (np.array([0.5, 0.0, 0.5]), np.array([0.25, 0.25, 0.5]))
+    cases["zeros in both"] = (np.array([0.5, 0.0, 0.5]), np.array([0.25, 0.0, 0.75]))
+    pz, qz = near_equal(60, 1e-16, rng)
+    cases["zeros in both, near-equal otherwise"] = (zero_out(pz, slice(10, 20), 0), zero_out(qz, slice(10, 20), 0))
+    # tiny entries
+    cases["p/q overflows (q = 5e-324)"] = (np.array([0.5, 0.5]), np.array([1.0, 5e-324]))
+    cases["p/q underflows (p = 5e-324)"] = (np.array([0.5, 0.5, 5e-324]), np.array([0.25, 0.25, 0.5]))
+    cases["p/q subnormal (p = 1e-310)"] = (np.array([0.5, 0.5, 1e-310]), np.array([0.75, 0.25 - 2**-54, 2**-54]))
+    cases["both 5e-324 and near"] = (np.array([0.5, 0.5, 1.5e-323]), np.array([0.5, 0.5, 2e-323]))
+    cases["entries 1e-300"] = (np.array([1e-300, 1.0]), np.array([0.5, 0.5]))
+    cases["q entries 1e-300"] = (np.array([0.5, 0.5]), np.array([1e-300, 1.0]))
+    cases["1e-300 near each other"] = (np.array([0.5, 0.5, 1e-300]), np.array([0.5, 0.5, 1.5e-300]))
+    # length 1
+    cases["length 1, equal"] = (np.array([1.0]), np.array([1.0]))
+    cases["length 1, q = 1 - 2**-40"] = (np.array([1.0]), np.array([1.0 - 2.0**-40]))
+    # Dirichlet draws of length 10**4 (normalised by division, as users do)
+    for alpha in (1.0, 0.1):
+        p = rng.dirichlet(np.full(10_000, alpha))
+        q = rng.dirichlet(np.full(10_000, alpha))
+        cases[f"Dirichlet({alpha}) n=1e4"] = (p / p.sum(), q / q.sum())
+    # sums that differ by a little (within tolerance): the linear part sum(p - q) matters
+    cases["sums differ by 2**-40"] = (np.array([0.5, 0.5]), np.array([0.5 - 2.0**-40, 0.5]))
+    return cases
+
+
+CASES = _cases()
+ULP_LIMIT = 4.0  # "a few ulp"
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """(name, value, reference) for every case."""
+    out = []
+    for name, (p, q) in CASES.items():
+        out.append((name, kl_divergence(p, q), kl_ref(p, q)))
+    return out
+
+
+def test_every_case_within_a_few_ulp(measured):
+    bad = [(n, v, float(r), ulp_error(v, r)) for n, v, r in measured if not ulp_error(v, r) <= ULP_LIMIT]
+    assert not bad, bad
+
+
+def test_near_equal_cases_reach_their_targets(measured):
+    # the near-equal generator must really produce KL of the stated sizes, or the test above proves little
+    for name, _, ref in measured:
+        if name.startswith("near-equal"):
+            target = float(name.split("~")[1].split()[0])
+            assert target / 1e3 < float(ref) < target * 1e3, (name, float(ref))
+
+
+def test_near_equal_is_accurate_where_the_naive_sum_is_not():
+    """The careful path matters: scipy (naive sum, after renormalising) loses many digits here."""
+    p, q = CASES["near-equal KL~1e-24 n=50"]
+    ref = kl_ref(p, q)
+    assert ulp_error(kl_divergence(p, q), ref) <= 2
+    assert rel_error(float(stats.entropy(p, q)), ref) > 1e-8
+
+
+def test_length_one_and_identical_vectors_give_exact_zero():
+    assert kl_divergence([1.0], [1.0]) == 0.0
+    p = CASES["Dirichlet(1.0) n=1e4"][0]
+    assert kl_divergence(p, p.copy()) == 0.0
+    assert kl_divergence(*CASES["length 1, q = 1 - 2**-40"]) > 0
+
+
+def test_negative_exact_value_is_reported_as_zero():
+    # q sums to 1 + 2**-40, p to 1: the exact sum p log(p/q) is slightly negative
+    p, q = np.array([0.5, 0.5]), np.array([0.5 + 2.0**-40, 0.5])
+    assert kl_ref(p, q) == 0  # the clamped reference
+    with mp.workdps(DPS):
+        assert sum(mp.mpf(a) * mp.log(mp.mpf(a) / mp.mpf(b)) for a, b in zip(p, q)) < 0
+    assert kl_divergence(p, q) == 0.0
+
+
+def test_cancelling_linear_part_is_summed_exactly():
+    """KL = sum q g(r) + sum(p - q) with sum(p - q) < 0 cancelling 90 % of the first part."""
+    # p = (1/2, 1/2), q = (1/2 + a, 1/2 - b): sum q g(r) ~ a^2 + b^2 ~ 2 a^2 and sum(p - q) = b - a;
+    # b = a - (115/64) a^2 (all exact in binary) cancels ~90 % of it
+    a = 2.0**-20
+    b = a - 115.0 * 2.0**-46
+    p, q = np.array([0.5, 0.5]), np.array([0.5 + a, 0.5 - b])
+    assert exact_sum(q) == 1 + Fraction(a) - Fraction(b) and Fraction(b) == Fraction(a) - Fraction(115, 2**46)
+    g = 2 * a * a
+    ref = kl_ref(p, q)
+    assert 0 < ref < 0.15 * g
+    assert ulp_error(kl_divergence(p, q), ref) <= ULP_LIMIT
+
+
+# --------------------------------------------------------------------------
+# The fast path for long vectors, exercised on short ones by shrinking its thresholds
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(kd, "_CHUNK", 256)
+    monkeypatch.setattr(kd, "_N_CAREFUL", 512)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Dirichlet(1.0) n=1e4",
+        "Dirichlet(0.1) n=1e4",
+        "near-equal KL~1e-24 n=1000",
+        "near-equal KL~1e-16 n=1000",
+        "moderate ratios n=400",
+    ],
+)
+def test_fast_path_and_its_fallback_stay_accurate(small_blocks, name):
+    p, q = CASES[name]
+    ref = kl_ref(p, q)
+    assert ulp_error(kl_divergence(p, q), ref) <= ULP_LIMIT
+
+
+def test_fast_path_with_zeros_and_specials(small_blocks):
+    rng = np.random.default_rng(7)
+    p = zero_out(dyadic_simplex(3000, rng, alpha=0.5), slice(0, None, 7), 1)  # zeros in p
+    q = dyadic_simplex(3000, rng, alpha=0.5)
+    q = zero_out(q, 5, 4)
+    q2 = zero_out(q, 3, 4)  # p[3] > 0 = q2[3]: infinite, decided in a fast block
+    q[5] = q2[5] = 5e-324  # p[5]/q[5] overflows
+    p = zero_out(p, 6, 8)
+    p[6] = 5e-324  # p[6]/q[6] underflows
+    assert p[5] > 0 and q[6] > 1e-6
+    ref = kl_ref(p, q)
+    assert ulp_error(kl_divergence(p, q), ref) <= ULP_LIMIT
+    assert p[3] > 0 and kl_divergence(p, q2) == math.inf
+
+
+def test_long_random_vectors_against_long_double():
+    """The real fast path (length > 2**16) on random vectors; reference: 80-bit long double sums.
+
+    np.longdouble has a 64-bit significand on x86-64 Linux; the reference's own
+    error is then ~2**-11 ulp of a float64 result. Skipped where long double is just double.
+    """
+    if np.finfo(np.longdouble).nmant < 60:
+        pytest.skip("long double is not extended precision here")
+    rng = np.random.default_rng(3)
+    n = 200_003
+    p = rng.random(n)
+    p /= p.sum()
+    q = rng.random(n)
+    q /= q.sum()
+    pl, ql = p.astype(np.longdouble), q.astype(np.longdouble)
+    ref = np.sum(pl * (np.log(pl) - np.log(ql)))
+    x = kl_divergence(p, q)
+    assert abs(np.longdouble(x) - ref) <= 2 * math.ulp(float(ref))
+
+
+# --------------------------------------------------------------------------
+# Entropy and cross-entropy
+# --------------------------------------------------------------------------
+
+ENTROPY_CASES = [
+    "Dirichlet(1.0) n=1e4",
+    "Dirichlet(0.1) n=1e4",
+    "zeros in both",
+    "entries 1e-300",
+    "p/q underflows (p = 5e-324)",
+    "length 1, equal",
+    "near-equal KL~1e-24 n=1000",
+]
+
+
+@pytest.mark.parametrize("name", ENTROPY_CASES)
+def test_entropy_and_cross_entropy_against_mpmath(name):
+    p, q = CASES[name]
+    assert ulp_error(entropy(p), entropy_ref(p)) <= ULP_LIMIT
+    assert ulp_error(cross_entropy(p, q), cross_ref(p, q)) <= ULP_LIMIT
+
+
+def test_entropy_closed_forms():
+    assert entropy(np.full(8, 0.125), base=2) == 3.0
+    assert ulp_error(entropy([0.25] * 4), mp.log(4)) <= 1
+    assert cross_entropy([0.5, 0.5, 0.0], [0.5, 0.0, 0.5]) == math.inf
+    assert cross_entropy([0.5, 0.5, 0.0], [0.25, 0.75, 0.0]) == pytest.approx(0.5 * math.log(4) + 0.5 * math.log(4 / 3), rel=1e-15)
+
+
+# --------------------------------------------------------------------------
+# Conventions, base, dispatch
+# --------------------------------------------------------------------------
+
+
+def test_zero_conventions():
+    assert kl_divergence([0.0, 1.0], [0.0, 1.0]) == 0.0  # 0 log(0/0) = 0
+    assert kl_divergence([0.0, 1.0], [0.5, 0.5]) == pytest.approx(math.log(2), rel=1e-16)
+    assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert kl_divergence([0.5, 0.5, 0.0], [0.5, 0.5 - 2**-50, 2**-50]) > 0
+
+
+def test_base_conversion():
+    p, q = CASES["Dirichlet(1.0) n=1e4"]
+    nats = kl_divergence(p, q)
+    assert kl_divergence(p, q, base=2) == nats / math.log(2)
+    assert kl_divergence(p, q, base=10) == nats / math.log(10)
+    assert kl_divergence([0.5, 0.5], [1.0, 0.0], base=2) == math.inf
+    assert entropy([0.5, 0.5], base=2) == 1.0
+    assert cross_entropy([0.5, 0.5], [0.25, 0.75], base=2) == pytest.approx(1 - 0.5 * math.log2(3 / 16) - 1, rel=1e-15)
+
+
+def test_accepts_lists_ints_fractions_float32():
+    assert kl_divergence([1, 0], [Fraction(1, 2), Fraction(1, 2)]) == pytest.approx(math.log(2), rel=1e-16)
+    p32 = np.array([0.5, 0.25, 0.25], dtype=np.float32)
+    assert kl_divergence(p32, p32) == 0.0
+    assert kl_divergence((0.5, 0.5), np.array([0.5, 0.5])) == 0.0
+
+
+def test_distributions_dispatch_to_closed_forms():
+    p, q = stats.norm(0, 1), stats.norm(1, 2)
+    with mp.workdps(30):
+        ref = mp.log(2) + mp.mpf(1 + 1) / 8 - mp.mpf(1) / 2  # log(s2/s1) + (s1^2 + dm^2)/(2 s2^2) - 1/2
+        h_ref = mp.log(2 * mp.pi * mp.e) / 2
+    assert rel_error(kl_divergence(p, q), ref) < 1e-14
+    assert rel_error(kl_divergence(p, q, base=2), ref / mp.log(2)) < 1e-14
+    assert rel_error(entropy(p), h_ref) < 1e-14
+    assert rel_error(cross_entropy(p, q), h_ref + ref) < 1e-14
+    assert kl_divergence(p, p) == 0.0
+
+
+def test_cross_entropy_of_distributions_keeps_inf():
+    p, q = stats.uniform(0, 2), stats.uniform(0, 1)  # p has mass outside q's support
+    assert kl_divergence(p, q) == math.inf
+    assert cross_entropy(p, q) == math.inf
+
+
+# --------------------------------------------------------------------------
+# Bad input: the error says what and where
+# --------------------------------------------------------------------------
+
+GOOD = [0.5, 0.5]
+
+BAD_INPUTS = [
+    # (p, q, exception, message pattern)
+    ([0.5, -0.5, 1.0], [0.5, 0.25, 0.25], ValueError, r"p\[1\] = -0\.5 is negative"),
+    ([0.5, 0.5], [0.5, float("nan")], ValueError, r"q\[1\] = nan is NaN"),
+    ([0.5, float("inf")], GOOD, ValueError, r"p\[1\] = inf is infinite"),
+    (np.array([0.5, 0.5j]), GOOD, ValueError, r"p has complex entries \(p\[1\]"),
+    ([0.5, 0.5 + 1j], GOOD, ValueError, r"complex"),
+    (["0.5", "0.5"], GOOD, TypeError, r"p must hold numbers"),
+    ([0.5, "a"], GOOD, TypeError, r"p must hold numbers|not a number"),
+    (GOOD, [0.5, None], TypeError, r"q\[1\] = None is not a number"),
+    ("0.5 0.5", GOOD, TypeError, r"p must be a 1-D array-like"),
+    (None, GOOD, TypeError, r"p must be a 1-D array-like"),
+    (0.5, GOOD, TypeError, r"p must be a 1-D array-like of probabilities, got a scalar"),
+    (GOOD, np.float64(1.0), TypeError, r"q .*scalar"),
+    ([], [], ValueError, r"p is empty"),
+    (GOOD, [0.25, 0.25, 0.5], ValueError, r"same length, got len\(p\) = 2 and len\(q\) = 3"),
+    ([[0.5, 0.5]], [[0.5, 0.5]], ValueError, r"p must be 1-D, got an array of shape \(1, 2\)"),
+    ([[0.5], [0.25, 0.25]], GOOD, ValueError, r"ragged"),
+    (np.array([True, False]), GOOD, TypeError, r"p is a boolean array"),
+    ([0.5, 0.6], GOOD, ValueError, r"p sums to 1\.1, not 1"),
+    (GOOD, [1, 1], ValueError, r"q sums to 2\.0, not 1"),
+    (GOOD, [0.4, 0.4], ValueError, r"q sums to 0\.8"),
+    (stats.norm(), GOOD, TypeError, r"p is a distribution \(rv_continuous_frozen\) but q is not"),
+    (GOOD, stats.poisson(3), TypeError, r"q is a distribution .* but p is not"),
+]
+
+
+@pytest.mark.parametrize("p, q, exc, pattern", BAD_INPUTS)
+def test_bad_input_is_named(p, q, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        kl_divergence(p, q)
+
+
+@pytest.mark.parametrize("base", [0, -2, 1, 1.0, math.inf, math.nan])
+def test_bad_base_raises_before_anything_else(base):
+    with pytest.raises(ValueError, match="base"):
+        kl_divergence("not even a vector", None, base=base)
+    with pytest.raises(ValueError, match="base"):
+        entropy([0.5, 0.5], base=base)
+    with pytest.raises(ValueError, match="base"):
+        cross_entropy([0.5, 0.5], [0.5, 0.5], base=base)
+
+
+@pytest.mark.parametrize("base", ["2", True, 2j])
+def test_non_numeric_base(base):
+    with pytest.raises(TypeError, match="base"):
+        kl_divergence(GOOD, GOOD, base=base)
+
+
+def test_entropy_and_cross_entropy_check_their_input_too():
+    with pytest.raises(ValueError, match=r"p\[0\] = -0\.1 is negative"):
+        entropy([-0.1, 1.1])
+    with pytest.raises(ValueError, match="p sums to"):
+        entropy([0.3, 0.3])
+    with pytest.raises(TypeError, match="scalar"):
+        entropy(1.0)
+    with pytest.raises(ValueError, match="same length"):
+        cross_entropy([1.0], GOOD)
+    with pytest.raises(TypeError, match="p is a distribution"):
+        cross_entropy(stats.norm(), GOOD)
+
+
+def test_sum_tolerance_on_both_sides():
+    tol = kd.SUM_RTOL
+    assert tol == 1e-9
+    inside = np.array([0.5, 0.5 + 0.9e-9])
+    outside = np.array([0.5, 0.5 + 1.1e-9])
+    assert abs(exact_sum(inside) - 1) <= Fraction(tol) < abs(exact_sum(outside) - 1)
+    kl_divergence(inside, GOOD)
+    with pytest.raises(ValueError, match="p sums to 1.0000000011"):
+        kl_divergence(outside, GOOD)
+    # never renormalised: the value is that of the floats given (here the exact -log(1 - 0.9e-9)-ish)
+    x = kl_divergence([1.0], [1.0 - 0.9e-9])
+    assert ulp_error(x, kl_ref([1.0], [1.0 - 0.9e-9])) <= 1
+
+
+def test_never_nan_on_extreme_inputs():
+    cases = [
+        ([5e-324, 1.0], [1.0, 5e-324]),
+        ([1.0, 0.0, 0.0], [0.0, 0.0, 1.0]),
+        ([0.0, 1.0], [0.0, 1.0]),
+        ([1.0 - 2**-53, 2**-53], [2**-53, 1.0 - 2**-53]),
+    ]
+    for p, q in cases:
+        for f in (lambda: kl_divergence(p, q), lambda: cross_entropy(p, q), lambda: entropy(p)):
+            assert not math.isnan(f())
+
+
+# --------------------------------------------------------------------------
+# Package wiring and docstrings
+# --------------------------------------------------------------------------
+
+
+def test_reexported_from_package():
+    assert klbook.kl_divergence is kl_divergence
+    assert klbook.entropy is entropy
+    assert klbook.cross_entropy is cross_entropy
+    for name in ("kl_divergence", "entropy", "cross_entropy"):
+        assert name in klbook.__all__
+
+
+def test_docstring_examples():
+    result = doctest.testmod(kd, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 10 and result.failed == 0
