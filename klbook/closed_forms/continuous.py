@@ -1,3 +1,832 @@
-"""Closed forms of KL: continuous families (registered on import)."""
+r"""Closed forms of KL for continuous univariate families (registered on import).
+
+Every form is written in scipy's parametrisation, ``loc`` and ``scale``
+included, and arranged so that it does not cancel when the two distributions
+are nearly identical: parameter differences are formed exactly (with
+:class:`fractions.Fraction`) before any logarithm, and the divergence is
+written as a sum of terms that are each non-negative. The workhorses are
+
+.. math::
+
+   \eta(y) = e^{y} - 1 - y \ge 0, \qquad
+   x - 1 - \log x = \eta(\log x),
+
+evaluated by its Taylor series for :math:`|y| \le 1`, and the Bregman
+divergence of :math:`\log\Gamma`,
+
+.. math::
+
+   B(a, a') = \log\Gamma(a') - \log\Gamma(a) - (a' - a)\,\psi(a) \ge 0,
+
+split into Stirling's main part (written with :math:`\eta`) plus the
+Bregman divergence of Stirling's remainder
+:math:`R(x) = \log\Gamma(x) - (x - \tfrac12)\log x + x - \tfrac12\log 2\pi`,
+which is convex, so each piece is non-negative.
+
+Support first: when the support of ``p`` is not inside the support of ``q``
+(decided exactly from the parameters) the divergence is ``math.inf``. Where a
+family's closed form needs equal ``loc`` (gamma, beta, lognormal, Pareto,
+Rayleigh, Weibull) and the locations differ with ``p``'s support inside
+``q``'s, the pair is handed to :func:`klbook.numeric.kl_numeric`.
+"""
 
 from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+from scipy import special
+
+from . import Params, register_kl
+
+__all__: list[str] = []  # everything here is registered, nothing is imported by name
+
+EULER_GAMMA = 0.5772156649015329  # Euler-Mascheroni constant, -psi(1)
+_LOG_MAX = math.log(np.finfo(float).max)  # exp overflows past this
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_HALF = Fraction(1, 2)
+
+
+# --------------------------------------------------------------------------
+# Stable building blocks
+# --------------------------------------------------------------------------
+
+
+def _to_float(x: Fraction) -> float:
+    """Correctly rounded float of an exact rational; overflow gives +-inf."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _log_of(x: Fraction) -> float:
+    """log of an exact positive rational, to a few ulp.
+
+    Near 1 this is ``log1p`` of the correctly rounded ``x - 1``; far from 1 the
+    logarithm of the correctly rounded float, or of numerator and denominator
+    separately when the float would over- or underflow.
+    """
+    if x <= 0:
+        raise ValueError("log of a non-positive number")
+    if _HALF <= x <= 2:
+        return math.log1p(_to_float(x - 1))
+    f = _to_float(x)
+    if 2.2250738585072014e-308 <= f < math.inf:
+        return math.log(f)
+    return math.log(x.numerator) - math.log(x.denominator)
+
+
+def _log_ratio(a: float, b: float) -> float:
+    """``log(a / b)`` for positive floats, without rounding ``a / b`` first near 1."""
+    return _log_of(Fraction(a) / Fraction(b))
+
+
+def _rel(a: float, b: float) -> float:
+    """``(a - b) / b``, correctly rounded."""
+    return _to_float((Fraction(a) - Fraction(b)) / Fraction(b))
+
+
+def _diff(a: float, b: float) -> float:
+    """``a - b``, correctly rounded (and no spurious overflow)."""
+    return _to_float(Fraction(a) - Fraction(b))
+
+
+# 1/k! for k = 2..21: eta(y) = y^2 (1/2! + y/3! + y^2/4! + ...)
+_ETA_COEF = [1.0 / math.factorial(k) for k in range(2, 22)]
+
+
+def _eta(y: float) -> float:
+    r""":math:`\eta(y) = e^y - 1 - y \ge 0`, to a few ulp for every real ``y``.
+
+    Series for :math:`|y| \le 1`; ``expm1(y) - y`` otherwise (no cancellation
+    there); ``inf`` once :math:`e^y` overflows.
+    """
+    if math.isnan(y):
+        raise FloatingPointError("eta(nan)")
+    if abs(y) <= 1.0:
+        s = 0.0
+        for c in reversed(_ETA_COEF):
+            s = s * y + c
+        return s * y * y
+    if y > _LOG_MAX:
+        return math.inf
+    return math.expm1(y) - y
+
+
+# Stirling series of R(x): sum_m B_{2m} / (2m (2m-1) x^{2m-1}), m = 1..8
+_STIRLING = [
+    1.0 / 12.0,
+    -1.0 / 360.0,
+    1.0 / 1260.0,
+    -1.0 / 1680.0,
+    1.0 / 1188.0,
+    -691.0 / 360360.0,
+    1.0 / 156.0,
+    -3617.0 / 122400.0,
+]
+_STIRLING_MIN = 12.0  # the 8-term series is accurate to well below an ulp of R from here on
+_ZETA_K = np.arange(2, 44, dtype=float)  # Taylor orders for the remainder's Bregman divergence
+
+
+def _stirling_R(x: float) -> float:
+    r"""Stirling's remainder :math:`R(x) = \log\Gamma(x) - (x-\frac12)\log x + x - \frac12\log 2\pi`."""
+    if x >= _STIRLING_MIN:
+        inv = 1.0 / x
+        inv2 = inv * inv
+        s, t = 0.0, inv
+        for c in _STIRLING:
+            s += c * t
+            t *= inv2
+        return s
+    return float(special.gammaln(x)) - (x - 0.5) * math.log(x) + x - _HALF_LOG_2PI
+
+
+def _stirling_R1(x: float) -> float:
+    r""":math:`R'(x) = \psi(x) - \log x + 1/(2x)`."""
+    if x >= _STIRLING_MIN:
+        inv = 1.0 / x
+        inv2 = inv * inv
+        s, t = 0.0, inv2
+        for m, c in enumerate(_STIRLING, start=1):
+            s += c * (1 - 2 * m) * t
+            t *= inv2
+        return s
+    return float(special.digamma(x)) - math.log(x) + 0.5 / x
+
+
+def _breg_R(a1: float, a2: float, u: float) -> float:
+    r"""Bregman divergence of Stirling's remainder, :math:`R(a_2) - R(a_1) - (a_2 - a_1) R'(a_1) \ge 0`.
+
+    ``u`` is :math:`(a_2 - a_1)/a_1`, correctly rounded; ``a2`` is only used
+    when :math:`|u| > 1/4`, where rounding in it cannot matter.
+    """
+    if u == 0.0:
+        return 0.0
+    if abs(u) <= 0.25:
+        if a1 >= _STIRLING_MIN:
+            # sum_m c_m a^{1-2m} [(1+u)^{-(2m-1)} - 1 + (2m-1) u], the bracket exact
+            uf = Fraction(u)
+            inv1u = 1 / (1 + uf)
+            inv1u2 = inv1u * inv1u
+            pw = inv1u
+            s = 0.0
+            apow = 1.0
+            inv_a2 = 1.0 / (a1 * a1)
+            for m, c in enumerate(_STIRLING, start=1):
+                n = 2 * m - 1
+                bracket = _to_float(pw - 1 + n * uf)
+                s += c * apow * bracket
+                pw *= inv1u2
+                apow *= inv_a2
+            return s / a1
+        # Taylor series: sum_{k>=2} (-u)^k / k * Z_k(a),
+        # Z_k(a) = a^k zeta(k, a) - a/(k-1) - 1/2 = 1/2 + a^k zeta(k, a+1) - a/(k-1)
+        ks = _ZETA_K
+        zk = 0.5 + np.power(a1, ks) * special.zeta(ks, a1 + 1.0) - a1 / (ks - 1.0)
+        terms = np.power(-u, ks) / ks * zk
+        return float(np.sum(terms[::-1]))
+    h = a2 - a1
+    return _stirling_R(a2) - _stirling_R(a1) - h * _stirling_R1(a1)
+
+
+def _breg_lgamma(a: float, u: float) -> float:
+    r"""Bregman divergence of :math:`\log\Gamma`: :math:`\log\Gamma(a(1+u)) - \log\Gamma(a) - a u\,\psi(a) \ge 0`.
+
+    Written as :math:`a(1+u)\,\eta(-\log(1+u)) + \tfrac12\eta(\log(1+u)) + B_R`.
+    """
+    if u == 0.0:
+        return 0.0
+    L = math.log1p(u)
+    return a * (1.0 + u) * _eta(-L) + 0.5 * _eta(L) + _breg_R(a, a * (1.0 + u), u)
+
+
+def _check_finite_shapes(*ps: Params) -> None:
+    for d in ps:
+        for s in d.shapes:
+            if not math.isfinite(s):
+                raise ValueError(f"{d.family}{d.shapes}: shape parameters must be finite")
+
+
+def _numeric(p: Params, q: Params) -> float:
+    """Defer to the quadrature fallback (imported lazily: it lives in :mod:`klbook.numeric`)."""
+    try:
+        from ..numeric import kl_numeric
+    except ImportError as err:  # pragma: no cover - only until klbook.numeric lands
+        raise NotImplementedError(
+            f"KL({p.family} || {q.family}) with these locations has no closed form and needs "
+            "klbook.numeric.kl_numeric, which is not available"
+        ) from err
+    return float(kl_numeric(p.dist, q.dist))
+
+
+def _register_all(pairs: list[tuple[str, str]]) -> Callable:
+    """Register one function for several pairs of families."""
+
+    def decorator(fn):
+        for fp, fq in pairs:
+            register_kl(fp, fq)(fn)
+        return fn
+
+    return decorator
+
+
+# --------------------------------------------------------------------------
+# Normal, log-normal, half-normal, Rayleigh
+# --------------------------------------------------------------------------
+
+
+def _norm_core(m1: float, s1: float, m2: float, s2: float) -> float:
+    r"""KL between normals: :math:`\tfrac12\eta(2\log(s_1/s_2)) + \tfrac12((m_1-m_2)/s_2)^2`."""
+    z = _diff(m1, m2) / s2
+    return 0.5 * _eta(2.0 * _log_ratio(s1, s2)) + 0.5 * z * z
+
+
+@register_kl("norm", "norm")
+def _kl_norm_norm(p: Params, q: Params) -> float:
+    r"""Normal ‖ normal, any loc and scale.
+
+    With :math:`\rho = \sigma_p/\sigma_q`:
+
+    .. math::
+
+       D = \log\frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p-\mu_q)^2}{2\sigma_q^2} - \frac12
+         = \tfrac12\,\eta(2\log\rho) + \frac{(\mu_p-\mu_q)^2}{2\sigma_q^2}.
+    """
+    return _norm_core(p.loc, p.scale, q.loc, q.scale)
+
+
+@register_kl("lognorm", "lognorm")
+def _kl_lognorm_lognorm(p: Params, q: Params) -> float:
+    r"""Log-normal ‖ log-normal, equal loc (closed form); else support check, then numerical.
+
+    scipy's ``lognorm(s, loc, scale)``: :math:`\log(x - \mathrm{loc}) \sim N(\log \mathrm{scale}, s^2)`.
+    KL is invariant under that change of variable, so with equal loc
+
+    .. math::
+
+       D = \tfrac12\,\eta\!\left(2\log\frac{s_p}{s_q}\right)
+         + \frac{\log^2(\mathrm{scale}_p/\mathrm{scale}_q)}{2 s_q^2},
+
+    ``inf`` when :math:`\mathrm{loc}_p < \mathrm{loc}_q`.
+    """
+    _check_finite_shapes(p, q)
+    if p.loc < q.loc:
+        return math.inf
+    if p.loc != q.loc:
+        return _numeric(p, q)
+    (s1,), (s2,) = p.shapes, q.shapes
+    z = _log_ratio(p.scale, q.scale) / s2
+    return 0.5 * _eta(2.0 * _log_ratio(s1, s2)) + 0.5 * z * z
+
+
+@register_kl("halfnorm", "halfnorm")
+def _kl_halfnorm_halfnorm(p: Params, q: Params) -> float:
+    r"""Half-normal ‖ half-normal, any loc and scale (``inf`` when :math:`\mathrm{loc}_p < \mathrm{loc}_q`).
+
+    With :math:`\rho = \sigma_p/\sigma_q` and :math:`\Delta = \mathrm{loc}_p - \mathrm{loc}_q \ge 0`,
+    using :math:`E_p(x-\mathrm{loc}_q)^2 = \sigma_p^2 + 2\Delta\sigma_p\sqrt{2/\pi} + \Delta^2`:
+
+    .. math::
+
+       D = \tfrac12\,\eta(2\log\rho) + \frac{\Delta}{\sigma_q}\,\rho\sqrt{\frac{2}{\pi}}
+         + \frac{\Delta^2}{2\sigma_q^2}.
+    """
+    if p.loc < q.loc:
+        return math.inf
+    z = _diff(p.loc, q.loc) / q.scale
+    rho = p.scale / q.scale
+    return 0.5 * _eta(2.0 * _log_ratio(p.scale, q.scale)) + z * rho * _SQRT_2_OVER_PI + 0.5 * z * z
+
+
+@register_kl("rayleigh", "rayleigh")
+def _kl_rayleigh_rayleigh(p: Params, q: Params) -> float:
+    r"""Rayleigh ‖ Rayleigh, equal loc (closed form); else support check, then numerical.
+
+    .. math::
+
+       D = \frac{\sigma_p^2}{\sigma_q^2} - 1 - \log\frac{\sigma_p^2}{\sigma_q^2}
+         = \eta\!\left(2\log\frac{\sigma_p}{\sigma_q}\right),
+
+    ``inf`` when :math:`\mathrm{loc}_p < \mathrm{loc}_q`.
+    """
+    if p.loc < q.loc:
+        return math.inf
+    if p.loc != q.loc:
+        return _numeric(p, q)
+    return _eta(2.0 * _log_ratio(p.scale, q.scale))
+
+
+# --------------------------------------------------------------------------
+# Gamma family: gamma, exponential, chi-squared
+# --------------------------------------------------------------------------
+
+_GAMMA_LIKE = ("gamma", "expon", "chi2")
+
+
+def _as_gamma(d: Params) -> tuple[float, float, float]:
+    """``(shape, loc, scale)`` of the gamma distribution equal to ``d`` (exactly: only powers of 2)."""
+    if d.family == "gamma":
+        _check_finite_shapes(d)
+        return d.shapes[0], d.loc, d.scale
+    if d.family == "expon":
+        return 1.0, d.loc, d.scale
+    if d.family == "chi2":
+        _check_finite_shapes(d)
+        return d.shapes[0] / 2.0, d.loc, 2.0 * d.scale
+    raise TypeError(d.family)
+
+
+def _gamma_core(a1: float, s1: float, a2: float, s2: float) -> float:
+    r"""KL between gammas with equal loc (shape a, scale s), as a sum of non-negative terms."""
+    mean_ratio = (Fraction(a1) * Fraction(s1)) / (Fraction(a2) * Fraction(s2))
+    u = _rel(a2, a1)
+    return a2 * _eta(_log_of(mean_ratio)) + 0.5 * _eta(_log_ratio(a2, a1)) + _breg_R(a1, a2, u)
+
+
+@_register_all([(fp, fq) for fp in _GAMMA_LIKE for fq in _GAMMA_LIKE])
+def _kl_gamma_gamma(p: Params, q: Params) -> float:
+    r"""Gamma ‖ gamma (also exponential and chi-squared), equal loc or exponential q; else numerical.
+
+    ``expon(loc, s)`` is ``gamma(1, loc, s)`` and ``chi2(k, loc, s)`` is ``gamma(k/2, loc, 2 s)``.
+    For shapes :math:`a_p, a_q`, scales :math:`s_p, s_q` and equal loc:
+
+    .. math::
+
+       D = (a_p - a_q)\psi(a_p) - \log\Gamma(a_p) + \log\Gamma(a_q)
+           + a_q \log\frac{s_q}{s_p} + a_p\frac{s_p - s_q}{s_q},
+
+    evaluated as the sum of non-negative terms
+
+    .. math::
+
+       D = a_q\,\eta\!\left(\log\frac{a_p s_p}{a_q s_q}\right)
+         + \tfrac12\,\eta\!\left(\log\frac{a_q}{a_p}\right) + B_R(a_p, a_q).
+
+    ``inf`` when :math:`\mathrm{loc}_p < \mathrm{loc}_q`. When
+    :math:`\mathrm{loc}_p > \mathrm{loc}_q` and q is exponential
+    (:math:`a_q = 1`) the form above gains :math:`(\mathrm{loc}_p - \mathrm{loc}_q)/s_q`;
+    other shapes of q go to the numerical fallback.
+    """
+    a1, l1, s1 = _as_gamma(p)
+    a2, l2, s2 = _as_gamma(q)
+    if l1 < l2:
+        return math.inf
+    if l1 == l2:
+        return _gamma_core(a1, s1, a2, s2)
+    if a2 == 1.0:
+        return _gamma_core(a1, s1, a2, s2) + _diff(l1, l2) / s2
+    return _numeric(p, q)
+
+
+# --------------------------------------------------------------------------
+# Beta and uniform
+# --------------------------------------------------------------------------
+
+
+def _beta_core(a1: float, b1: float, a2: float, b2: float) -> float:
+    r"""KL between standard betas, as a sum of terms that do not cancel near p = q."""
+    A1, B1, A2, B2 = Fraction(a1), Fraction(b1), Fraction(a2), Fraction(b2)
+    C1, C2 = A1 + B1, A2 + B2
+    c1, c2 = _to_float(C1), _to_float(C2)
+    main = a2 * _eta(_log_of(A1 * C2 / (A2 * C1))) + b2 * _eta(_log_of(B1 * C2 / (B2 * C1)))
+    cross = A2 * B1 - A1 * B2
+    stirling_f = 0.5 * _eta(_log_of(A2 * B2 * C1 / (A1 * B1 * C2))) + 0.5 * _to_float(
+        cross * cross / (A1 * B1 * C1 * C2)
+    )
+    rem = (
+        _breg_R(a1, a2, _to_float((A2 - A1) / A1))
+        + _breg_R(b1, b2, _to_float((B2 - B1) / B1))
+        - _breg_R(c1, c2, _to_float((C2 - C1) / C1))
+    )
+    return main + stirling_f + rem
+
+
+def _beta_like(a1, b1, l1, s1, a2, b2, l2, s2, p: Params, q: Params) -> float:
+    L1, S1, L2, S2 = Fraction(l1), Fraction(s1), Fraction(l2), Fraction(s2)
+    if L1 < L2 or L1 + S1 > L2 + S2:
+        return math.inf
+    if l1 == l2 and s1 == s2:
+        return _beta_core(a1, b1, a2, b2)
+    if a2 == 1.0 and b2 == 1.0:  # q uniform on its support: D = log(s_q) - H(p)
+        return _log_ratio(s2, s1) + _beta_core(a1, b1, 1.0, 1.0)
+    return _numeric(p, q)
+
+
+def _as_beta(d: Params) -> tuple[float, float, float, float]:
+    if d.family == "beta":
+        _check_finite_shapes(d)
+        return d.shapes[0], d.shapes[1], d.loc, d.scale
+    if d.family == "uniform":
+        return 1.0, 1.0, d.loc, d.scale
+    raise TypeError(d.family)
+
+
+@_register_all([("beta", "beta"), ("beta", "uniform"), ("uniform", "beta")])
+def _kl_beta_beta(p: Params, q: Params) -> float:
+    r"""Beta ‖ beta (uniform = beta(1, 1)), equal support; q uniform on a larger one; else numerical.
+
+    On a common support, with :math:`c = a + b`:
+
+    .. math::
+
+       D = \log\frac{B(a_q, b_q)}{B(a_p, b_p)} + (a_p - a_q)\psi(a_p) + (b_p - b_q)\psi(b_p)
+           + (c_q - c_p)\psi(c_p),
+
+    evaluated as
+
+    .. math::
+
+       D = a_q\,\eta\!\left(\log\frac{a_p c_q}{a_q c_p}\right)
+         + b_q\,\eta\!\left(\log\frac{b_p c_q}{b_q c_p}\right)
+         + \tfrac12\,\eta\!\left(\log\frac{a_q b_q c_p}{a_p b_p c_q}\right)
+         + \frac{(a_q b_p - a_p b_q)^2}{2\,a_p b_p c_p c_q}
+         + B_R(a) + B_R(b) - B_R(c).
+
+    ``inf`` when p's support :math:`[\mathrm{loc}, \mathrm{loc}+\mathrm{scale}]` is not
+    inside q's. When q is uniform on a larger interval,
+    :math:`D = \log(\mathrm{scale}_q/\mathrm{scale}_p) + D(p \,\|\, \text{uniform on p's support})`.
+    """
+    return _beta_like(*_as_beta(p), *_as_beta(q), p, q)
+
+
+@register_kl("uniform", "uniform")
+def _kl_uniform_uniform(p: Params, q: Params) -> float:
+    r"""Uniform ‖ uniform, any loc and scale.
+
+    .. math::
+
+       D = \log\frac{\mathrm{scale}_q}{\mathrm{scale}_p}
+       \quad\text{if } [\mathrm{loc}_p, \mathrm{loc}_p + \mathrm{scale}_p]
+       \subseteq [\mathrm{loc}_q, \mathrm{loc}_q + \mathrm{scale}_q],
+       \text{ else } \infty.
+    """
+    L1, S1, L2, S2 = Fraction(p.loc), Fraction(p.scale), Fraction(q.loc), Fraction(q.scale)
+    if L1 < L2 or L1 + S1 > L2 + S2:
+        return math.inf
+    return _log_ratio(q.scale, p.scale)
+
+
+# --------------------------------------------------------------------------
+# Laplace, Cauchy
+# --------------------------------------------------------------------------
+
+
+@register_kl("laplace", "laplace")
+def _kl_laplace_laplace(p: Params, q: Params) -> float:
+    r"""Laplace ‖ Laplace, any loc and scale.
+
+    With :math:`\rho = b_p/b_q` and :math:`t = |\mu_p - \mu_q|/b_p`:
+
+    .. math::
+
+       D = \log\frac{b_q}{b_p} + \frac{|\mu_p-\mu_q|}{b_q} + \rho\, e^{-t} - 1
+         = \eta(\log\rho) + \rho\,(t - 1 + e^{-t}).
+    """
+    delta = abs(_diff(p.loc, q.loc))
+    t = delta / p.scale
+    rho = p.scale / q.scale
+    if t > 1.0:
+        tail = delta / q.scale + rho * math.expm1(-t)
+    else:
+        tail = rho * _eta(-t)
+    return _eta(_log_ratio(p.scale, q.scale)) + tail
+
+
+@register_kl("cauchy", "cauchy")
+def _kl_cauchy_cauchy(p: Params, q: Params) -> float:
+    r"""Cauchy ‖ Cauchy, any loc and scale.
+
+    .. math::
+
+       D = \log\frac{(\gamma_p + \gamma_q)^2 + (\mu_p - \mu_q)^2}{4\gamma_p\gamma_q}
+         = \log\!\left(1 + \frac{(\gamma_p - \gamma_q)^2 + (\mu_p-\mu_q)^2}{4\gamma_p\gamma_q}\right).
+    """
+    g1, g2 = Fraction(p.scale), Fraction(q.scale)
+    dm = Fraction(p.loc) - Fraction(q.loc)
+    dg = g1 - g2
+    return _log_of(1 + (dg * dg + dm * dm) / (4 * g1 * g2))
+
+
+@_register_all([("cauchy", f) for f in ("norm", "laplace", "gumbel_r", "gumbel_l", "logistic")])
+def _kl_cauchy_light(p: Params, q: Params) -> float:
+    r"""Cauchy ‖ normal, Laplace, Gumbel or logistic: always infinite.
+
+    The supports agree, but :math:`-\log q(x)` grows at least like :math:`|x|` and
+    :math:`E_p|x| = \infty` for a Cauchy p:
+
+    .. math::
+
+       D = -H(p) - E_p[\log q(x)] = \infty.
+    """
+    return math.inf
+
+
+# --------------------------------------------------------------------------
+# Gumbel and Weibull (the logarithm of a Weibull variable is Gumbel)
+# --------------------------------------------------------------------------
+
+
+def _gumbel_core(delta: float, beta1: float, beta2: float) -> float:
+    r"""KL between right-skewed Gumbels with :math:`\delta = (\mu_p - \mu_q)/\beta_q`."""
+    eps = _rel(beta1, beta2)
+    b1 = _breg_lgamma(1.0, eps)  # log Gamma(1 + eps) + gamma * eps
+    y = _log_ratio(beta1, beta2) + b1 - EULER_GAMMA * eps - delta  # log Gamma(1 + rho) - delta
+    return _eta(y) + b1
+
+
+@register_kl("gumbel_r", "gumbel_r")
+def _kl_gumbel_r_gumbel_r(p: Params, q: Params) -> float:
+    r"""Gumbel ‖ Gumbel (right-skewed, ``gumbel_r``), any loc and scale.
+
+    With :math:`\rho = \beta_p/\beta_q = 1 + \varepsilon` and :math:`\delta = (\mu_p - \mu_q)/\beta_q`:
+
+    .. math::
+
+       D = \log\frac{\beta_q}{\beta_p} + \gamma(\rho - 1) - 1 + \delta
+           + e^{-\delta}\,\Gamma(1 + \rho)
+         = \eta\big(\log\Gamma(1+\rho) - \delta\big)
+           + \big[\log\Gamma(1+\varepsilon) + \gamma\varepsilon\big],
+
+    the bracket being the Bregman divergence of :math:`\log\Gamma` at 1 (γ is Euler's constant).
+    """
+    return _gumbel_core(_diff(p.loc, q.loc) / q.scale, p.scale, q.scale)
+
+
+@register_kl("gumbel_l", "gumbel_l")
+def _kl_gumbel_l_gumbel_l(p: Params, q: Params) -> float:
+    r"""Gumbel ‖ Gumbel (left-skewed, ``gumbel_l``), any loc and scale.
+
+    The mirror image :math:`x \mapsto -x` of ``gumbel_r``; KL is invariant, so with
+    :math:`\delta = (\mu_q - \mu_p)/\beta_q` the ``gumbel_r`` form applies:
+
+    .. math::
+
+       D = \eta\big(\log\Gamma(1+\rho) - \delta\big) + \log\Gamma(1+\varepsilon) + \gamma\varepsilon.
+    """
+    return _gumbel_core(_diff(q.loc, p.loc) / q.scale, p.scale, q.scale)
+
+
+def _gumbel_cross(delta: float, beta1: float, beta2: float) -> float:
+    """KL(gumbel_r(mu_p, beta_p) || gumbel_l(mu_q, beta_q)) with delta = (mu_p - mu_q)/beta_q."""
+    if beta1 >= beta2:
+        return math.inf
+    rho = beta1 / beta2
+    lg = float(special.gammaln(-_rel(beta1, beta2)))  # log Gamma(1 - rho)
+    return _eta(lg + delta) - _log_ratio(beta1, beta2) - EULER_GAMMA * (1.0 + rho) + lg
+
+
+@register_kl("gumbel_r", "gumbel_l")
+def _kl_gumbel_r_gumbel_l(p: Params, q: Params) -> float:
+    r"""Gumbel (``gumbel_r``) ‖ mirrored Gumbel (``gumbel_l``): finite only when :math:`\beta_p < \beta_q`.
+
+    p's right tail is exponential, q's doubly exponential; with :math:`\rho = \beta_p/\beta_q`
+    and :math:`\delta = (\mu_p - \mu_q)/\beta_q`,
+    :math:`E_p\, e^{(x-\mu_q)/\beta_q} = e^{\delta}\,\Gamma(1-\rho)`, which is infinite for
+    :math:`\rho \ge 1`:
+
+    .. math::
+
+       D = -\log\rho - \gamma(1+\rho) - \delta + e^{\delta}\,\Gamma(1-\rho)
+         = \eta\big(\log\Gamma(1-\rho) + \delta\big) - \log\rho - \gamma(1+\rho) + \log\Gamma(1-\rho).
+    """
+    return _gumbel_cross(_diff(p.loc, q.loc) / q.scale, p.scale, q.scale)
+
+
+@register_kl("gumbel_l", "gumbel_r")
+def _kl_gumbel_l_gumbel_r(p: Params, q: Params) -> float:
+    r"""Mirrored Gumbel (``gumbel_l``) ‖ Gumbel (``gumbel_r``): finite only when :math:`\beta_p < \beta_q`.
+
+    The mirror image of ``gumbel_r ‖ gumbel_l``, with :math:`\delta = (\mu_q - \mu_p)/\beta_q`:
+
+    .. math::
+
+       D = \eta\big(\log\Gamma(1-\rho) + \delta\big) - \log\rho - \gamma(1+\rho) + \log\Gamma(1-\rho).
+    """
+    return _gumbel_cross(_diff(q.loc, p.loc) / q.scale, p.scale, q.scale)
+
+
+def _as_weibull(d: Params) -> tuple[float, float, float]:
+    if d.family == "expon":
+        return 1.0, d.loc, d.scale
+    _check_finite_shapes(d)
+    return d.shapes[0], d.loc, d.scale
+
+
+def _weibull_core(c1: float, s1: float, c2: float, s2: float) -> float:
+    eps = _rel(c2, c1)  # k - 1 with k = c_q / c_p
+    b1 = _breg_lgamma(1.0, eps)  # log Gamma(1 + eps) + gamma * eps = log Gamma(k) + gamma (k - 1)
+    y = c2 * _log_ratio(s1, s2) + _log_ratio(c2, c1) + b1 - EULER_GAMMA * eps  # c_q log rho + log Gamma(1+k)
+    return _eta(y) + b1
+
+
+@_register_all([("weibull_min", "weibull_min"), ("weibull_min", "expon"), ("expon", "weibull_min")])
+def _kl_weibull_min(p: Params, q: Params) -> float:
+    r"""Weibull ‖ Weibull (``weibull_min``; expon = weibull_min(1)), equal loc; else numerical.
+
+    With shapes :math:`c_p, c_q`, :math:`k = c_q/c_p = 1 + \varepsilon` and
+    :math:`\rho = \mathrm{scale}_p/\mathrm{scale}_q`:
+
+    .. math::
+
+       D = -\log k + \gamma(k - 1) - 1 - c_q\log\rho + \rho^{c_q}\,\Gamma(1 + k)
+         = \eta\big(c_q\log\rho + \log\Gamma(1+k)\big)
+           + \big[\log\Gamma(1+\varepsilon) + \gamma\varepsilon\big].
+
+    ``inf`` when :math:`\mathrm{loc}_p < \mathrm{loc}_q`.
+    """
+    c1, l1, s1 = _as_weibull(p)
+    c2, l2, s2 = _as_weibull(q)
+    if l1 < l2:
+        return math.inf
+    if l1 != l2:
+        return _numeric(p, q)
+    return _weibull_core(c1, s1, c2, s2)
+
+
+@register_kl("weibull_max", "weibull_max")
+def _kl_weibull_max(p: Params, q: Params) -> float:
+    r"""Weibull ‖ Weibull (``weibull_max``, support :math:`(-\infty, \mathrm{loc}]`), equal loc; else numerical.
+
+    The mirror image of ``weibull_min``, same closed form:
+
+    .. math::
+
+       D = \eta\big(c_q\log\rho + \log\Gamma(1+k)\big) + \log\Gamma(1+\varepsilon) + \gamma\varepsilon,
+
+    ``inf`` when :math:`\mathrm{loc}_p > \mathrm{loc}_q`.
+    """
+    _check_finite_shapes(p, q)
+    if p.loc > q.loc:
+        return math.inf
+    if p.loc != q.loc:
+        return _numeric(p, q)
+    return _weibull_core(p.shapes[0], p.scale, q.shapes[0], q.scale)
+
+
+# --------------------------------------------------------------------------
+# Pareto
+# --------------------------------------------------------------------------
+
+
+@register_kl("pareto", "pareto")
+def _kl_pareto_pareto(p: Params, q: Params) -> float:
+    r"""Pareto ‖ Pareto, equal loc (closed form); else support check, then numerical.
+
+    scipy's ``pareto(b, loc, scale)`` lives on :math:`[\mathrm{loc} + \mathrm{scale}, \infty)`.
+    With equal loc, shapes :math:`b_p, b_q` and scales :math:`\sigma_p \ge \sigma_q`:
+
+    .. math::
+
+       D = \log\frac{b_p}{b_q} + b_q\log\frac{\sigma_p}{\sigma_q} + \frac{b_q - b_p}{b_p}
+         = \eta\!\left(\log\frac{b_q}{b_p}\right) + b_q\log\frac{\sigma_p}{\sigma_q},
+
+    ``inf`` when :math:`\mathrm{loc}_p + \sigma_p < \mathrm{loc}_q + \sigma_q`.
+    """
+    _check_finite_shapes(p, q)
+    if Fraction(p.loc) + Fraction(p.scale) < Fraction(q.loc) + Fraction(q.scale):
+        return math.inf
+    if p.loc != q.loc:
+        return _numeric(p, q)
+    (b1,), (b2,) = p.shapes, q.shapes
+    return _eta(_log_ratio(b2, b1)) + b2 * _log_ratio(p.scale, q.scale)
+
+
+# --------------------------------------------------------------------------
+# Cross pairs: normal with Laplace, uniform, Gumbel
+# --------------------------------------------------------------------------
+
+
+@register_kl("norm", "laplace")
+def _kl_norm_laplace(p: Params, q: Params) -> float:
+    r"""Normal ‖ Laplace, any loc and scale.
+
+    With :math:`t = (m - \mu)/\sigma`, :math:`\rho = \sigma/b` and the folded-normal mean
+    :math:`E_p|x - \mu| = \sigma M`, :math:`M = \sqrt{2/\pi}\,Q`,
+    :math:`Q = e^{-t^2/2} + |t|\sqrt{\pi/2}\,\mathrm{erf}(|t|/\sqrt2) \ge 1`:
+
+    .. math::
+
+       D = -\tfrac12\log(2\pi e\sigma^2) + \log(2b) + \frac{\sigma M}{b}
+         = \eta(\log(\rho M)) + \log Q + \tfrac12 + \log\frac{2}{\pi}.
+    """
+    delta = abs(_diff(p.loc, q.loc))
+    t = delta / p.scale
+    if t > 40.0:  # erf = 1 and exp(-t^2/2) < 1e-347: sigma M = |m - mu| exactly
+        log_q = _log_ratio(delta, p.scale) - 0.5 * math.log(2.0 / math.pi)
+        return _eta(_log_ratio(delta, q.scale)) + log_q + (0.5 + math.log(2.0 / math.pi))
+    if t < 1.0:
+        log_q = math.log1p(math.expm1(-0.5 * t * t) + t * math.sqrt(math.pi / 2.0) * math.erf(t / math.sqrt(2.0)))
+    else:
+        log_q = math.log(math.exp(-0.5 * t * t) + t * math.sqrt(math.pi / 2.0) * math.erf(t / math.sqrt(2.0)))
+    log_rho_m = _log_ratio(p.scale, q.scale) + 0.5 * math.log(2.0 / math.pi) + log_q
+    return _eta(log_rho_m) + log_q + (0.5 + math.log(2.0 / math.pi))
+
+
+@register_kl("laplace", "norm")
+def _kl_laplace_norm(p: Params, q: Params) -> float:
+    r"""Laplace ‖ normal, any loc and scale.
+
+    With :math:`\rho = b/\sigma`, :math:`E_p(x - m)^2 = 2b^2 + (\mu - m)^2`:
+
+    .. math::
+
+       D = -1 - \log(2b) + \tfrac12\log(2\pi\sigma^2) + \frac{2b^2 + (\mu-m)^2}{2\sigma^2}
+         = \tfrac12\,\eta(\log 2\rho^2) + \frac{(\mu-m)^2}{2\sigma^2} + \tfrac12(\log\pi - 1).
+    """
+    z = _diff(p.loc, q.loc) / q.scale
+    return 0.5 * _eta(math.log(2.0) + 2.0 * _log_ratio(p.scale, q.scale)) + 0.5 * z * z + 0.5 * (math.log(math.pi) - 1.0)
+
+
+@register_kl("uniform", "norm")
+def _kl_uniform_norm(p: Params, q: Params) -> float:
+    r"""Uniform ‖ normal, any loc and scale.
+
+    For p uniform on :math:`[a, a + w]` with centre :math:`c = a + w/2`,
+    :math:`E_p(x-m)^2 = w^2/12 + (c - m)^2`, so with :math:`\rho = w/\sigma`:
+
+    .. math::
+
+       D = \log\frac{\sigma\sqrt{2\pi}}{w} + \frac{w^2/12 + (c-m)^2}{2\sigma^2}
+         = \tfrac12\,\eta(\log(\rho^2/12)) + \frac{(c-m)^2}{2\sigma^2} + \tfrac12\big(1 + \log\tfrac{\pi}{6}\big).
+    """
+    c = Fraction(p.loc) + Fraction(p.scale) / 2 - Fraction(q.loc)
+    z = _to_float(c) / q.scale
+    lr = 2.0 * _log_ratio(p.scale, q.scale) - math.log(12.0)
+    return 0.5 * _eta(lr) + 0.5 * z * z + 0.5 * (1.0 + math.log(math.pi / 6.0))
+
+
+def _norm_gumbel_r(delta: float, log_sigma: float, sigma: float) -> float:
+    """KL(N(m, s) || gumbel_r(mu, beta)), delta = (m - mu)/beta, sigma = s/beta."""
+    y = -delta + 0.5 * sigma * sigma
+    return _eta(y) + 0.5 * _eta(2.0 * log_sigma) + (1.0 - _HALF_LOG_2PI)
+
+
+@register_kl("norm", "gumbel_r")
+def _kl_norm_gumbel_r(p: Params, q: Params) -> float:
+    r"""Normal ‖ Gumbel (``gumbel_r``), any loc and scale.
+
+    With :math:`\delta = (m-\mu)/\beta`, :math:`\varsigma = \sigma/\beta` and
+    :math:`E_p e^{-(x-\mu)/\beta} = e^{-\delta + \varsigma^2/2}`:
+
+    .. math::
+
+       D = -\tfrac12\log(2\pi e\sigma^2) + \log\beta + \delta + e^{-\delta+\varsigma^2/2}
+         = \eta(\varsigma^2/2 - \delta) + \tfrac12\,\eta(2\log\varsigma) + 1 - \tfrac12\log 2\pi.
+    """
+    return _norm_gumbel_r(_diff(p.loc, q.loc) / q.scale, _log_ratio(p.scale, q.scale), p.scale / q.scale)
+
+
+@register_kl("norm", "gumbel_l")
+def _kl_norm_gumbel_l(p: Params, q: Params) -> float:
+    r"""Normal ‖ mirrored Gumbel (``gumbel_l``), any loc and scale.
+
+    The mirror image of ``norm ‖ gumbel_r`` with :math:`\delta = (\mu - m)/\beta`:
+
+    .. math::
+
+       D = \eta(\varsigma^2/2 - \delta) + \tfrac12\,\eta(2\log\varsigma) + 1 - \tfrac12\log 2\pi.
+    """
+    return _norm_gumbel_r(_diff(q.loc, p.loc) / q.scale, _log_ratio(p.scale, q.scale), p.scale / q.scale)
+
+
+def _gumbel_r_norm(mu: float, beta: float, m: float, s: float) -> float:
+    """KL(gumbel_r(mu, beta) || N(m, s))."""
+    z = _to_float(Fraction(mu) + Fraction(EULER_GAMMA) * Fraction(beta) - Fraction(m)) / s
+    log_kappa = 2.0 * _log_ratio(beta, s) + math.log(math.pi**2 / 6.0)
+    const = 0.5 * math.log(math.pi**3 / 3.0) - EULER_GAMMA - 0.5
+    return 0.5 * _eta(log_kappa) + 0.5 * z * z + const
+
+
+@register_kl("gumbel_r", "norm")
+def _kl_gumbel_r_norm(p: Params, q: Params) -> float:
+    r"""Gumbel (``gumbel_r``) ‖ normal, any loc and scale.
+
+    With mean :math:`\mu + \gamma\beta`, variance :math:`\pi^2\beta^2/6` and
+    :math:`\kappa = \pi^2\beta^2/(6\sigma^2)`:
+
+    .. math::
+
+       D = -\log\beta - \gamma - 1 + \tfrac12\log(2\pi\sigma^2)
+           + \frac{\pi^2\beta^2/6 + (\mu + \gamma\beta - m)^2}{2\sigma^2}
+         = \tfrac12\,\eta(\log\kappa) + \frac{(\mu+\gamma\beta-m)^2}{2\sigma^2}
+           + \tfrac12\log\frac{\pi^3}{3} - \gamma - \tfrac12.
+    """
+    return _gumbel_r_norm(p.loc, p.scale, q.loc, q.scale)
+
+
+@register_kl("gumbel_l", "norm")
+def _kl_gumbel_l_norm(p: Params, q: Params) -> float:
+    r"""Mirrored Gumbel (``gumbel_l``) ‖ normal, any loc and scale.
+
+    The mirror image of ``gumbel_r ‖ norm`` (mean :math:`\mu - \gamma\beta`):
+
+    .. math::
+
+       D = \tfrac12\,\eta(\log\kappa) + \frac{(\mu-\gamma\beta-m)^2}{2\sigma^2}
+           + \tfrac12\log\frac{\pi^3}{3} - \gamma - \tfrac12.
+    """
+    return _gumbel_r_norm(-p.loc, p.scale, -q.loc, q.scale)
