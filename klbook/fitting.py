@@ -39,6 +39,8 @@ __all__ = [
     "gaussian_kl",
     "gaussian_kl_gradient",
     "fit_factorised_gaussian",
+    "kl_integrand",
+    "gaussian_neg_elbo",
 ]
 
 Direction = Literal["forward", "reverse", "alpha"]
@@ -482,12 +484,63 @@ def _default_init(p: object) -> tuple[float, float]:
     return mu, sd
 
 
+def _bfgs_fit(
+    fun_grad, theta0: np.ndarray, *, gtol: float, max_iter: int
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool, str]:
+    """Minimise over theta = (mu, log sigma) by BFGS, recording the iterates.
+
+    Returns the optimum, its value and gradient, the Hessian there (central
+    differences of the gradient), the path, the objective along it, the
+    iteration count, whether the gradient tolerance was met, and the message.
+    """
+    cache: dict[tuple[float, float], tuple[float, np.ndarray]] = {}
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        key = (float(theta[0]), float(theta[1]))
+        if key not in cache:
+            if not (abs(key[1]) < 40 and math.isfinite(key[0])):
+                cache[key] = (math.inf, np.zeros(2))  # sigma out of range: the line search backs off
+            else:
+                cache[key] = fun_grad(key[0], key[1])
+        v_, g_ = cache[key]
+        return v_, g_.copy()
+
+    path = [np.array(theta0, dtype=float)]
+
+    def callback(xk: np.ndarray) -> None:
+        path.append(np.array(xk, dtype=float))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = optimize.minimize(
+            fun, theta0, jac=True, method="BFGS", callback=callback, options={"gtol": gtol, "maxiter": max_iter}
+        )
+    theta = np.asarray(res.x, dtype=float)
+    if not np.array_equal(path[-1], theta):
+        path.append(theta.copy())
+    value, grad = fun(theta)
+    converged = bool(np.max(np.abs(grad)) <= max(gtol, 1e-7))
+    eps = 1e-5
+    hess = np.empty((2, 2))
+    for j in range(2):
+        e = np.zeros(2)
+        e[j] = eps
+        hess[:, j] = (fun(theta + e)[1] - fun(theta - e)[1]) / (2 * eps)
+    hess = 0.5 * (hess + hess.T)
+    path_arr = np.array(path)
+    kl_path = np.array([fun(t)[0] for t in path_arr])
+    return theta, float(value), np.asarray(grad, dtype=float), hess, path_arr, kl_path, int(res.nit), converged, str(
+        res.message
+    )
+
+
 def fit_gaussian(
     p: object,
     *,
     direction: Direction = "forward",
     alpha: float | None = None,
     init: tuple[float, float] | None = None,
+    method: Literal["auto", "exact", "bfgs"] = "auto",
     gtol: float = 1e-9,
     max_iter: int = 500,
 ) -> FitResult:
@@ -496,11 +549,15 @@ def fit_gaussian(
     * ``direction="forward"`` minimises :math:`D_{\mathrm{KL}}(p\,\|\,q)`. The
       answer is exact: :math:`\mu = E_p[x]`, :math:`\sigma^2 = \operatorname{Var}_p[x]`
       (moment matching; setting the gradient of :func:`gaussian_kl_gradient` to
-      zero gives it). ``init`` is ignored; ``path`` holds the single optimum.
+      zero gives it). With the default ``method`` the exact answer is returned,
+      ``init`` is ignored and ``path`` holds the single optimum; ``method="bfgs"``
+      runs the same optimiser as the reverse fit instead, from ``init``, to draw
+      its path on the forward landscape.
     * ``direction="reverse"`` minimises :math:`D_{\mathrm{KL}}(q\,\|\,p)` over
       :math:`(\mu, \log\sigma)` by BFGS with the exact gradient of
       :func:`gaussian_kl_gradient`. The objective is not convex: for a
-      multimodal p the answer depends on ``init``.
+      multimodal p the answer depends on ``init``. The result's ``hessian``
+      tells a minimum from a saddle.
     * ``direction="alpha"`` minimises the alpha-divergence of order ``alpha``
       (implemented in :mod:`klbook.alpha`).
 
@@ -516,10 +573,13 @@ def fit_gaussian(
         Starting :math:`(\mu, \sigma)`. By default the highest mode of p (if p
         has ``modes()``) or its median, and p's standard deviation (or
         interquartile range / 1.349 if that is infinite).
+    method : {"auto", "exact", "bfgs"}
+        ``"auto"`` is ``"exact"`` for the forward direction and ``"bfgs"`` for
+        the reverse one (which has no exact solution).
     gtol : float
-        Stop when every component of the gradient is below this.
+        BFGS stops when every component of the gradient is below this.
     max_iter : int
-        Iteration cap of the optimiser.
+        Iteration cap of BFGS.
 
     Returns
     -------
@@ -531,10 +591,10 @@ def fit_gaussian(
     TypeError
         If p is not a univariate continuous distribution.
     ValueError
-        Unknown direction; ``alpha`` given without ``direction="alpha"``; a
-        forward fit of a p without finite variance; a reverse fit of a p whose
-        support is not the whole line (every Gaussian q then has infinite
-        :math:`D_{\mathrm{KL}}(q\,\|\,p)`); an invalid ``init``.
+        Unknown direction or method; ``alpha`` given without
+        ``direction="alpha"``; a forward fit of a p without finite variance; a
+        reverse fit of a p whose support is not the whole line (every Gaussian
+        q then has infinite :math:`D_{\mathrm{KL}}(q\,\|\,p)`); an invalid ``init``.
 
     Examples
     --------
@@ -542,7 +602,7 @@ def fit_gaussian(
     >>> p = GaussianMixture([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
     >>> fit = fit_gaussian(p, direction="reverse", init=(1.0, 1.0))
     >>> round(fit.mean, 3), round(fit.std, 3)
-    (2.0, 0.6)
+    (1.997, 0.605)
     """
     direction = _check_direction(direction, ("forward", "reverse", "alpha"))
     if direction == "alpha":
@@ -551,85 +611,159 @@ def fit_gaussian(
         return _fit_gaussian_alpha(p, alpha=alpha, init=init)
     if alpha is not None:
         raise ValueError(f"alpha is only used with direction='alpha' (got alpha={alpha!r}, direction={direction!r})")
+    if method not in ("auto", "exact", "bfgs"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'bfgs', got {method!r}")
+    if direction == "reverse" and method == "exact":
+        raise ValueError("the reverse fit has no exact solution: use method='auto' or 'bfgs'")
     _check_univariate(p)
     init_pair = _check_init(init)
 
     if direction == "forward":
         m, v = _moments(p)
+        h = float(entropy_distribution(p))
         sd = math.sqrt(v)
-        kl = float(gaussian_kl(p, m, sd, direction="forward"))
-        return FitResult(
-            mean=m,
-            std=sd,
-            kl=kl,
-            path=np.array([[m, math.log(sd)]]),
-            direction="forward",
-            kl_path=np.array([kl]),
-            n_iter=0,
-            converged=True,
-            grad=np.zeros(2),
-            hessian=np.array([[2.0 / v, 0.0], [0.0, 2.0]]),
-            message="exact: moment matching",
-        )
+        kl = max(-h + _HALF_LOG_2PI_E + math.log(sd), 0.0)  # at the optimum the quadratic term is 1/2
+        if method != "bfgs":
+            return FitResult(
+                mean=m,
+                std=sd,
+                kl=kl,
+                path=np.array([[m, math.log(sd)]]),
+                direction="forward",
+                kl_path=np.array([kl]),
+                n_iter=0,
+                converged=True,
+                grad=np.zeros(2),
+                hessian=np.array([[1.0 / v, 0.0], [0.0, 2.0]]),
+                message="exact: moment matching",
+            )
 
-    if not _full_support(p):
-        raise ValueError(
-            "p's support is not the whole real line, so D_KL(q || p) is infinite for every Gaussian q; "
-            "no reverse fit exists"
-        )
-    mu0, sd0 = init_pair if init_pair is not None else _default_init(p)
-    theta0 = np.array([mu0, math.log(sd0)])
+        def fun_grad(mu: float, rho: float) -> tuple[float, np.ndarray]:
+            s2 = math.exp(2.0 * rho)
+            sq = v + (m - mu) ** 2
+            value = -h + _HALF_LOG_2PI + rho + sq / (2.0 * s2)
+            return value, np.array([(mu - m) / s2, 1.0 - sq / s2])
 
-    cache: dict[tuple[float, float], tuple[float, np.ndarray]] = {}
+        if init_pair is None:
+            raise ValueError("method='bfgs' for the forward fit needs an init (mean, std) to start from")
+    else:
+        if not _full_support(p):
+            raise ValueError(
+                "p's support is not the whole real line, so D_KL(q || p) is infinite for every Gaussian q; "
+                "no reverse fit exists"
+            )
+        if init_pair is None:
+            init_pair = _default_init(p)
 
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        key = (float(theta[0]), float(theta[1]))
-        if key not in cache:
-            if not (abs(key[1]) < 40 and math.isfinite(key[0])):
-                cache[key] = (math.inf, np.zeros(2))
-            else:
-                cache[key] = gaussian_kl_gradient(p, key[0], key[1], direction="reverse")
-        v_, g_ = cache[key]
-        return v_, g_.copy()
+        def fun_grad(mu: float, rho: float) -> tuple[float, np.ndarray]:
+            return gaussian_kl_gradient(p, mu, rho, direction="reverse")
 
-    path = [theta0.copy()]
-
-    def callback(xk: np.ndarray) -> None:
-        path.append(np.array(xk, dtype=float))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = optimize.minimize(
-            fun, theta0, jac=True, method="BFGS", callback=callback, options={"gtol": gtol, "maxiter": max_iter}
-        )
-    theta = np.asarray(res.x, dtype=float)
-    if not np.allclose(path[-1], theta, rtol=0, atol=0):
-        path.append(theta.copy())
-    value, grad = fun(theta)
-    converged = bool(np.max(np.abs(grad)) <= max(gtol, 1e-7))
-    # Hessian by central differences of the exact gradient.
-    eps = 1e-5
-    hess = np.empty((2, 2))
-    for j in range(2):
-        e = np.zeros(2)
-        e[j] = eps
-        hess[:, j] = (fun(theta + e)[1] - fun(theta - e)[1]) / (2 * eps)
-    hess = 0.5 * (hess + hess.T)
-    path_arr = np.array(path)
-    kl_path = np.array([fun(t)[0] for t in path_arr])
+    theta0 = np.array([init_pair[0], math.log(init_pair[1])])
+    theta, value, grad, hess, path_arr, kl_path, nit, converged, message = _bfgs_fit(
+        fun_grad, theta0, gtol=gtol, max_iter=max_iter
+    )
     return FitResult(
         mean=float(theta[0]),
         std=float(math.exp(theta[1])),
         kl=max(float(value), 0.0),
         path=path_arr,
-        direction="reverse",
+        direction=direction,
         kl_path=kl_path,
-        n_iter=int(res.nit),
+        n_iter=nit,
         converged=converged,
-        grad=np.asarray(grad, dtype=float),
+        grad=grad,
         hessian=hess,
-        message=str(res.message),
+        message=message,
     )
+
+
+# ---------------------------------------------------------------------------
+# Pointwise integrands and unnormalised targets
+# ---------------------------------------------------------------------------
+def kl_integrand(p: object, q: object, x: ArrayLike) -> np.ndarray | float:
+    r"""The integrand of :math:`D_{\mathrm{KL}}(p\,\|\,q)` at ``x``: :math:`p(x)\log\dfrac{p(x)}{q(x)}`.
+
+    Computed from log-densities, :math:`e^{\log p}(\log p - \log q)`, with the
+    conventions :math:`0\log(0/q) = 0` and :math:`p\log(p/0) = +\infty` for
+    :math:`p > 0`. Its integral over the line is the divergence; pass
+    ``(q, p)`` for the reverse integrand :math:`q\log(q/p)`.
+
+    Parameters
+    ----------
+    p, q : distribution
+        Univariate continuous distributions with ``logpdf``.
+    x : array_like
+        Points (no NaN).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Shaped like ``x``; may be negative where :math:`q > p`.
+    """
+    for name, d in (("p", p), ("q", q)):
+        _check_univariate(d)
+    xa = np.asarray(x, dtype=float)
+    if np.any(np.isnan(xa)):
+        raise ValueError("x contains NaN")
+    lp = np.asarray(p.logpdf(xa), dtype=float)  # type: ignore[attr-defined]
+    lq = np.asarray(q.logpdf(xa), dtype=float)  # type: ignore[attr-defined]
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.exp(lp) * (lp - lq)
+    out = np.where(np.isneginf(lp), 0.0, out)
+    out = np.where(~np.isneginf(lp) & np.isneginf(lq), np.inf, out) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return float(out) if out.ndim == 0 else out
+
+
+class _LogTarget:
+    """Adapter: a callable log density, normalised or not, seen as an object with ``logpdf``."""
+
+    def __init__(self, log_target) -> None:
+        self.logpdf = log_target
+
+
+def gaussian_neg_elbo(
+    log_target,
+    mean: float,
+    log_std: float,
+) -> tuple[float, np.ndarray]:
+    r"""Reverse-KL objective for an unnormalised target, and its gradient in :math:`(\mu, \log\sigma)`.
+
+    With :math:`\tilde p = Z p` known only up to the constant :math:`Z`, and
+    :math:`q = \mathcal{N}(\mu, \sigma^2)`,
+
+    .. math::
+
+        -\mathrm{ELBO}(q) = E_q[\log q(x) - \log\tilde p(x)]
+        = D_{\mathrm{KL}}(q\,\|\,p) - \log Z .
+
+    The two sides differ by a constant, so they have the same gradient and the
+    same minimisers: minimising this needs :math:`\tilde p` only. The gradient
+    uses the integration-by-parts form of :func:`gaussian_kl_gradient`
+    (``method="stein"``), which needs only values of :math:`\log\tilde p`.
+
+    Parameters
+    ----------
+    log_target : callable
+        Vectorised :math:`x \mapsto \log\tilde p(x)` (finite on the whole line).
+    mean, log_std : float
+        :math:`\mu` and :math:`\log\sigma`.
+
+    Returns
+    -------
+    value : float
+        :math:`-\mathrm{ELBO}` in nats.
+    grad : numpy.ndarray, shape (2,)
+        Its gradient with respect to :math:`(\mu, \log\sigma)`.
+    """
+    if not callable(log_target):
+        raise TypeError(f"log_target must be a callable log density, got {type(log_target).__name__}")
+    mu, rho = float(mean), float(log_std)
+    if not (math.isfinite(mu) and math.isfinite(rho)):
+        raise ValueError(f"mean and log_std must be finite, got {mean!r} and {log_std!r}")
+    value, grad = _reverse_value_grad(
+        _LogTarget(log_target), np.array([mu]), np.array([math.exp(rho)]), need_grad=True, method="stein"
+    )
+    return float(value[0]), grad[0]  # type: ignore[index]
 
 
 # ---------------------------------------------------------------------------

@@ -344,3 +344,67 @@ def test_factorised_fit_errors():
         fit_factorised_gaussian(stats.norm())
     with pytest.raises(ValueError, match="direction"):
         fit_factorised_gaussian(stats.multivariate_normal([0, 0], np.eye(2)), direction="alpha")
+
+
+# ------------------------------------------------- forward by BFGS, integrands, ELBO
+@pytest.mark.parametrize("start", [(1.0, 0.3), (-3.0, 5.0), (0.5, 2.0)])
+def test_forward_bfgs_path_reaches_the_moments_from_any_start(start):
+    fit = fit_gaussian(P, direction="forward", init=start, method="bfgs")
+    assert fit.mean == pytest.approx(0.0, abs=1e-7)
+    assert fit.std**2 == pytest.approx(4.36, abs=1e-7)
+    np.testing.assert_allclose(fit.path[0], [start[0], math.log(start[1])])
+    assert np.all(np.diff(fit.kl_path) <= 1e-12)
+    assert fit.kl == pytest.approx(fit_gaussian(P, direction="forward").kl, abs=1e-12)
+    # Hessian at the optimum, derived by hand from the closed-form objective: diag(1/var, 2)
+    np.testing.assert_allclose(fit.hessian, [[1 / 4.36, 0], [0, 2]], atol=1e-5)
+
+
+def test_method_argument_checks():
+    with pytest.raises(ValueError, match="init"):
+        fit_gaussian(P, direction="forward", method="bfgs")
+    with pytest.raises(ValueError, match="no exact solution"):
+        fit_gaussian(P, direction="reverse", method="exact")
+    with pytest.raises(ValueError, match="method"):
+        fit_gaussian(P, method="newton")
+
+
+def test_kl_integrand_pointwise_and_conventions():
+    from klbook import kl_integrand
+
+    q = stats.norm(0.5, 1.5)
+    x = np.array([-40.0, -2.0, 0.0, 1.3, 2.0, 40.0])
+    got = kl_integrand(P, q, x)
+    lq = log_normal(0.5, 1.5)
+    for xi, g in zip(x, got):
+        ref = mp.exp(log_p_ref(xi)) * (mp.mpf(float(log_p_ref(xi))) - lq(xi))
+        assert g == pytest.approx(float(ref), rel=1e-12, abs=1e-300)
+    rev = kl_integrand(q, P, 0.0)
+    assert rev == pytest.approx(math.exp(lq(0.0)) * (lq(0.0) - float(log_p_ref(0.0))), rel=1e-12)
+    # its integral is the divergence
+    val, _ = integrate.quad(lambda t: kl_integrand(P, q, t), -30, 30, points=[-2, 0, 2], limit=200)
+    ref_kl, _ = integrate.quad(lambda t: math.exp(log_p_ref(t)) * (log_p_ref(t) - lq(t)), -30, 30,
+                               points=[-2, 0, 2], limit=200)
+    assert val == pytest.approx(ref_kl, abs=1e-10)
+    # 0 log 0 = 0 outside p's support; p log(p/0) = inf outside q's
+    u = stats.uniform(0, 1)
+    assert kl_integrand(u, q, 2.0) == 0.0
+    assert kl_integrand(stats.norm(), u, 2.0) == math.inf
+    assert not np.signbit(kl_integrand(P, q, 100.0))
+
+
+def test_neg_elbo_differs_from_reverse_kl_by_log_z_only():
+    from klbook import gaussian_neg_elbo
+
+    log_z = math.log(7.0)
+    for mu, rho in [(1.0, 0.2), (-0.4, 0.8), (2.2, -0.5)]:
+        v, g = gaussian_neg_elbo(lambda x: log_p_ref(x) + log_z, mu, rho)
+        ref = reverse_kl_quad(log_p_ref, mu, math.exp(rho))
+        assert v == pytest.approx(ref - log_z, abs=1e-9)
+        h = 1e-5
+        fd = [
+            (reverse_kl_quad(log_p_ref, mu + h, math.exp(rho)) - reverse_kl_quad(log_p_ref, mu - h, math.exp(rho))) / (2 * h),
+            (reverse_kl_quad(log_p_ref, mu, math.exp(rho + h)) - reverse_kl_quad(log_p_ref, mu, math.exp(rho - h))) / (2 * h),
+        ]
+        np.testing.assert_allclose(g, fd, atol=2e-7)
+    with pytest.raises(TypeError):
+        gaussian_neg_elbo(P, 0.0, 0.0)
