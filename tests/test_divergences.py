@@ -38,6 +38,18 @@ DPS = 60
 # --------------------------------------------------------------------------
 
 
+_LOGS: dict[float, mp.mpf] = {}
+
+
+def mlog(x: float) -> mp.mpf:
+    """log of the float x (converted exactly) to DPS digits; cached, the references share them."""
+    v = _LOGS.get(x)
+    if v is None:
+        with mp.workdps(DPS):
+            v = _LOGS[x] = mp.log(mp.mpf(x))
+    return v
+
+
 def kl_ref(p, q) -> mp.mpf:
     """Exact-input KL of two float vectors, 60 digits; inf when some p_i > 0 = q_i; clamped at 0."""
     with mp.workdps(DPS):
@@ -47,13 +59,13 @@ def kl_ref(p, q) -> mp.mpf:
                 continue
             if b == 0.0:
                 return mp.inf
-            s += mp.mpf(a) * (mp.log(mp.mpf(a)) - mp.log(mp.mpf(b)))
+            s += mp.mpf(a) * (mlog(a) - mlog(b))
         return max(s, mp.mpf(0))
 
 
 def entropy_ref(p) -> mp.mpf:
     with mp.workdps(DPS):
-        return -mp.fsum(mp.mpf(a) * mp.log(mp.mpf(a)) for a in np.asarray(p, float).tolist() if a > 0)
+        return -mp.fsum(mp.mpf(a) * mlog(a) for a in np.asarray(p, float).tolist() if a > 0)
 
 
 def cross_ref(p, q) -> mp.mpf:
@@ -64,7 +76,7 @@ def cross_ref(p, q) -> mp.mpf:
                 continue
             if b == 0.0:
                 return mp.inf
-            s -= mp.mpf(a) * mp.log(mp.mpf(b))
+            s -= mp.mpf(a) * mlog(b)
         return s
 
 
