@@ -400,10 +400,11 @@ def gaussian_kl(
     else:
         flat_mu, flat_sigma = mu.ravel(), sigma.ravel()
         res = np.empty(flat_mu.size)
+        order = np.argsort(flat_sigma, kind="stable")  # chunks of similar sigma share a quadrature step
         chunk = 512
         for i in range(0, flat_mu.size, chunk):
-            sl = slice(i, i + chunk)
-            res[sl] = _reverse_value_grad(p, flat_mu[sl], flat_sigma[sl], need_grad=False)[0]
+            idx = order[i : i + chunk]
+            res[idx] = _reverse_value_grad(p, flat_mu[idx], flat_sigma[idx], need_grad=False)[0]
         out = np.maximum(res.reshape(mu.shape), 0.0)
     return float(out) if out.ndim == 0 else out
 

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
+from scipy.special import log_ndtr, ndtr, ndtri
 
 from .base import Distribution
 
@@ -162,6 +162,19 @@ class GaussianMixture(Distribution):
         with np.errstate(over="ignore"):
             return self._logw - 0.5 * z * z - np.log(self._s) - _LOG_SQRT_2PI
 
+    def _first(self, arr: np.ndarray, ndim: int) -> np.ndarray:
+        """A per-component array shaped ``(K, 1, ..., 1)`` to broadcast against ``ndim``-d points."""
+        return arr.reshape((-1,) + (1,) * ndim)
+
+    def _logpdf_array(self, xa: np.ndarray) -> np.ndarray:
+        nd = xa.ndim
+        const = self._first(self._logw - np.log(self._s) - _LOG_SQRT_2PI, nd)
+        z = (xa - self._first(self._m, nd)) / self._first(self._s, nd)
+        with np.errstate(over="ignore"):
+            terms = const - 0.5 * z * z
+        # log-sum-exp over the component axis, one accurate pairwise step per component
+        return np.logaddexp.reduce(terms, axis=0)
+
     def logpdf(self, x: ArrayLike) -> np.ndarray | float:
         r"""Natural log of the density, :math:`\log p(x)`, computed with logsumexp.
 
@@ -174,9 +187,7 @@ class GaussianMixture(Distribution):
             If ``x`` contains NaN.
         """
         xa = _as_points(x)
-        terms = self._component_logpdf(xa)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = logsumexp(terms, axis=-1)
+        out = self._logpdf_array(xa)
         out = np.where(np.isinf(xa), -np.inf, out)
         return _out(out)
 
@@ -194,7 +205,7 @@ class GaussianMixture(Distribution):
         if np.any(np.isinf(xa)):
             raise ValueError("responsibilities are undefined at x = ±inf")
         terms = self._component_logpdf(xa)
-        return np.exp(terms - logsumexp(terms, axis=-1, keepdims=True))
+        return np.exp(terms - self._logpdf_array(xa)[..., None])
 
     def dlogpdf(self, x: ArrayLike) -> np.ndarray | float:
         r"""Derivative of the log density, :math:`\frac{d}{dx}\log p(x) = \sum_k r_k(x)\,\frac{m_k - x}{s_k^2}`.
@@ -228,14 +239,14 @@ class GaussianMixture(Distribution):
         xa = _as_points(x)
         z = (xa[..., None] - self._m) / self._s
         with np.errstate(divide="ignore"):
-            return _out(np.minimum(logsumexp(self._logw + log_ndtr(z), axis=-1), 0.0))
+            return _out(np.minimum(np.logaddexp.reduce(self._logw + log_ndtr(z), axis=-1), 0.0))
 
     def logsf(self, x: ArrayLike) -> np.ndarray | float:
         r""":math:`\log(1 - F(x))`; finite far in the right tail."""
         xa = _as_points(x)
         z = (self._m - xa[..., None]) / self._s
         with np.errstate(divide="ignore"):
-            return _out(np.minimum(logsumexp(self._logw + log_ndtr(z), axis=-1), 0.0))
+            return _out(np.minimum(np.logaddexp.reduce(self._logw + log_ndtr(z), axis=-1), 0.0))
 
     def _solve(self, target: np.ndarray, upper: bool) -> np.ndarray:
         """Solve ``F(x) = target`` (``upper=False``) or ``1 - F(x) = target`` (``upper=True``).
