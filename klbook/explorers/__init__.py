@@ -353,7 +353,7 @@ STEP_AGREEMENT = 1e-13
 def _refined_trapezoid(
     p: object, lo: float, hi: float, h: float, probes: Sequence[tuple[float, float]], reverse: bool = True
 ) -> dict:
-    """A trapezoid grid on [lo, hi] whose step is halved until it has converged.
+    r"""A trapezoid grid on [lo, hi] whose step is halved until it has converged.
 
     The trapezoid rule converges like :math:`e^{-2\pi a/h}` for an integrand
     analytic in a strip of half-width :math:`a`. For a Gaussian mixture,
@@ -568,7 +568,11 @@ def integrand_explorer(
     set by how close :math:`\log p` comes to a singularity off the real line).
     Any other p is tabulated by ``p.logpdf`` on double-exponential nodes
     (tanh-sinh, exp-sinh), computed here, which converge exponentially even
-    with endpoint singularities and algebraic tails.
+    with endpoint singularities and algebraic tails. One limit: nodes next to a
+    finite endpoint :math:`b \ne 0` are rounded to multiples of
+    :math:`\mathrm{ulp}(b)`, so a density that is unbounded at such an
+    endpoint (e.g. ``beta(a, 0.5)`` at 1) is integrated to about
+    :math:`10^{-8}` only; at an endpoint 0 it is exact to rounding.
     """
     who = "integrand_explorer"
     _check_univariate_continuous(p, who)

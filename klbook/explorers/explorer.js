@@ -221,7 +221,7 @@
     var a = Math.abs(v);
     var t = (a !== 0 && (a < Math.pow(10, -d) || a >= 1e6)) ? v.toExponential(3) : v.toFixed(d);
     if (/^-0(\.0*)?$/.test(t)) t = t.slice(1);
-    return t.replace("-", "−");
+    return t.replace(/-/g, "−");
   }
 
   function niceStep(span, count) {
