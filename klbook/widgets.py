@@ -463,9 +463,9 @@ class AlphaWidget(KLWidget):
         from .fitting import fit_gaussian
 
         a = float(self.sliders["alpha"].value)
-        prev = self.fit_result
-        init = (prev.mean, prev.std) if prev is not None else None
-        self.fit_result = fit_gaussian(self.p, direction="alpha", alpha=a, init=init)
+        # no init: klbook starts from both ends of the family and keeps the lower minimum
+        # (continuing from the previous fit could stay on a symmetric saddle point)
+        self.fit_result = fit_gaussian(self.p, direction="alpha", alpha=a)
         q = self.fit_result.q
         return {
             "alpha": a,
@@ -504,7 +504,7 @@ def alpha_widget(
     r"""A slider for :math:`\alpha`; the best Gaussian for the alpha-divergence, refitted live.
 
     Each change runs ``klbook.fit_gaussian(p, direction="alpha", alpha=α)``
-    (started from the previous fit, so the fit follows a continuous branch) and
+    (which starts from the forward and the reverse fit and keeps the better) and
     shows :math:`D_\alpha(p\,\|\,q^*)`, :math:`D_{\mathrm{KL}}(p\,\|\,q^*)` and
     :math:`D_{\mathrm{KL}}(q^*\,\|\,p)` from klbook. In Minka's
     parametrisation, :math:`\alpha = 1` is forward KL (mass-covering) and
