@@ -1,3 +1,180 @@
-"""Closed forms of KL: multivariate families (registered on import)."""
+r"""Closed forms of KL: multivariate normal (registered on import).
+
+The multivariate form takes the frozen ``scipy.stats.multivariate_normal``
+objects themselves (not :class:`~klbook.closed_forms.Params`).
+"""
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from . import register_kl
+from .continuous import _eta, _log_ratio
+
+__all__: list[str] = []
+
+#: Relative tolerance used to decide that two degenerate (singular) normals live
+#: on the same affine subspace. Only singular covariances reach this test.
+SUBSPACE_RTOL = 1e-9
+
+#: Below this size of the largest eigenvalue of :math:`L_q^{-1}(\Sigma_p - \Sigma_q)L_q^{-T}`,
+#: the covariance term is summed over those eigenvalues (no cancellation for
+#: nearly identical covariances); above it, over the entries of :math:`L_q^{-1}L_p`.
+NEAR_THRESHOLD = 0.5
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a + b = s + err`` exactly (Knuth's TwoSum, elementwise)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp split: ``a = hi + lo`` with 26-bit halves."""
+    c = 134217729.0 * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a * b = p + err`` exactly (Dekker's TwoProduct, elementwise)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _cholesky_residual(s: np.ndarray, l: np.ndarray) -> np.ndarray:
+    r""":math:`S - L L^T`, accurate to a few ulp of itself (compensated dot products)."""
+    acc = s.copy()
+    comp = np.zeros_like(s)
+    for j in range(l.shape[1]):
+        prod, perr = _two_prod(l[:, None, j], l[None, :, j])
+        acc, serr = _two_sum(acc, -prod)
+        comp += serr - perr
+    return acc + comp
+
+
+def _sandwich(l: np.ndarray, m: np.ndarray) -> np.ndarray:
+    r""":math:`L^{-1} M L^{-T}` for symmetric M, symmetrised."""
+    y = linalg.solve_triangular(l, m, lower=True, check_finite=False)
+    x = linalg.solve_triangular(l, y.T, lower=True, check_finite=False)
+    return 0.5 * (x + x.T)
+
+
+def _refined_cholesky(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Cholesky factor L and the small symmetric G with :math:`S = L(I + G)L^T` exactly (to first order).
+
+    The computed factor satisfies :math:`LL^T = S - F` with :math:`|F|` of the order of
+    machine epsilon times :math:`|S|`; for an ill-conditioned S that is a relative error of
+    :math:`\epsilon\,\kappa(S)` in :math:`S^{-1}`. ``G`` carries F back in.
+    """
+    l = linalg.cholesky(s, lower=True, check_finite=False)
+    return l, _sandwich(l, _cholesky_residual(s, l))
+
+
+def _logdet1p(g: np.ndarray) -> float:
+    r""":math:`\log\det(I + G)` for a small symmetric G."""
+    return math.fsum(math.log1p(float(x)) for x in linalg.eigvalsh(g, check_finite=False))
+
+
+def _kl_full_rank(mp: np.ndarray, sp: np.ndarray, mq: np.ndarray, sq: np.ndarray) -> float:
+    """KL between non-degenerate normals (see ``_kl_mvn_mvn``)."""
+    # A common power-of-two scaling (exact, KL is invariant) keeps the splitting away from overflow.
+    big = max(float(np.max(np.abs(sp))), float(np.max(np.abs(sq))))
+    e2 = math.frexp(big)[1] // 2
+    sp, sq = np.ldexp(sp, -2 * e2), np.ldexp(sq, -2 * e2)
+    mp, mq = np.ldexp(mp, -e2), np.ldexp(mq, -e2)
+
+    lq, gq = _refined_cholesky(sq)
+    # Mahalanobis term with S_q^{-1} = L^{-T}(I + G)^{-1}L^{-1}; mp - mq carried exactly as hi + lo
+    d_hi, d_lo = _two_sum(mp, -mq)
+    z = linalg.solve_triangular(lq, d_hi, lower=True, check_finite=False) + linalg.solve_triangular(
+        lq, d_lo, lower=True, check_finite=False
+    )
+    maha = math.fsum(float(x) * float(x) for x in z) - float(z @ gq @ z)
+
+    # Near regime: eigenvalues e_i of E = L_q^{-1}(S_p - S_q)L_q^{-T}, corrected for G_q
+    s_hi, s_lo = _two_sum(sp, -sq)
+    e_tilde = _sandwich(lq, s_hi) + _sandwich(lq, s_lo)
+    e_mat = e_tilde - 0.5 * (gq @ e_tilde + e_tilde @ gq)
+    e = linalg.eigvalsh(0.5 * (e_mat + e_mat.T), check_finite=False)
+    if float(np.max(np.abs(e))) <= NEAR_THRESHOLD:
+        # sum of lambda - 1 - log(lambda) = eta(log1p(e)), each term >= 0
+        cov = math.fsum(_eta(math.log1p(float(x))) for x in e)
+        return 0.5 * (cov + maha)
+
+    # Far regime: A = L_q^{-1} L_p, ||A||_F^2 - k - 2 sum log a_ii = sum eta(2 log a_ii) + sum_{i>j} a_ij^2,
+    # plus the first-order corrections for G_p and G_q.
+    lp, gp = _refined_cholesky(sp)
+    a = linalg.solve_triangular(lq, lp, lower=True, check_finite=False)
+    k = a.shape[0]
+    diag = math.fsum(_eta(2.0 * _log_ratio(float(lp[i, i]), float(lq[i, i]))) for i in range(k))
+    off = math.fsum(float(x) * float(x) for x in a[np.tril_indices(k, -1)])
+    corr = float(np.sum((a @ gp) * a) - np.sum((gq @ a) * a)) - _logdet1p(gp) + _logdet1p(gq)
+    return 0.5 * (diag + off + corr + maha)
+
+
+@register_kl("multivariate_normal", "multivariate_normal")
+def _kl_mvn_mvn(p, q) -> float:
+    r"""Multivariate normal ‖ multivariate normal, any mean and covariance (via Cholesky factors).
+
+    For :math:`p = N(\mu_p, \Sigma_p)` and :math:`q = N(\mu_q, \Sigma_q)` in :math:`k`
+    dimensions, with :math:`\Sigma_q = L_q L_q^T`:
+
+    .. math::
+
+       D = \tfrac12\Big[\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) - k
+           + \log\frac{\det\Sigma_q}{\det\Sigma_p}
+           + \|L_q^{-1}(\mu_p - \mu_q)\|^2\Big].
+
+    The covariance part is a sum of non-negative terms. With
+    :math:`E = L_q^{-1}(\Sigma_p - \Sigma_q)L_q^{-T}` and eigenvalues :math:`e_i`,
+    it is :math:`\sum_i \eta(\log(1 + e_i))` (:math:`\eta(y) = e^y - 1 - y`), used when
+    :math:`\max|e_i| \le 1/2` so nearly identical covariances do not cancel; otherwise,
+    with :math:`A = L_q^{-1}L_p`, it is
+    :math:`\sum_i \eta(2\log a_{ii}) + \sum_{i>j} a_{ij}^2`, the log-determinants coming
+    from the diagonals of the Cholesky factors.
+
+    Degenerate normals (``allow_singular=True``): if the supports (affine subspaces
+    :math:`\mu + \operatorname{range}\Sigma`) differ, :math:`D = \infty`; if they agree
+    (to a relative tolerance ``SUBSPACE_RTOL``), the formula is applied in that subspace.
+
+    Raises
+    ------
+    ValueError
+        If the dimensions differ, or a mean or covariance is not finite.
+    """
+    mp = np.asarray(p.mean, dtype=float).reshape(-1)
+    mq = np.asarray(q.mean, dtype=float).reshape(-1)
+    if mp.shape != mq.shape:
+        raise ValueError(
+            f"multivariate normals of different dimension: p has dimension {mp.size}, q has dimension {mq.size}"
+        )
+    k = mp.size
+    sp = np.asarray(p.cov, dtype=float).reshape(k, k)
+    sq = np.asarray(q.cov, dtype=float).reshape(k, k)
+    for name, m, s in (("p", mp, sp), ("q", mq, sq)):
+        if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s))):
+            raise ValueError(f"{name}: multivariate normal with a non-finite mean or covariance")
+    rp, rq = int(p.cov_object.rank), int(q.cov_object.rank)
+    if rp == k and rq == k:
+        return _kl_full_rank(mp, sp, mq, sq)
+    if rp != rq:
+        # p has mass off q's support (rp > rq), or p lives on a null set of q (rp < rq)
+        return math.inf
+    # equal rank r < k: compare the affine supports, then work in the common subspace
+    w, v = linalg.eigh(sq)
+    u = v[:, np.argsort(w)[::-1][:rq]]
+    proj_out = np.eye(k) - u @ u.T
+    scale = max(float(np.max(np.abs(sq))), float(np.max(np.abs(sp))))
+    delta = mp - mq
+    if np.max(np.abs(proj_out @ sp @ proj_out)) > SUBSPACE_RTOL * scale or np.max(
+        np.abs(proj_out @ delta)
+    ) > SUBSPACE_RTOL * (float(np.max(np.abs(delta))) + math.sqrt(scale)):
+        return math.inf
+    return _kl_full_rank(u.T @ mp, u.T @ sp @ u, u.T @ mq, u.T @ sq @ u)
