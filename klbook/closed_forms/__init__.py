@@ -32,6 +32,7 @@ __all__ = [
     "Params",
     "register_kl",
     "kl_registry_table",
+    "kl_registry_markdown",
     "kl_distributions",
     "entropy_distribution",
     "is_distribution",
@@ -122,12 +123,42 @@ def register_kl(family_p: str, family_q: str) -> Callable[[KLFunction], KLFuncti
 
 
 def kl_registry_table() -> list[tuple[str, str, str]]:
-    """The registry as rows ``(family of p, family of q, first line of the docstring)``, sorted."""
+    """The registry as a table: one row per pair of families, sorted.
+
+    Returns
+    -------
+    list of (str, str, str)
+        Rows ``(family of p, family of q, summary)``. Families are scipy's names
+        (``"norm"``, ``"gamma"``, ...); the summary is the first line of the
+        closed form's docstring: the pair, the parameters it covers in closed
+        form (any loc and scale, or equal loc, ...) and when the result is ``inf``.
+        Pairs that are not listed go to :func:`klbook.numeric.kl_numeric`.
+
+    See Also
+    --------
+    kl_registry_markdown : the same table as Markdown, for a book page.
+    """
     rows = []
     for (fp, fq), fn in sorted(_REGISTRY.items()):
         doc = (fn.__doc__ or "").strip().splitlines()
         rows.append((fp, fq, doc[0] if doc else fn.__name__))
     return rows
+
+
+def kl_registry_markdown() -> str:
+    """:func:`kl_registry_table` rendered as a Markdown (MyST) table.
+
+    reStructuredText roles in the summaries become Markdown:
+    ``:math:`x``` becomes ``$x$`` and double back-quotes become single ones.
+    """
+    import re
+
+    lines = ["| p | q | closed form |", "|---|---|---|"]
+    for fp, fq, summary in kl_registry_table():
+        text = re.sub(r":math:`([^`]*)`", r"$\1$", summary).replace("``", "`")
+        text = text.replace("\\|", "\\Vert ").replace("|", "\\|")
+        lines.append(f"| `{fp}` | `{fq}` | {text} |")
+    return "\n".join(lines) + "\n"
 
 
 def _check_valid(d: object, name: str) -> None:

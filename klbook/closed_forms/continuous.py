@@ -223,12 +223,47 @@ def _numeric(p: Params, q: Params) -> float:
     return float(kl_numeric(p.dist, q.dist))
 
 
-def _register_all(pairs: list[tuple[str, str]]) -> Callable:
-    """Register one function for several pairs of families."""
+#: Display names of the families, for the registry table.
+FAMILY_NAMES = {
+    "norm": "normal",
+    "lognorm": "log-normal",
+    "halfnorm": "half-normal",
+    "rayleigh": "Rayleigh",
+    "expon": "exponential",
+    "gamma": "gamma",
+    "chi2": "chi-squared",
+    "beta": "beta",
+    "uniform": "uniform",
+    "laplace": "Laplace",
+    "cauchy": "Cauchy",
+    "logistic": "logistic",
+    "gumbel_r": "Gumbel (right-skewed)",
+    "gumbel_l": "Gumbel (left-skewed)",
+    "weibull_min": "Weibull",
+    "weibull_max": "Weibull (reflected)",
+    "pareto": "Pareto",
+}
+
+
+def _register_all(pairs: list[tuple[str, str]], summary: str) -> Callable:
+    """Register one function for several pairs of families.
+
+    Each pair gets a thin wrapper whose docstring starts with ``summary``
+    (``{P}`` and ``{Q}`` replaced by the families' names), so that every row of
+    :func:`~klbook.closed_forms.kl_registry_table` names its own pair.
+    """
 
     def decorator(fn):
+        body = (fn.__doc__ or "").split("\n", 1)[1] if fn.__doc__ else ""
         for fp, fq in pairs:
-            register_kl(fp, fq)(fn)
+
+            def wrapper(p: Params, q: Params, _fn=fn) -> float:
+                return _fn(p, q)
+
+            wrapper.__name__ = wrapper.__qualname__ = f"{fn.__name__}_{fp}_{fq}"
+            first = summary.format(P=FAMILY_NAMES[fp], Q=FAMILY_NAMES[fq])
+            wrapper.__doc__ = first[0].upper() + first[1:] + "\n" + body
+            register_kl(fp, fq)(wrapper)
         return fn
 
     return decorator
@@ -247,7 +282,7 @@ def _norm_core(m1: float, s1: float, m2: float, s2: float) -> float:
 
 @register_kl("norm", "norm")
 def _kl_norm_norm(p: Params, q: Params) -> float:
-    r"""Normal ‖ normal, any loc and scale.
+    r"""Normal ‖ normal: any loc and scale.
 
     With :math:`\rho = \sigma_p/\sigma_q`:
 
@@ -261,7 +296,7 @@ def _kl_norm_norm(p: Params, q: Params) -> float:
 
 @register_kl("lognorm", "lognorm")
 def _kl_lognorm_lognorm(p: Params, q: Params) -> float:
-    r"""Log-normal ‖ log-normal, equal loc (closed form); else support check, then numerical.
+    r"""Log-normal ‖ log-normal: equal loc; otherwise numerical (inf if loc_p < loc_q).
 
     scipy's ``lognorm(s, loc, scale)``: :math:`\log(x - \mathrm{loc}) \sim N(\log \mathrm{scale}, s^2)`.
     KL is invariant under that change of variable, so with equal loc
@@ -285,7 +320,7 @@ def _kl_lognorm_lognorm(p: Params, q: Params) -> float:
 
 @register_kl("halfnorm", "halfnorm")
 def _kl_halfnorm_halfnorm(p: Params, q: Params) -> float:
-    r"""Half-normal ‖ half-normal, any loc and scale (``inf`` when :math:`\mathrm{loc}_p < \mathrm{loc}_q`).
+    r"""Half-normal ‖ half-normal: any loc and scale (inf if loc_p < loc_q).
 
     With :math:`\rho = \sigma_p/\sigma_q` and :math:`\Delta = \mathrm{loc}_p - \mathrm{loc}_q \ge 0`,
     using :math:`E_p(x-\mathrm{loc}_q)^2 = \sigma_p^2 + 2\Delta\sigma_p\sqrt{2/\pi} + \Delta^2`:
@@ -304,7 +339,7 @@ def _kl_halfnorm_halfnorm(p: Params, q: Params) -> float:
 
 @register_kl("rayleigh", "rayleigh")
 def _kl_rayleigh_rayleigh(p: Params, q: Params) -> float:
-    r"""Rayleigh ‖ Rayleigh, equal loc (closed form); else support check, then numerical.
+    r"""Rayleigh ‖ Rayleigh: equal loc; otherwise numerical (inf if loc_p < loc_q).
 
     .. math::
 
@@ -347,9 +382,12 @@ def _gamma_core(a1: float, s1: float, a2: float, s2: float) -> float:
     return a2 * _eta(_log_of(mean_ratio)) + 0.5 * _eta(_log_ratio(a2, a1)) + _breg_R(a1, a2, u)
 
 
-@_register_all([(fp, fq) for fp in _GAMMA_LIKE for fq in _GAMMA_LIKE])
+@_register_all(
+    [(fp, fq) for fp in _GAMMA_LIKE for fq in _GAMMA_LIKE],
+    "{P} ‖ {Q}: equal loc, or q exponential; otherwise numerical (inf if loc_p < loc_q).",
+)
 def _kl_gamma_gamma(p: Params, q: Params) -> float:
-    r"""Gamma ‖ gamma (also exponential and chi-squared), equal loc or exponential q; else numerical.
+    r"""Gamma ‖ gamma (also exponential and chi-squared): equal loc, or q exponential; otherwise numerical.
 
     ``expon(loc, s)`` is ``gamma(1, loc, s)`` and ``chi2(k, loc, s)`` is ``gamma(k/2, loc, 2 s)``.
     For shapes :math:`a_p, a_q`, scales :math:`s_p, s_q` and equal loc:
@@ -425,9 +463,12 @@ def _as_beta(d: Params) -> tuple[float, float, float, float]:
     raise TypeError(d.family)
 
 
-@_register_all([("beta", "beta"), ("beta", "uniform"), ("uniform", "beta")])
+@_register_all(
+    [("beta", "beta"), ("beta", "uniform"), ("uniform", "beta")],
+    "{P} ‖ {Q}: equal support, or q uniform; otherwise numerical (inf if p's support is not inside q's).",
+)
 def _kl_beta_beta(p: Params, q: Params) -> float:
-    r"""Beta ‖ beta (uniform = beta(1, 1)), equal support; q uniform on a larger one; else numerical.
+    r"""Beta ‖ beta (uniform = beta(1, 1)): equal support, or q uniform; otherwise numerical.
 
     On a common support, with :math:`c = a + b`:
 
@@ -455,7 +496,7 @@ def _kl_beta_beta(p: Params, q: Params) -> float:
 
 @register_kl("uniform", "uniform")
 def _kl_uniform_uniform(p: Params, q: Params) -> float:
-    r"""Uniform ‖ uniform, any loc and scale.
+    r"""Uniform ‖ uniform: any loc and scale (inf if p's support is not inside q's).
 
     .. math::
 
@@ -477,7 +518,7 @@ def _kl_uniform_uniform(p: Params, q: Params) -> float:
 
 @register_kl("laplace", "laplace")
 def _kl_laplace_laplace(p: Params, q: Params) -> float:
-    r"""Laplace ‖ Laplace, any loc and scale.
+    r"""Laplace ‖ Laplace: any loc and scale.
 
     With :math:`\rho = b_p/b_q` and :math:`t = |\mu_p - \mu_q|/b_p`:
 
@@ -498,7 +539,7 @@ def _kl_laplace_laplace(p: Params, q: Params) -> float:
 
 @register_kl("cauchy", "cauchy")
 def _kl_cauchy_cauchy(p: Params, q: Params) -> float:
-    r"""Cauchy ‖ Cauchy, any loc and scale.
+    r"""Cauchy ‖ Cauchy: any loc and scale.
 
     .. math::
 
@@ -511,9 +552,12 @@ def _kl_cauchy_cauchy(p: Params, q: Params) -> float:
     return _log_of(1 + (dg * dg + dm * dm) / (4 * g1 * g2))
 
 
-@_register_all([("cauchy", f) for f in ("norm", "laplace", "gumbel_r", "gumbel_l", "logistic")])
+@_register_all(
+    [("cauchy", f) for f in ("norm", "laplace", "gumbel_r", "gumbel_l", "logistic")],
+    "{P} ‖ {Q}: always inf (the Cauchy tail is too heavy).",
+)
 def _kl_cauchy_light(p: Params, q: Params) -> float:
-    r"""Cauchy ‖ normal, Laplace, Gumbel or logistic: always infinite.
+    r"""Cauchy ‖ normal, Laplace, Gumbel or logistic: always inf.
 
     The supports agree, but :math:`-\log q(x)` grows at least like :math:`|x|` and
     :math:`E_p|x| = \infty` for a Cauchy p:
@@ -540,7 +584,7 @@ def _gumbel_core(delta: float, beta1: float, beta2: float) -> float:
 
 @register_kl("gumbel_r", "gumbel_r")
 def _kl_gumbel_r_gumbel_r(p: Params, q: Params) -> float:
-    r"""Gumbel ‖ Gumbel (right-skewed, ``gumbel_r``), any loc and scale.
+    r"""Gumbel (right-skewed) ‖ Gumbel (right-skewed): any loc and scale.
 
     With :math:`\rho = \beta_p/\beta_q = 1 + \varepsilon` and :math:`\delta = (\mu_p - \mu_q)/\beta_q`:
 
@@ -558,7 +602,7 @@ def _kl_gumbel_r_gumbel_r(p: Params, q: Params) -> float:
 
 @register_kl("gumbel_l", "gumbel_l")
 def _kl_gumbel_l_gumbel_l(p: Params, q: Params) -> float:
-    r"""Gumbel ‖ Gumbel (left-skewed, ``gumbel_l``), any loc and scale.
+    r"""Gumbel (left-skewed) ‖ Gumbel (left-skewed): any loc and scale.
 
     The mirror image :math:`x \mapsto -x` of ``gumbel_r``; KL is invariant, so with
     :math:`\delta = (\mu_q - \mu_p)/\beta_q` the ``gumbel_r`` form applies:
@@ -581,7 +625,7 @@ def _gumbel_cross(delta: float, beta1: float, beta2: float) -> float:
 
 @register_kl("gumbel_r", "gumbel_l")
 def _kl_gumbel_r_gumbel_l(p: Params, q: Params) -> float:
-    r"""Gumbel (``gumbel_r``) ‖ mirrored Gumbel (``gumbel_l``): finite only when :math:`\beta_p < \beta_q`.
+    r"""Gumbel (right-skewed) ‖ Gumbel (left-skewed): any loc and scale; inf unless scale_p < scale_q.
 
     p's right tail is exponential, q's doubly exponential; with :math:`\rho = \beta_p/\beta_q`
     and :math:`\delta = (\mu_p - \mu_q)/\beta_q`,
@@ -598,7 +642,7 @@ def _kl_gumbel_r_gumbel_l(p: Params, q: Params) -> float:
 
 @register_kl("gumbel_l", "gumbel_r")
 def _kl_gumbel_l_gumbel_r(p: Params, q: Params) -> float:
-    r"""Mirrored Gumbel (``gumbel_l``) ‖ Gumbel (``gumbel_r``): finite only when :math:`\beta_p < \beta_q`.
+    r"""Gumbel (left-skewed) ‖ Gumbel (right-skewed): any loc and scale; inf unless scale_p < scale_q.
 
     The mirror image of ``gumbel_r ‖ gumbel_l``, with :math:`\delta = (\mu_q - \mu_p)/\beta_q`:
 
@@ -623,9 +667,12 @@ def _weibull_core(c1: float, s1: float, c2: float, s2: float) -> float:
     return _eta(y) + b1
 
 
-@_register_all([("weibull_min", "weibull_min"), ("weibull_min", "expon"), ("expon", "weibull_min")])
+@_register_all(
+    [("weibull_min", "weibull_min"), ("weibull_min", "expon"), ("expon", "weibull_min")],
+    "{P} ‖ {Q}: equal loc; otherwise numerical (inf if loc_p < loc_q).",
+)
 def _kl_weibull_min(p: Params, q: Params) -> float:
-    r"""Weibull ‖ Weibull (``weibull_min``; expon = weibull_min(1)), equal loc; else numerical.
+    r"""Weibull ‖ Weibull (``weibull_min``; expon = weibull_min(1)): equal loc; otherwise numerical.
 
     With shapes :math:`c_p, c_q`, :math:`k = c_q/c_p = 1 + \varepsilon` and
     :math:`\rho = \mathrm{scale}_p/\mathrm{scale}_q`:
@@ -649,7 +696,7 @@ def _kl_weibull_min(p: Params, q: Params) -> float:
 
 @register_kl("weibull_max", "weibull_max")
 def _kl_weibull_max(p: Params, q: Params) -> float:
-    r"""Weibull ‖ Weibull (``weibull_max``, support :math:`(-\infty, \mathrm{loc}]`), equal loc; else numerical.
+    r"""Weibull (reflected) ‖ Weibull (reflected): equal loc; otherwise numerical (inf if loc_p > loc_q).
 
     The mirror image of ``weibull_min``, same closed form:
 
@@ -674,7 +721,7 @@ def _kl_weibull_max(p: Params, q: Params) -> float:
 
 @register_kl("pareto", "pareto")
 def _kl_pareto_pareto(p: Params, q: Params) -> float:
-    r"""Pareto ‖ Pareto, equal loc (closed form); else support check, then numerical.
+    r"""Pareto ‖ Pareto: equal loc; otherwise numerical (inf if p's support is not inside q's).
 
     scipy's ``pareto(b, loc, scale)`` lives on :math:`[\mathrm{loc} + \mathrm{scale}, \infty)`.
     With equal loc, shapes :math:`b_p, b_q` and scales :math:`\sigma_p \ge \sigma_q`:
@@ -702,7 +749,7 @@ def _kl_pareto_pareto(p: Params, q: Params) -> float:
 
 @register_kl("norm", "laplace")
 def _kl_norm_laplace(p: Params, q: Params) -> float:
-    r"""Normal ‖ Laplace, any loc and scale.
+    r"""Normal ‖ Laplace: any loc and scale.
 
     With :math:`t = (m - \mu)/\sigma`, :math:`\rho = \sigma/b` and the folded-normal mean
     :math:`E_p|x - \mu| = \sigma M`, :math:`M = \sqrt{2/\pi}\,Q`,
@@ -728,7 +775,7 @@ def _kl_norm_laplace(p: Params, q: Params) -> float:
 
 @register_kl("laplace", "norm")
 def _kl_laplace_norm(p: Params, q: Params) -> float:
-    r"""Laplace ‖ normal, any loc and scale.
+    r"""Laplace ‖ normal: any loc and scale.
 
     With :math:`\rho = b/\sigma`, :math:`E_p(x - m)^2 = 2b^2 + (\mu - m)^2`:
 
@@ -743,7 +790,7 @@ def _kl_laplace_norm(p: Params, q: Params) -> float:
 
 @register_kl("uniform", "norm")
 def _kl_uniform_norm(p: Params, q: Params) -> float:
-    r"""Uniform ‖ normal, any loc and scale.
+    r"""Uniform ‖ normal: any loc and scale.
 
     For p uniform on :math:`[a, a + w]` with centre :math:`c = a + w/2`,
     :math:`E_p(x-m)^2 = w^2/12 + (c - m)^2`, so with :math:`\rho = w/\sigma`:
@@ -767,7 +814,7 @@ def _norm_gumbel_r(delta: float, log_sigma: float, sigma: float) -> float:
 
 @register_kl("norm", "gumbel_r")
 def _kl_norm_gumbel_r(p: Params, q: Params) -> float:
-    r"""Normal ‖ Gumbel (``gumbel_r``), any loc and scale.
+    r"""Normal ‖ Gumbel (right-skewed): any loc and scale.
 
     With :math:`\delta = (m-\mu)/\beta`, :math:`\varsigma = \sigma/\beta` and
     :math:`E_p e^{-(x-\mu)/\beta} = e^{-\delta + \varsigma^2/2}`:
@@ -782,7 +829,7 @@ def _kl_norm_gumbel_r(p: Params, q: Params) -> float:
 
 @register_kl("norm", "gumbel_l")
 def _kl_norm_gumbel_l(p: Params, q: Params) -> float:
-    r"""Normal ‖ mirrored Gumbel (``gumbel_l``), any loc and scale.
+    r"""Normal ‖ Gumbel (left-skewed): any loc and scale.
 
     The mirror image of ``norm ‖ gumbel_r`` with :math:`\delta = (\mu - m)/\beta`:
 
@@ -803,7 +850,7 @@ def _gumbel_r_norm(mu: float, beta: float, m: float, s: float) -> float:
 
 @register_kl("gumbel_r", "norm")
 def _kl_gumbel_r_norm(p: Params, q: Params) -> float:
-    r"""Gumbel (``gumbel_r``) ‖ normal, any loc and scale.
+    r"""Gumbel (right-skewed) ‖ normal: any loc and scale.
 
     With mean :math:`\mu + \gamma\beta`, variance :math:`\pi^2\beta^2/6` and
     :math:`\kappa = \pi^2\beta^2/(6\sigma^2)`:
@@ -820,7 +867,7 @@ def _kl_gumbel_r_norm(p: Params, q: Params) -> float:
 
 @register_kl("gumbel_l", "norm")
 def _kl_gumbel_l_norm(p: Params, q: Params) -> float:
-    r"""Mirrored Gumbel (``gumbel_l``) ‖ normal, any loc and scale.
+    r"""Gumbel (left-skewed) ‖ normal: any loc and scale.
 
     The mirror image of ``gumbel_r ‖ norm`` (mean :math:`\mu - \gamma\beta`):
 

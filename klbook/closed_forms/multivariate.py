@@ -121,7 +121,7 @@ def _kl_full_rank(mp: np.ndarray, sp: np.ndarray, mq: np.ndarray, sq: np.ndarray
 
 @register_kl("multivariate_normal", "multivariate_normal")
 def _kl_mvn_mvn(p, q) -> float:
-    r"""Multivariate normal ‖ multivariate normal, any mean and covariance (via Cholesky factors).
+    r"""Multivariate normal ‖ multivariate normal: any mean and covariance (inf if the supports differ).
 
     For :math:`p = N(\mu_p, \Sigma_p)` and :math:`q = N(\mu_q, \Sigma_q)` in :math:`k`
     dimensions, with :math:`\Sigma_q = L_q L_q^T`:
