@@ -26,6 +26,7 @@ from .alpha import (  # noqa: E402
     js_divergence,
     renyi_divergence,
 )
+from . import explorers, widgets  # noqa: E402,F401  live explorers (HTML + JS) and ipywidgets explorers
 
 __all__ = [
     "kl_divergence",

@@ -166,7 +166,8 @@ class Explorer:
         return self.to_html()
 
     def __repr__(self) -> str:
-        return f"<klbook explorer {self.kind!r}: {self.spec.get('title', '')}>"
+        title = self.spec.get("title")
+        return f"<klbook explorer {self.kind!r}" + (f": {title}>" if title else ">")
 
 
 def page(*explorers: Explorer, title: str = "klbook explorers") -> str:

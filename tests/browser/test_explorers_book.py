@@ -1,0 +1,105 @@
+"""The explorers inside the built book: every slider on every page moves, and the numbers follow klbook.
+
+Explorers are discovered from the pages themselves: each one carries its JSON
+spec (``script.klbook-explorer-spec``), from which the test rebuilds p and
+computes what must be shown with klbook. Pages without explorers are skipped;
+when no page has one yet, the test is skipped with a note.
+
+Also, over every page: no dead or frozen control. A stored ipywidgets output
+(which renders empty or frozen without a kernel) or a range input that no
+explorer script brought to life fails the page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from test_explorers_page import KEYS, check_shown, read
+
+WIDGET_MIME = re.compile(r"application/vnd\.jupyter\.widget-(view|state)\+json")
+STATIC_RANGE = re.compile(r"<input[^>]*type=[\"']?range", re.I)
+
+
+def book_pages(html: Path) -> list[str]:
+    """Every HTML page of the built book (assets excluded), relative to its root."""
+    skip = {"_static", "_sources", "_images", "_downloads"}
+    return sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                  if not skip.intersection(p.relative_to(html).parts))
+
+
+def explorer_pages(html: Path) -> list[str]:
+    return [p for p in book_pages(html) if "klbook-explorer-spec" in (html / p).read_text(encoding="utf-8")]
+
+
+def test_every_explorer_in_the_book_responds_and_matches_klbook(book_html, book_url, open_page):
+    pages = explorer_pages(book_html)
+    if not pages:
+        pytest.skip("no page of the built book embeds a klbook explorer yet")
+    for rel in pages:
+        check = open_page(f"{book_url}/{rel}")
+        page = check.page
+        roots = page.locator("div.klbook-explorer")
+        assert roots.count() > 0, rel
+        for i in range(roots.count()):
+            loc = roots.nth(i)
+            spec = json.loads(loc.locator("script.klbook-explorer-spec").text_content())
+            root = loc.element_handle()
+            shown = read(root)
+            assert shown["state"] is not None, f"{rel}: explorer {i} did not mount (no script ran?)"
+            assert loc.locator(".kx-fallback").count() == 0
+            check_shown(spec, shown)
+            sliders = loc.locator("input[type=range]")
+            assert sliders.count() == len(spec["controls"])
+            for j in range(sliders.count()):
+                slider = sliders.nth(j)
+                param = slider.get_attribute("data-param")
+                slider.focus()
+                moved = False
+                for key in KEYS:
+                    before = shown
+                    page.keyboard.press(key)
+                    shown = read(root)
+                    if shown["state"][param] != before["state"][param]:
+                        moved = True
+                        assert shown["numbers"] != before["numbers"], f"{rel}: {param} moved, numbers did not"
+                    check_shown(spec, shown)
+                assert moved, f"{rel}: the keyboard did not move slider {param!r}"
+            buttons = loc.locator("button.kx-button")
+            for j in range(buttons.count()):
+                buttons.nth(j).click()
+                check_shown(spec, read(root))
+        check.assert_clean()
+
+
+def test_no_dead_or_frozen_control_in_the_book(book_html):
+    """Static scan of every page: no stored widget views, no range input outside the explorers' scripts.
+
+    The explorers create their inputs in JavaScript, so a range input written in a page's
+    HTML is one that no script drives (e.g. a stored, frozen widget).
+    """
+    bad = {}
+    for rel in book_pages(book_html):
+        text = (book_html / rel).read_text(encoding="utf-8")
+        problems = []
+        if WIDGET_MIME.search(text):
+            problems.append("stored ipywidgets output (frozen or empty without a kernel)")
+        if "jupyter-widgets" in text:
+            problems.append("jupyter-widgets markup")
+        if STATIC_RANGE.search(text):
+            problems.append("a range input written into the HTML, not created by an explorer")
+        if problems:
+            bad[rel] = problems
+    assert not bad, bad
+
+
+def test_explorer_specs_in_the_book_are_valid_json(book_html):
+    html = book_html
+    for rel in explorer_pages(html):
+        text = (html / rel).read_text(encoding="utf-8")
+        for m in re.finditer(r'<script type="application/json" class="klbook-explorer-spec">(.*?)</script>', text, re.S):
+            spec = json.loads(m.group(1))
+            assert spec["kind"] in {"integrand", "forward_reverse", "alpha"} and spec["version"] == 1
