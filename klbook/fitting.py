@@ -485,14 +485,18 @@ def _default_init(p: object) -> tuple[float, float]:
     return mu, sd
 
 
-def _bfgs_fit(
-    fun_grad, theta0: np.ndarray, *, gtol: float, max_iter: int
+def _descend(
+    fun_grad, theta0: np.ndarray, *, method: str, gtol: float, max_iter: int
 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, bool, str]:
-    """Minimise over theta = (mu, log sigma) by BFGS, recording the iterates.
+    """Minimise over theta = (mu, log sigma), recording the iterates.
+
+    ``method="bfgs"``: scipy's BFGS. ``method="gd"``: steepest descent with a
+    backtracking (Armijo) line search and steps of at most ``_GD_MAX_STEP`` in
+    theta, whose path follows the downhill direction closely.
 
     Returns the optimum, its value and gradient, the Hessian there (central
     differences of the gradient), the path, the objective along it, the
-    iteration count, whether the gradient tolerance was met, and the message.
+    iteration count, whether the gradient tolerance was met, and a message.
     """
     cache: dict[tuple[float, float], tuple[float, np.ndarray]] = {}
 
@@ -507,16 +511,43 @@ def _bfgs_fit(
         return v_, g_.copy()
 
     path = [np.array(theta0, dtype=float)]
+    if method == "bfgs":
 
-    def callback(xk: np.ndarray) -> None:
-        path.append(np.array(xk, dtype=float))
+        def callback(xk: np.ndarray) -> None:
+            path.append(np.array(xk, dtype=float))
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = optimize.minimize(
-            fun, theta0, jac=True, method="BFGS", callback=callback, options={"gtol": gtol, "maxiter": max_iter}
-        )
-    theta = np.asarray(res.x, dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = optimize.minimize(
+                fun, theta0, jac=True, method="BFGS", callback=callback, options={"gtol": gtol, "maxiter": max_iter}
+            )
+        theta = np.asarray(res.x, dtype=float)
+        nit, message = int(res.nit), str(res.message)
+    else:
+        theta = np.array(theta0, dtype=float)
+        value, grad = fun(theta)
+        rate, nit, message = 0.1, 0, "maximum number of iterations reached"
+        while nit < max_iter:
+            if np.max(np.abs(grad)) <= gtol:
+                message = "gradient below gtol"
+                break
+            gg = float(grad @ grad)
+            step = min(rate, _GD_MAX_STEP / math.sqrt(gg))
+            while True:
+                trial = theta - step * grad
+                v_new, g_new = fun(trial)
+                if v_new <= value - 1e-4 * step * gg:
+                    break
+                step *= 0.5
+                if step * math.sqrt(gg) < 1e-15 * (1.0 + float(np.max(np.abs(theta)))):
+                    break
+            if not v_new <= value:
+                message = "line search failed"
+                break
+            theta, value, grad = trial, v_new, g_new
+            path.append(theta.copy())
+            rate = 2.0 * step
+            nit += 1
     if not np.array_equal(path[-1], theta):
         path.append(theta.copy())
     value, grad = fun(theta)
@@ -530,9 +561,11 @@ def _bfgs_fit(
     hess = 0.5 * (hess + hess.T)
     path_arr = np.array(path)
     kl_path = np.array([fun(t)[0] for t in path_arr])
-    return theta, float(value), np.asarray(grad, dtype=float), hess, path_arr, kl_path, int(res.nit), converged, str(
-        res.message
-    )
+    return theta, float(value), np.asarray(grad, dtype=float), hess, path_arr, kl_path, nit, converged, message
+
+
+#: Longest step, in (mu, log sigma), that method="gd" takes.
+_GD_MAX_STEP = 0.1
 
 
 def fit_gaussian(
@@ -541,7 +574,7 @@ def fit_gaussian(
     direction: Direction = "forward",
     alpha: float | None = None,
     init: tuple[float, float] | None = None,
-    method: Literal["auto", "exact", "bfgs"] = "auto",
+    method: Literal["auto", "exact", "bfgs", "gd"] = "auto",
     gtol: float = 1e-9,
     max_iter: int = 500,
 ) -> FitResult:
@@ -552,8 +585,8 @@ def fit_gaussian(
       (moment matching; setting the gradient of :func:`gaussian_kl_gradient` to
       zero gives it). With the default ``method`` the exact answer is returned,
       ``init`` is ignored and ``path`` holds the single optimum; ``method="bfgs"``
-      runs the same optimiser as the reverse fit instead, from ``init``, to draw
-      its path on the forward landscape.
+      or ``"gd"`` runs an optimiser instead, from ``init``, to draw its path on
+      the forward landscape.
     * ``direction="reverse"`` minimises :math:`D_{\mathrm{KL}}(q\,\|\,p)` over
       :math:`(\mu, \log\sigma)` by BFGS with the exact gradient of
       :func:`gaussian_kl_gradient`. The objective is not convex: for a
@@ -574,13 +607,17 @@ def fit_gaussian(
         Starting :math:`(\mu, \sigma)`. By default the highest mode of p (if p
         has ``modes()``) or its median, and p's standard deviation (or
         interquartile range / 1.349 if that is infinite).
-    method : {"auto", "exact", "bfgs"}
+    method : {"auto", "exact", "bfgs", "gd"}
         ``"auto"`` is ``"exact"`` for the forward direction and ``"bfgs"`` for
-        the reverse one (which has no exact solution).
+        the reverse one (which has no exact solution). ``"gd"`` is steepest
+        descent with a backtracking line search and steps of at most 0.1 in
+        :math:`(\mu, \log\sigma)`: slower, but its path traces the downhill
+        direction, which shows the basins of a landscape (BFGS's first steps
+        can jump far).
     gtol : float
-        BFGS stops when every component of the gradient is below this.
+        The optimiser stops when every component of the gradient is below this.
     max_iter : int
-        Iteration cap of BFGS.
+        Iteration cap of the optimiser.
 
     Returns
     -------
@@ -612,10 +649,10 @@ def fit_gaussian(
         return _fit_gaussian_alpha(p, alpha=alpha, init=init)
     if alpha is not None:
         raise ValueError(f"alpha is only used with direction='alpha' (got alpha={alpha!r}, direction={direction!r})")
-    if method not in ("auto", "exact", "bfgs"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'bfgs', got {method!r}")
+    if method not in ("auto", "exact", "bfgs", "gd"):
+        raise ValueError(f"method must be 'auto', 'exact', 'bfgs' or 'gd', got {method!r}")
     if direction == "reverse" and method == "exact":
-        raise ValueError("the reverse fit has no exact solution: use method='auto' or 'bfgs'")
+        raise ValueError("the reverse fit has no exact solution: use method='auto', 'bfgs' or 'gd'")
     _check_univariate(p)
     init_pair = _check_init(init)
 
@@ -624,7 +661,7 @@ def fit_gaussian(
         h = float(entropy_distribution(p))
         sd = math.sqrt(v)
         kl = max(-h + _HALF_LOG_2PI_E + math.log(sd), 0.0)  # at the optimum the quadratic term is 1/2
-        if method != "bfgs":
+        if method in ("auto", "exact"):
             return FitResult(
                 mean=m,
                 std=sd,
@@ -646,7 +683,7 @@ def fit_gaussian(
             return value, np.array([(mu - m) / s2, 1.0 - sq / s2])
 
         if init_pair is None:
-            raise ValueError("method='bfgs' for the forward fit needs an init (mean, std) to start from")
+            raise ValueError(f"method={method!r} for the forward fit needs an init (mean, std) to start from")
     else:
         if not _full_support(p):
             raise ValueError(
@@ -660,8 +697,8 @@ def fit_gaussian(
             return gaussian_kl_gradient(p, mu, rho, direction="reverse")
 
     theta0 = np.array([init_pair[0], math.log(init_pair[1])])
-    theta, value, grad, hess, path_arr, kl_path, nit, converged, message = _bfgs_fit(
-        fun_grad, theta0, gtol=gtol, max_iter=max_iter
+    theta, value, grad, hess, path_arr, kl_path, nit, converged, message = _descend(
+        fun_grad, theta0, method="gd" if method == "gd" else "bfgs", gtol=gtol, max_iter=max_iter
     )
     return FitResult(
         mean=float(theta[0]),

@@ -366,6 +366,8 @@ def test_method_argument_checks():
         fit_gaussian(P, direction="reverse", method="exact")
     with pytest.raises(ValueError, match="method"):
         fit_gaussian(P, method="newton")
+    with pytest.raises(ValueError, match="init"):
+        fit_gaussian(P, direction="forward", method="gd")
 
 
 def test_kl_integrand_pointwise_and_conventions():
@@ -408,3 +410,17 @@ def test_neg_elbo_differs_from_reverse_kl_by_log_z_only():
         np.testing.assert_allclose(g, fd, atol=2e-7)
     with pytest.raises(TypeError):
         gaussian_neg_elbo(P, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse"])
+def test_gradient_descent_paths_descend_in_small_steps_to_the_same_minima(direction):
+    start = (2.6, 2.0)
+    gd = fit_gaussian(P, direction=direction, init=start, method="gd", gtol=1e-7, max_iter=5000)
+    ref = fit_gaussian(P, direction=direction, init=start, method="bfgs")
+    assert gd.converged
+    assert gd.mean == pytest.approx(ref.mean, abs=1e-6) and gd.std == pytest.approx(ref.std, abs=1e-6)
+    steps = np.linalg.norm(np.diff(gd.path, axis=0), axis=1)
+    assert np.all(steps <= 0.1 + 1e-12)
+    assert np.all(np.diff(gd.kl_path) <= 0)
+    if direction == "reverse":  # independent check of the optimum value
+        assert gd.kl == pytest.approx(reverse_kl_quad(log_p_ref, gd.mean, gd.std), abs=1e-9)
