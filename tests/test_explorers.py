@@ -236,6 +236,64 @@ def test_buttons_jump_to_klbook_optima(engine, fr_explorers):
     assert max(v["reverse"] for v in vals[1:]) < vals[0]["reverse"]
 
 
+def box_of(spec: dict) -> list[list[float]]:
+    c = spec["controls"]
+    return [[c[0]["min"], c[0]["max"]], [c[1]["min"], c[1]["max"]]]
+
+
+def test_live_descent_lands_where_klbook_does(engine, fr_explorers):
+    from klbook.fitting import fit_gaussian
+
+    spec = fr_explorers["bimodal"].spec
+    starts = [(1.0, 0.0), (-0.7, -0.3), (3.0, 0.8), (0.4, 1.2)]
+    cases = [{"spec": spec, "call": "descend", "args": [d, list(s), box_of(spec)]}
+             for d in ("forward", "reverse") for s in starts]
+    paths = engine.run(cases)
+    for case, path in zip(cases, paths):
+        d, start = case["args"][0], case["args"][1]
+        values = [v for _, _, v in path]
+        assert all(b <= a for a, b in zip(values[:-1], values[1:])), f"{d} from {start}: not descending"
+        mu, ls, val = path[-1]
+        # klbook, started where the live fit stopped, confirms a local minimum there
+        f = fit_gaussian(BIMODAL, direction=d, init=(mu, math.exp(ls)))
+        assert f.is_minimum and abs(mu - f.mean) < 1e-6 and abs(ls - math.log(f.std)) < 1e-6, (d, start, path[-1], f)
+        assert_close(val, f.kl, f"{d} KL at the end of the live fit from {start}", tol=1e-9)
+        if d == "forward":  # one minimum: moment matching, whatever the start
+            assert abs(mu - 0.0) < 1e-6 and abs(ls - 0.5 * math.log(4.36)) < 1e-6
+        ref = R.ref_forward if d == "forward" else R.ref_reverse
+        assert_close(val, ref(BIMODAL, mu, math.exp(ls)), "value on the path")
+
+
+def test_descent_gradient_is_klbooks(engine, fr_explorers):
+    from klbook.fitting import gaussian_kl_gradient
+
+    spec = fr_explorers["three"].spec
+    points = [(0.3, -0.2), (-2.5, -0.6), (2.0, 0.9), (4.0, -1.0)]
+    cases = [{"spec": spec, "call": "objective", "args": [d, m, ls]} for d in ("forward", "reverse") for m, ls in points]
+    for case, got in zip(cases, engine.run(cases)):
+        d, m, ls = case["args"]
+        value, grad = gaussian_kl_gradient(SKEWED, m, ls, direction=d)
+        assert_close(got["value"], value, f"{d} objective at {m, ls}")
+        for k in range(2):
+            assert abs(got["g"][k] - grad[k]) <= 1e-8 * max(1.0, abs(grad[k])), (d, m, ls, got["g"], grad)
+
+
+def test_landscape_colours_follow_the_divergences(engine, fr_explorers):
+    spec = fr_explorers["bimodal"].spec
+    nm, ns = 9, 7
+    [land] = engine.run([{"spec": spec, "call": "landscape", "args": [box_of(spec), nm, ns]}])
+    (m0, m1), (l0, l1) = box_of(spec)
+    for j in range(0, ns, 3):
+        for i in range(0, nm, 4):
+            m, s = m0 + (m1 - m0) * i / (nm - 1), math.exp(l0 + (l1 - l0) * j / (ns - 1))
+            assert land["forward"][j * nm + i] == pytest.approx(R.ref_forward(BIMODAL, m, s), rel=1e-9, abs=1e-9)
+            # reverse: a cheaper sum for the colours only, to a few parts in 10^4
+            assert land["reverse"][j * nm + i] == pytest.approx(R.ref_reverse(BIMODAL, m, s), rel=1e-3)
+    assert "landscape" in spec and [d["direction"] for d in spec["descend"]] == ["forward", "reverse"]
+    plain = forward_reverse_explorer(BIMODAL, landscape=False, live_fit=False).spec
+    assert "landscape" not in plain and "descend" not in plain
+
+
 def test_single_mode_has_one_reverse_button(fr_explorers):
     labels = [b["label"] for b in fr_explorers["normal"].spec["buttons"]]
     assert len(labels) == 2 and labels[1].startswith("Reverse optimum:")

@@ -219,12 +219,14 @@ rl.on('line', line => {
   let out;
   try {
     out = req.cases.map(c => {
+      if (c.call && c.spec) return core[c.call].apply(null, [core.prepare(c.spec)].concat(c.args));
       if (c.call) return core[c.call].apply(null, c.args);
       const ctx = core.prepare(c.spec);
       return c.states.map(s => core.compute(ctx, s));
     });
   } catch (e) { out = {error: String(e && e.stack || e)}; }
   process.stdout.write(JSON.stringify(out, (k, v) =>
+      ArrayBuffer.isView(v) ? Array.from(v) :
       (typeof v === 'number' && !isFinite(v)) ? (v !== v ? 'NaN' : (v > 0 ? 'Infinity' : '-Infinity')) : v) + '\n');
 });
 """
@@ -234,11 +236,13 @@ _PAGE_RUNNER = r"""
   const req = JSON.parse(text, (k, v) => v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
   const core = window.klbookExplorers;
   const out = req.cases.map(c => {
+    if (c.call && c.spec) return core[c.call].apply(null, [core.prepare(c.spec)].concat(c.args));
     if (c.call) return core[c.call].apply(null, c.args);
     const ctx = core.prepare(c.spec);
     return c.states.map(s => core.compute(ctx, s));
   });
   return JSON.stringify(out, (k, v) =>
+      ArrayBuffer.isView(v) ? Array.from(v) :
       (typeof v === 'number' && !isFinite(v)) ? (v !== v ? 'NaN' : (v > 0 ? 'Infinity' : '-Infinity')) : v);
 }
 """

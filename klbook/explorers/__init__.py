@@ -695,6 +695,8 @@ def forward_reverse_explorer(
     scale_range: tuple[float, float] | None = None,
     init: tuple[float, float] | None = None,
     reverse_inits: Sequence[tuple[float, float]] | None = None,
+    landscape: bool = True,
+    live_fit: bool = True,
     title: str | None = None,
     p_label: str | None = None,
 ) -> Explorer:
@@ -714,6 +716,23 @@ def forward_reverse_explorer(
     forward one (moment matching) and every distinct reverse one, started from
     each component of p.
 
+    Beside the densities, two loss landscapes show both divergences over
+    :math:`(\mu, \log\sigma)` (dark is low) with the optima marked and the
+    current q as a ring; a click on them moves q. Two more buttons fit q live,
+    in the reader's browser: gradient descent on the grid objective from the
+    current q, its path drawn on the landscape. The descent uses the exact
+    gradient of the grid sums,
+
+    .. math::
+
+        \frac{\partial}{\partial\mu} D_{\mathrm{KL}}(q\,\|\,p) =
+        \sum_i w_i q_i \frac{z_i}{\sigma}\,(\log q_i - \log p_i + 1), \qquad
+        \frac{\partial}{\partial\log\sigma} D_{\mathrm{KL}}(q\,\|\,p) =
+        \sum_i w_i q_i (z_i^2 - 1)(\log q_i - \log p_i + 1),
+
+    with :math:`z_i = (x_i - \mu)/\sigma` (and the forward ones likewise), so
+    it lands on the optimum klbook reports from the same start.
+
     Parameters
     ----------
     p : GaussianMixture or frozen scipy.stats.norm
@@ -732,6 +751,10 @@ def forward_reverse_explorer(
     reverse_inits : sequence of (float, float), optional
         Starting points for the reverse fits; default each component's
         (mean, standard deviation).
+    landscape : bool
+        Draw the two loss landscapes (computed in the page at load).
+    live_fit : bool
+        Offer the two gradient-descent buttons.
     title, p_label : str, optional
         Heading, and legend entry for p.
 
@@ -824,6 +847,21 @@ def forward_reverse_explorer(
             "reverse KL is smallest when q sits inside one mode."
         ),
     }
+    if landscape:
+        spec["landscape"] = {
+            "n_mean": 64,
+            "n_log_scale": 40,
+            "label": (
+                "Loss landscapes over the mean μ (across) and log σ (up) of q: forward KL(p ‖ q) on the left, "
+                "reverse KL(q ‖ p) on the right; dark is low. Crosses mark the optima klbook found, the ring "
+                "is the current q. Click to move q there."
+            ),
+        }
+    if live_fit:
+        spec["descend"] = [
+            {"direction": "forward", "label": "Fit live: descend forward KL from here"},
+            {"direction": "reverse", "label": "Fit live: descend reverse KL from here"},
+        ]
     return Explorer(spec)
 
 

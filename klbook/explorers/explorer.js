@@ -121,10 +121,22 @@
     return { forward: fw.value(), cross_entropy: cr.value(), entropy: en.value() };
   }
 
+  /** Index range [i0, i1) of the nodes within 40 sd of m (q underflows to exactly 0 beyond),
+   *  found by bisection on the increasing nodes. */
+  function qRange(x, m, s) {
+    var lo = m - 40 * s, hi = m + 40 * s;
+    function first(v) {
+      var a = 0, b = x.length;
+      while (a < b) { var h = (a + b) >> 1; if (x[h] < v) a = h + 1; else b = h; }
+      return a;
+    }
+    return [Math.max(0, first(lo) - 1), Math.min(x.length, first(hi) + 1)];
+  }
+
   /** KL(q||p) = sum w q (log q - log p); +Infinity where q > 0 and p = 0. */
   function reverseKL(x, w, lp, m, s) {
-    var acc = new Sum(), c = Math.log(s) + LOG_SQRT_2PI;
-    for (var i = 0; i < x.length; i++) {
+    var acc = new Sum(), c = Math.log(s) + LOG_SQRT_2PI, r = qRange(x, m, s);
+    for (var i = r[0]; i < r[1]; i++) {
       var z = (x[i] - m) / s, lq = -0.5 * z * z - c;
       var qw = w[i] * Math.exp(lq);
       if (qw === 0) continue;
@@ -153,6 +165,102 @@
       acc.add(alpha * pw[i] + w[i] * ((1 - alpha) * qv - mixed));
     }
     return acc.value() / d;
+  }
+
+  /** Gradient of the grid objective with respect to (mu, log sigma), exact for the sum:
+   *  forward: dF/dmu = -sum pw z/s,            dF/dlog s = sum pw (1 - z^2);
+   *  reverse: dG/dmu = sum w q (z/s)(lq - lp + 1), dG/dlog s = sum w q (z^2 - 1)(lq - lp + 1),
+   *  with z = (x - mu)/s, lq = log q. Returns {value, g: [dmu, dlogs]}. */
+  function objective(ctx, direction, m, logs) {
+    var s = Math.exp(logs), x = ctx.x, lp = ctx.lp, c = logs + LOG_SQRT_2PI, i, z, lq;
+    var v = new Sum(), g0 = new Sum(), g1 = new Sum();
+    if (direction === "forward") {
+      var pw = ctx.pw;
+      for (i = 0; i < x.length; i++) {
+        if (pw[i] === 0) continue;
+        z = (x[i] - m) / s; lq = -0.5 * z * z - c;
+        v.add(pw[i] * (lp[i] - lq));
+        g0.add(-pw[i] * z / s);
+        g1.add(pw[i] * (1 - z * z));
+      }
+    } else {
+      var w = ctx.w, r = qRange(x, m, s);
+      for (i = r[0]; i < r[1]; i++) {
+        z = (x[i] - m) / s; lq = -0.5 * z * z - c;
+        var qw = w[i] * Math.exp(lq);
+        if (qw === 0) continue;
+        if (lp[i] === -Infinity) return { value: Infinity, g: [0, 0] };
+        var d = lq - lp[i];
+        v.add(qw * d);
+        g0.add(qw * (z / s) * (d + 1));
+        g1.add(qw * (z * z - 1) * (d + 1));
+      }
+    }
+    return { value: v.value(), g: [g0.value(), g1.value()] };
+  }
+
+  /** Gradient descent on (mu, log sigma) with a backtracking (Armijo) step, kept inside
+   *  the box [lo, hi] of the sliders. Returns the path of iterates [[mu, log s, value], ...]. */
+  function descend(ctx, direction, start, box, maxIter, gtol) {
+    maxIter = maxIter || 2000;
+    gtol = gtol || 1e-9;
+    var th = [start[0], start[1]], cur = objective(ctx, direction, th[0], th[1]);
+    var path = [[th[0], th[1], cur.value]], step = 0.5;
+    function clip(v, k) { return Math.min(box[k][1], Math.max(box[k][0], v)); }
+    for (var it = 0; it < maxIter; it++) {
+      var g = cur.g, gn = Math.max(Math.abs(g[0]), Math.abs(g[1]));
+      if (!(gn > gtol)) break;
+      var accepted = false;
+      for (var tries = 0; tries < 60; tries++) {
+        var t0 = clip(th[0] - step * g[0], 0), t1 = clip(th[1] - step * g[1], 1);
+        var dec = g[0] * (th[0] - t0) + g[1] * (th[1] - t1);
+        if (dec <= 0) break;
+        var nxt = objective(ctx, direction, t0, t1);
+        if (nxt.value <= cur.value - 1e-4 * dec) {
+          th = [t0, t1]; cur = nxt; accepted = true; step *= 1.6;
+          break;
+        }
+        step *= 0.5;
+      }
+      if (!accepted) break;
+      path.push([th[0], th[1], cur.value]);
+    }
+    return path;
+  }
+
+  /** Both divergences on an nm x ns grid of (mu, log sigma) over the sliders' box, for the
+   *  landscape's colours only (the numbers shown come from compute()). Forward KL from p's
+   *  grid moments: KL = -H(p) + log s + log sqrt(2 pi) + (M2 - 2 mu M1 + mu^2 M0) / (2 s^2);
+   *  reverse KL on every k-th node within 12 sd of mu (k h <= s/10): a few parts in 10^4 at worst,
+   *  invisible in a colour, and up to 100 times faster. */
+  function landscape(ctx, box, nm, ns) {
+    var x = ctx.x, pw = ctx.pw, lp = ctx.lp, w = ctx.w, n = x.length, i, j, k;
+    var M0 = 0, M1 = 0, M2 = 0, negH = 0;
+    for (i = 0; i < n; i++) {
+      if (pw[i] === 0) continue;
+      M0 += pw[i]; M1 += pw[i] * x[i]; M2 += pw[i] * x[i] * x[i]; negH += pw[i] * lp[i];
+    }
+    var uniform = ctx.spec.quad.rule === "trapezoid", h = uniform ? x[1] - x[0] : 0;
+    var fwd = new Float64Array(nm * ns), rev = new Float64Array(nm * ns);
+    for (j = 0; j < ns; j++) {
+      var ls = box[1][0] + (box[1][1] - box[1][0]) * j / (ns - 1), s = Math.exp(ls), c = ls + LOG_SQRT_2PI;
+      var stride = uniform ? Math.max(1, Math.floor(s / (10 * h))) : 1;
+      for (i = 0; i < nm; i++) {
+        var m = box[0][0] + (box[0][1] - box[0][0]) * i / (nm - 1);
+        fwd[j * nm + i] = negH + c * M0 + (M2 - 2 * m * M1 + m * m * M0) / (2 * s * s);
+        var a = Math.max(0, Math.floor((m - 12 * s - x[0]) / (h || 1))), b = n;
+        if (!uniform) a = 0; else b = Math.min(n, Math.ceil((m + 12 * s - x[0]) / h) + 1);
+        var acc = 0;
+        for (k = a; k < b; k += stride) {
+          var z = (x[k] - m) / s, lq = -0.5 * z * z - c, q = Math.exp(lq);
+          if (q === 0) continue;
+          if (lp[k] === -Infinity) { acc = Infinity; break; }
+          acc += w[k] * stride * q * (lq - lp[k]);
+        }
+        rev[j * nm + i] = acc;
+      }
+    }
+    return { forward: fwd, reverse: rev, nm: nm, ns: ns };
   }
 
   /** Everything the quadrature needs, computed once per explorer. */
@@ -410,6 +518,7 @@
       svgEl("text", { x: box2.x + 190, y: box2.y + 17, "class": "kx-legend-text" }, lg).textContent = "subtracts (p < q)";
     }
     svgEl("text", { x: box1.x + box1.w / 2, y: H - 4, "text-anchor": "middle", "class": "kx-label" }, svg).textContent = "x";
+    if (spec.landscape) this.buildLandscape(root);
 
     var controls = el("div", { "class": "kx-controls" }, root);
     for (i = 0; i < spec.controls.length; i++) this.addSlider(controls, spec.controls[i]);
@@ -417,9 +526,17 @@
     if (spec.buttons && spec.buttons.length) {
       var bar = el("div", { "class": "kx-buttons", role: "group", "aria-label": "Jump to an optimum computed by klbook" }, root);
       spec.buttons.forEach(function (b) {
-        var btn = el("button", { type: "button", "class": "kx-button" }, bar);
+        var btn = el("button", { type: "button", "class": "kx-button", "data-action": "jump" }, bar);
         btn.textContent = b.label;
-        btn.addEventListener("click", function () { self.set(b.state); });
+        btn.addEventListener("click", function () { self.stopAnimation(); self.set(b.state); });
+      });
+    }
+    if (spec.descend) {
+      var bar2 = el("div", { "class": "kx-buttons", role: "group", "aria-label": "Fit q by gradient descent, live" }, root);
+      spec.descend.forEach(function (d) {
+        var btn = el("button", { type: "button", "class": "kx-button", "data-action": "descend", "data-direction": d.direction }, bar2);
+        btn.textContent = d.label;
+        btn.addEventListener("click", function () { self.descendFromHere(d.direction); });
       });
     }
 
@@ -445,6 +562,7 @@
     this.outputs["control:" + c.param] = out;
     this.state[c.param] = c.value;
     input.addEventListener("input", function () {
+      self.stopAnimation();
       self.state[c.param] = parseFloat(input.value);
       self.render();
     });
@@ -495,6 +613,7 @@
     }
     this.root.setAttribute("data-state", JSON.stringify(this.state));
     this.draw(vals);
+    this.drawLandscapeMarks();
     var t1 = (typeof performance !== "undefined") ? performance.now() : Date.now();
     this.timings.push(t1 - t0);
   };
@@ -507,8 +626,11 @@
     var top = this.top, yhi = this.yfixed || Math.max(this.pmax, Math.min(qmax, 2.5 * this.pmax)) * 1.08;
     var yst = niceStep(yhi, 4);
     top.setY(0, Math.ceil(yhi / yst) * yst);
-    this.topPlot.p.setAttribute("d", top.path(vx, vp));
     this.topPlot.q.setAttribute("d", top.path(vx, q));
+    if (this.drawnAt === top.yhi) return this.drawIntegrand(vals, lq);
+    // p and the reference fits only change when the axis does
+    this.drawnAt = top.yhi;
+    this.topPlot.p.setAttribute("d", top.path(vx, vp));
     if (this.spec.kind === "alpha") {
       var refs = this.spec.reference_fits, names = ["forward", "reverse"], key = ["fwd", "rev"];
       for (var r = 0; r < 2; r++) {
@@ -517,6 +639,11 @@
         this.topPlot[key[r]].setAttribute("d", top.path(vx, y));
       }
     }
+    this.drawIntegrand(vals, lq);
+  };
+
+  Explorer.prototype.drawIntegrand = function (vals, lq) {
+    var vx = this.ctx.vx, n = vx.length, vp = this.vp, i;
     if (this.bot) {
       var g = new Float64Array(n), pos = new Float64Array(n), neg = new Float64Array(n);
       for (i = 0; i < n; i++) {
@@ -532,6 +659,139 @@
       this.botPlot.neg.setAttribute("d", this.bot.area(vx, neg));
       this.botPlot.line.setAttribute("d", this.bot.path(vx, g));
     }
+  };
+
+  var VIRIDIS = [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
+    [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]];
+
+  function colour(t) {
+    t = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+    var i = Math.min(VIRIDIS.length - 2, Math.floor(t)), f = t - i, a = VIRIDIS[i], b = VIRIDIS[i + 1];
+    return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
+  }
+
+  /** The sliders' box [[mu lo, mu hi], [log s lo, log s hi]]. */
+  Explorer.prototype.box = function () {
+    var c = this.spec.controls;
+    return [[c[0].min, c[0].max], [c[1].min, c[1].max]];
+  };
+
+  /** Two loss landscapes, forward and reverse KL over (mu, log sigma), under the density figure. */
+  Explorer.prototype.buildLandscape = function (root) {
+    var self = this, box = this.box(), H = 250, pw = (W - 62 - 18 - 56) / 2;
+    var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "class": "kx-svg kx-landscape",
+      "aria-label": this.spec.landscape.label }, root);
+    svgEl("title", null, svg).textContent = this.spec.landscape.label;
+    this.land = { svg: svg, panels: [] };
+    var names = ["forward", "reverse"], titles = ["forward KL(p ‖ q)", "reverse KL(q ‖ p)"];
+    for (var k = 0; k < 2; k++) {
+      var b = { x: 62 + k * (pw + 56), y: 24, w: pw, h: 180 };
+      var panel = new Panel(svg, b, box[0][0], box[0][1], "log σ");
+      panel.setY(box[1][0], box[1][1]);
+      svgEl("text", { x: b.x + b.w / 2, y: 16, "text-anchor": "middle", "class": "kx-label" }, svg).textContent = titles[k];
+      svgEl("text", { x: b.x + b.w / 2, y: b.y + b.h + 34, "text-anchor": "middle", "class": "kx-label" }, svg).textContent = "mean μ";
+      var img = svgEl("image", { x: b.x, y: b.y, width: b.w, height: b.h, preserveAspectRatio: "none", "class": "kx-heat" }, panel.plot);
+      var g = svgEl("g", null, panel.plot);
+      var path = svgEl("polyline", { "class": "kx-path", points: "" }, g);
+      var marks = [];
+      (this.spec.buttons || []).forEach(function (bt) {
+        if (bt.direction !== names[k]) return;
+        var mx = panel.sx(bt.state.mean), my = panel.sy(bt.state.log_scale);
+        marks.push(svgEl("path", { "class": "kx-opt", d: "M" + (mx - 6) + " " + my + "h12M" + mx + " " + (my - 6) + "v12" }, g));
+      });
+      var cur = svgEl("circle", { r: 5.5, "class": "kx-current" }, g);
+      this.land.panels.push({ name: names[k], panel: panel, img: img, path: path, cur: cur });
+    }
+    svg.addEventListener("click", function (ev) { self.landscapeClick(ev); });
+    // the colours take a few tens of milliseconds: paint them after the first render
+    var paint = function () { self.paintLandscape(); };
+    if (typeof setTimeout === "function") setTimeout(paint, 0); else paint();
+  };
+
+  Explorer.prototype.paintLandscape = function () {
+    var L = this.spec.landscape, box = this.box();
+    var data = landscape(this.ctx, box, L.n_mean, L.n_log_scale);
+    this.landData = data;
+    for (var k = 0; k < 2; k++) {
+      var vals = data[this.land.panels[k].name], lo = Infinity, hi = -Infinity, i;
+      for (i = 0; i < vals.length; i++) if (isFinite(vals[i])) { lo = Math.min(lo, vals[i]); hi = Math.max(hi, vals[i]); }
+      var canvas = document.createElement("canvas");
+      canvas.width = data.nm; canvas.height = data.ns;
+      var c2 = canvas.getContext("2d");
+      if (!c2) return;
+      var im = c2.createImageData(data.nm, data.ns), d = 0.05, top = Math.log1p((hi - lo) / d);
+      for (var j = 0; j < data.ns; j++) {
+        for (i = 0; i < data.nm; i++) {
+          var v = vals[j * data.nm + i], t = isFinite(v) ? Math.log1p((v - lo) / d) / top : 1;
+          var rgb = colour(t), o = 4 * ((data.ns - 1 - j) * data.nm + i);
+          im.data[o] = rgb[0]; im.data[o + 1] = rgb[1]; im.data[o + 2] = rgb[2]; im.data[o + 3] = 255;
+        }
+      }
+      c2.putImageData(im, 0, 0);
+      this.land.panels[k].img.setAttribute("href", canvas.toDataURL("image/png"));
+    }
+  };
+
+  Explorer.prototype.drawLandscapeMarks = function () {
+    if (!this.land) return;
+    for (var k = 0; k < 2; k++) {
+      var P = this.land.panels[k];
+      P.cur.setAttribute("cx", P.panel.sx(this.state.mean).toFixed(2));
+      P.cur.setAttribute("cy", P.panel.sy(this.state.log_scale).toFixed(2));
+    }
+  };
+
+  Explorer.prototype.landscapeClick = function (ev) {
+    var svg = this.land.svg, pt = svg.createSVGPoint(), m = svg.getScreenCTM();
+    if (!m) return;
+    pt.x = ev.clientX; pt.y = ev.clientY;
+    var p = pt.matrixTransform(m.inverse()), c = this.spec.controls;
+    for (var k = 0; k < 2; k++) {
+      var P = this.land.panels[k].panel, b = P.box;
+      if (p.x < b.x || p.x > b.x + b.w || p.y < b.y || p.y > b.y + b.h) continue;
+      var mu = P.xlo + (p.x - b.x) / b.w * (P.xhi - P.xlo);
+      var ls = P.ylo + (b.y + b.h - p.y) / b.h * (P.yhi - P.ylo);
+      var snap = function (v, ctl) {
+        var k2 = Math.round((v - ctl.min) / ctl.step);
+        return parseFloat((ctl.min + k2 * ctl.step).toFixed(10));
+      };
+      this.stopAnimation();
+      this.set({ mean: snap(mu, c[0]), log_scale: snap(ls, c[1]) });
+      return;
+    }
+  };
+
+  Explorer.prototype.stopAnimation = function () {
+    if (this.anim) { this.anim.stopped = true; this.anim = null; }
+  };
+
+  /** Gradient descent from the current q, animated; the path is drawn on the landscape. */
+  Explorer.prototype.descendFromHere = function (direction) {
+    this.stopAnimation();
+    var path = descend(this.ctx, direction, [this.state.mean, this.state.log_scale], this.box());
+    this.lastPath = { direction: direction, path: path };
+    var P = null, self = this, k;
+    if (this.land) for (k = 0; k < 2; k++) {
+      if (this.land.panels[k].name === direction) P = this.land.panels[k];
+      else this.land.panels[k].path.setAttribute("points", "");
+    }
+    var frames = Math.min(60, path.length), anim = { stopped: false }, f = 0;
+    this.anim = anim;
+    var step = function () {
+      if (anim.stopped) return;
+      var idx = frames <= 1 ? path.length - 1 : Math.round((path.length - 1) * (1 - Math.pow(1 - f / (frames - 1), 2)));
+      var pts = [];
+      if (P) {
+        for (var i = 0; i <= idx; i++) pts.push(P.panel.sx(path[i][0]).toFixed(2) + "," + P.panel.sy(path[i][1]).toFixed(2));
+        P.path.setAttribute("points", pts.join(" "));
+      }
+      self.set({ mean: path[idx][0], log_scale: path[idx][1] });
+      f++;
+      if (f < frames && typeof requestAnimationFrame === "function") requestAnimationFrame(step);
+      else { self.set({ mean: path[path.length - 1][0], log_scale: path[path.length - 1][1] }); self.anim = null; }
+    };
+    step();
+    return path;
   };
 
   /** Mount an explorer in `root` from the JSON spec it contains (or `spec`). */
@@ -559,6 +819,9 @@
     forwardIntegrals: forwardIntegrals,
     reverseKL: reverseKL,
     alphaDivergence: alphaDivergence,
+    objective: objective,
+    descend: descend,
+    landscape: landscape,
     prepare: prepare,
     compute: compute,
     fmt: fmt,

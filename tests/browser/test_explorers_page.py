@@ -149,8 +149,9 @@ def test_page_is_clean_and_every_explorer_mounts(harness, open_page):
         root = roots.nth(i)
         assert "kx-mounted" in root.get_attribute("class")
         assert root.locator(".kx-fallback").count() == 0
-        svg = root.locator("svg.kx-svg")
-        assert svg.count() == 1 and svg.get_attribute("role") == "img"
+        svg = root.locator("svg.kx-svg").first
+        assert root.locator("svg.kx-svg").count() == (2 if harness["explorers"][i].kind == "forward_reverse" else 1)
+        assert svg.get_attribute("role") == "img"
         assert len(svg.get_attribute("aria-label")) > 20
         assert svg.locator("title").count() == 1 and svg.locator("title").text_content().strip()
         assert root.locator("path.kx-p").get_attribute("d").startswith("M")
@@ -208,7 +209,7 @@ def test_buttons_jump_to_the_optima_klbook_computed(opened, harness):
     k = next(i for i, e in enumerate(harness["explorers"]) if e.kind == "forward_reverse")
     root_loc = page.locator("div.klbook-explorer").nth(k)
     spec = harness["explorers"][k].spec
-    buttons = root_loc.locator("button.kx-button")
+    buttons = root_loc.locator("button.kx-button[data-action=jump]")
     assert buttons.count() == len(spec["buttons"]) == 3
     for j, b in enumerate(spec["buttons"]):
         assert buttons.nth(j).text_content() == b["label"]
@@ -222,6 +223,45 @@ def test_buttons_jump_to_the_optima_klbook_computed(opened, harness):
     buttons.nth(0).focus()
     page.keyboard.press("Enter")
     assert read(root_loc.element_handle())["state"] == spec["buttons"][0]["state"]
+
+
+def test_live_fit_and_the_loss_landscapes(opened, harness):
+    from klbook.fitting import fit_gaussian
+
+    page = opened["page"]
+    k = next(i for i, e in enumerate(harness["explorers"]) if e.kind == "forward_reverse")
+    loc = page.locator("div.klbook-explorer").nth(k)
+    root = loc.element_handle()
+    spec = harness["explorers"][k].spec
+    land = loc.locator("svg.kx-landscape")
+    assert land.get_attribute("role") == "img" and "landscape" in land.get_attribute("aria-label").lower()
+    page.wait_for_function(
+        "r => [...r.querySelectorAll('image.kx-heat')].every(i => (i.getAttribute('href') || '').startsWith('data:image/png'))",
+        arg=root,
+    )
+    assert loc.locator("path.kx-opt").count() == 3  # one forward optimum, two reverse optima
+    for direction, start in (("reverse", {"mean": 1.0, "log_scale": 0.0}), ("forward", {"mean": -3.0, "log_scale": -1.0})):
+        root.evaluate("(r, s) => r.klbookExplorer.set(s)", start)
+        loc.locator(f"button[data-action=descend][data-direction={direction}]").click()
+        page.wait_for_function("r => r.klbookExplorer.anim === null", arg=root)
+        shown = read(root)
+        check_shown(spec, shown)
+        m, ls = shown["state"]["mean"], shown["state"]["log_scale"]
+        f = fit_gaussian(R.BIMODAL, direction=direction, init=(start["mean"], math.exp(start["log_scale"])))
+        assert abs(m - f.mean) < 1e-6 and abs(ls - math.log(f.std)) < 1e-6, (direction, shown["state"], f)
+        points = loc.locator(f"polyline.kx-path").nth(0 if direction == "forward" else 1).get_attribute("points")
+        assert len(points.split()) > 3
+    # a click on the reverse landscape moves q there, onto the sliders' steps
+    land.scroll_into_view_if_needed()
+    box = land.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.80, box["y"] + box["height"] * 0.45)
+    shown = read(root)
+    c_mean, c_ls = spec["controls"]
+    for c, v in ((c_mean, shown["state"]["mean"]), (c_ls, shown["state"]["log_scale"])):
+        assert c["min"] <= v <= c["max"]
+        assert abs((v - c["min"]) / c["step"] - round((v - c["min"]) / c["step"])) < 1e-6
+    check_shown(spec, shown)
+    assert not opened["errors"]
 
 
 def test_each_slider_event_redraws_fast(opened, harness, capsys):
@@ -290,11 +330,11 @@ def test_mounts_the_way_jupyterlab_inserts_outputs(harness, open_page, attach_fi
              if (!attachFirst) document.body.appendChild(host);
              const root = host.querySelector('div.klbook-explorer');
              return {mounted: root.classList.contains('kx-mounted'),
-                     svg: root.querySelectorAll('svg').length,
+                     svg: root.querySelectorAll('svg.kx-svg').length,
                      state: root.getAttribute('data-state')};
            }""",
         [html, attach_first],
     )
-    assert result["mounted"] and result["svg"] == 1
+    assert result["mounted"] and result["svg"] == 2  # densities and loss landscapes
     assert json.loads(result["state"]) == harness["explorers"][2].initial_state
     check.assert_clean()
