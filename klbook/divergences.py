@@ -66,7 +66,7 @@ klbook never renormalises: divide by the sum yourself if that is what you mean.
 """
 
 _TINY = float(np.finfo(np.float64).tiny)  # smallest normal float, 2.2250738585072014e-308
-_CHUNK = 1 << 15  # entries per block: the temporaries of one block stay in cache
+_CHUNK = 1 << 16  # entries per block: few Python-level steps, temporaries reused from block to block
 _N_CAREFUL = 1 << 16  # up to this length every near term takes the careful path
 _LAMBDA = 6.0  # probabilistic bound: P(|error| > lambda sigma) < 2 exp(-lambda^2 / 2) = 3e-8
 _W_NEAR = 1.0 + 2.0 * math.log(2.0)  # |error of p log(p/q)| <= _W_NEAR * p * 2**-53 for 1/2 <= p/q <= 2
@@ -88,15 +88,17 @@ def _series_degree(m: float) -> int:
     raise AssertionError("series degree table too short")  # pragma: no cover - m < 1/2 always
 
 
-def _horner_S(x: np.ndarray, degree: int) -> np.ndarray:
-    """S(x) = sum_{j <= degree} c_j x^j by Horner's rule (a new array)."""
-    acc = x * _S_COEF[degree] if degree > 0 else np.full_like(x, _S_COEF[0])
-    if degree > 0:
-        acc += _S_COEF[degree - 1]
-        for j in range(degree - 2, -1, -1):
-            acc *= x
-            acc += _S_COEF[j]
-    return acc
+def _horner_S(x: np.ndarray, degree: int, out: np.ndarray) -> np.ndarray:
+    """S(x) = sum_{j <= degree} c_j x^j by Horner's rule, into ``out``."""
+    if degree == 0:
+        out.fill(_S_COEF[0])
+        return out
+    np.multiply(x, _S_COEF[degree], out=out)
+    out += _S_COEF[degree - 1]
+    for j in range(degree - 2, -1, -1):
+        out *= x
+        out += _S_COEF[j]
+    return out
 
 
 def _make_table() -> tuple[np.ndarray, np.ndarray]:
@@ -116,12 +118,12 @@ _G0, _L0 = _make_table()
 _TABLE_DEGREE = _series_degree(1.0 / 64.0)  # |h / (1 + r0)| <= (1/128) / (1/2)
 
 
-def _near_P_series(d: np.ndarray, r: np.ndarray, m: float) -> np.ndarray:
-    """q g(r) = d * r * S(r) (d = p - q exact, r = d / q, |r| <= m < 3.5/64)."""
-    acc = _horner_S(r, _series_degree(m))
-    acc *= r
-    acc *= d
-    return acc
+def _near_P_series(d: np.ndarray, r: np.ndarray, m: float, out: np.ndarray) -> np.ndarray:
+    """q g(r) = d * r * S(r) into ``out`` (d = p - q exact, r = d / q, |r| <= m < 3.5/64)."""
+    _horner_S(r, _series_degree(m), out)
+    out *= r
+    out *= d
+    return out
 
 
 def _near_P_table(b: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -133,7 +135,7 @@ def _near_P_table(b: np.ndarray, r: np.ndarray) -> np.ndarray:
     c = kf * (1.0 / 64.0)
     c += 1.0  # 1 + r0, exact
     s = h / c
-    gs = _horner_S(s, _TABLE_DEGREE)
+    gs = _horner_S(s, _TABLE_DEGREE, np.empty_like(s))
     gs *= s
     gs *= s
     gs *= c  # (1 + r0) g(s)
@@ -146,78 +148,99 @@ def _near_P_table(b: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 class _Acc:
-    """Floats whose exact sum is the result, plus bookkeeping for the error bounds."""
+    """Floats whose exact sum is the result, bookkeeping for the error bounds, and work buffers."""
 
-    __slots__ = ("parts", "p_sum", "neglected")
+    __slots__ = ("parts", "p_sum", "neglected", "ratio", "d", "r", "t1", "t2", "a2", "b2")
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
         self.parts: list[float] = []
         self.p_sum = 0.0  # sum of the (non-negative) q g(r) parts
         self.neglected = 0.0  # bound on what the early-stopped exact sums left out
+        # reused for every block: fresh temporaries of this size would cost page faults each time
+        for name in ("ratio", "d", "r", "t1", "t2", "a2", "b2"):
+            setattr(self, name, np.empty(size))
 
 
-def _extract_sum(x: np.ndarray, floor: float, acc: _Acc) -> None:
-    """Append to ``acc.parts`` floats whose exact sum is sum(x) up to at most ``floor``.
+def _pairwise_error(n: int) -> float:
+    """Bound on |fl(sum x) - sum x| / sum|x| for numpy's pairwise summation of n terms."""
+    return (n.bit_length() + 24) * 2.0**-53
+
+
+def _extract_sum(x: np.ndarray, floor: float, acc: _Acc, t: np.ndarray) -> None:
+    """Append to ``acc.parts`` floats whose exact sum is sum(x), up to at most ``floor``.
 
     Error-free vectorised extraction (Rump, Ogita & Oishi, "Accurate floating-point
-    summation", SIAM J. Sci. Comput. 31, 2008, ExtractVector): with
+    summation, part I", SIAM J. Sci. Comput. 31, 2008, ExtractVector): with
     sigma = 2**(M + e), 2**M >= n + 2 and max|x| < 2**e, ``t = (sigma + x) - sigma``
     and ``x - t`` are exact, and ``sum(t)`` is exact in any order. Each pass takes
-    53 - M bits off every entry. ``x`` is overwritten.
+    53 - M bits off every entry; once the plain (pairwise) sum of what is left is
+    certainly within ``floor``, that sum ends it. ``x`` and ``t`` are overwritten.
     """
     n = x.size
-    m = float(np.max(np.abs(x)))
+    np.abs(x, out=t)
+    m = float(t.max())
     if m == 0.0:
         return
     M = (n + 1).bit_length()  # 2**M >= n + 2
-    e = math.frexp(m)[1]  # m < 2**e
-    t = np.empty_like(x)
+    e = math.frexp(m)[1]  # every |x_i| < 2**e
+    err = _pairwise_error(n)
     while True:
         if e + M <= -1021:
-            # every |x_i| <= 2**e and n 2**e <= 2**-1021: all partial sums are exact multiples of 2**-1074
+            # n 2**e <= 2**-1021: every partial sum is an exact multiple of 2**-1074
             acc.parts.append(float(np.sum(x)))
+            return
+        bound = n * math.ldexp(err, e)
+        if bound <= floor:
+            acc.parts.append(float(np.sum(x)))
+            acc.neglected += bound
             return
         sigma = math.ldexp(1.0, e + M)
         np.add(x, sigma, out=t)
         t -= sigma
         acc.parts.append(float(np.sum(t)))
         x -= t
-        e = e + M - 53  # now |x_i| <= 2**-53 sigma = 2**e
-        bound = n * math.ldexp(1.0, e)
-        if bound <= floor:
-            if bound > 0.0:
-                acc.neglected += bound
-            return
+        e = e + M - 53  # now every |x_i| <= 2**-53 sigma = 2**e
 
 
-def _careful_near(a: np.ndarray, b: np.ndarray, acc: _Acc, exact: bool) -> None:
-    """Add sum a log(a/b) for entries with 1/2 <= a/b <= 2 (a, b > 0), without cancellation."""
-    d = a - b  # exact
-    r = d / b
-    ar = np.abs(r)
+def _careful_near(a: np.ndarray, b: np.ndarray, acc: _Acc, exact: bool, check: bool = False) -> bool:
+    """Add sum a log(a/b) for entries with 1/2 <= a/b <= 2 (a, b > 0), without cancellation.
+
+    With ``check``, first make sure that every |a/b - 1| <= 1/2 (a sufficient condition),
+    and return False, having added nothing, if not.
+    """
+    n = a.size
+    d = np.subtract(a, b, out=acc.d[:n])  # exact (Sterbenz)
+    r = np.divide(d, b, out=acc.r[:n])
+    ar = np.abs(r, out=acc.t1[:n])
     m = float(ar.max())
+    if check and not m <= 0.5:  # NaN (0/0) fails too
+        return False
     if m == 0.0:
-        return
+        return True
+    P = acc.t2[:n]
     if m < _R_SERIES:
-        P = _near_P_series(d, r, m)
+        _near_P_series(d, r, m, P)
     else:
-        P = np.empty_like(r)
         small = ar < _R_SERIES
         i_s = np.flatnonzero(small)
         i_t = np.flatnonzero(~small)
         if i_s.size:
-            P[i_s] = _near_P_series(d[i_s], r[i_s], float(ar[i_s].max()))
+            P[i_s] = _near_P_series(d[i_s], r[i_s], float(ar[i_s].max()), np.empty(i_s.size))
         P[i_t] = _near_P_table(b[i_t], r[i_t])
     sp = float(np.sum(P))  # non-negative terms: no cancellation
     acc.parts.append(sp)
     acc.p_sum += sp
-    _extract_sum(d, 0.0 if exact else 2.0**-64 * sp, acc)
+    _extract_sum(d, 0.0 if exact else 2.0**-58 * sp, acc, acc.t1[:n])
+    return True
 
 
-def _far_sum(a: np.ndarray, b: np.ndarray, ratio: np.ndarray) -> float:
-    """sum a log(a/b), term by term (``inf`` if some a > 0 = b); 0 log 0 = 0."""
-    lr = np.log(ratio)
-    if not (float(ratio.min()) >= _TINY and float(ratio.max()) < math.inf):  # NaN fails too
+def _far_sum(a: np.ndarray, b: np.ndarray, ratio: np.ndarray, lr: np.ndarray, safe: bool = False) -> float:
+    """sum a log(a/b), term by term (``inf`` if some a > 0 = b); 0 log 0 = 0. ``lr`` is work space.
+
+    ``safe``: the caller knows every ratio is a normal finite float (no zeros, over- or underflow).
+    """
+    np.log(ratio, out=lr)
+    if not (safe or (float(ratio.min()) >= _TINY and float(ratio.max()) < math.inf)):  # NaN fails too
         zp = a == 0.0
         bad = ~((ratio >= _TINY) & (ratio < math.inf))
         bad &= ~zp
@@ -230,22 +253,28 @@ def _far_sum(a: np.ndarray, b: np.ndarray, ratio: np.ndarray) -> float:
             lr[ib] = np.log(a[ib]) - np.log(bb)
         lr[zp] = 0.0
     lr *= a
-    return float(np.sum(lr))  # pairwise summation (no BLAS: its threads stall on a busy machine)
+    return float(np.sum(lr))  # pairwise summation (no BLAS dot: its threads stall on a busy machine)
 
 
 def _careful_mixed(a: np.ndarray, b: np.ndarray, ratio: np.ndarray, acc: _Acc, exact: bool) -> bool:
     """One block by the careful path. Returns False when the divergence is infinite."""
+    n = a.size
     near = (ratio >= 0.5) & (ratio <= 2.0)
     far = ~near
     if not (far & (a != 0.0)).any():
-        # every far entry has p = 0 and contributes 0: neutralise it instead of gathering
-        _careful_near(np.where(far, 1.0, a), np.where(far, 1.0, b), acc, exact)
+        # every far entry has p = 0 and contributes 0: neutralise it (p = q = 1) instead of gathering
+        a2, b2 = acc.a2[:n], acc.b2[:n]
+        np.copyto(a2, a)
+        np.copyto(b2, b)
+        np.copyto(a2, 1.0, where=far)
+        np.copyto(b2, 1.0, where=far)
+        _careful_near(a2, b2, acc, exact)
         return True
     i_n = np.flatnonzero(near)
     if i_n.size:
         _careful_near(a[i_n], b[i_n], acc, exact)
     i_f = np.flatnonzero(far)
-    t = _far_sum(a[i_f], b[i_f], ratio[i_f])
+    t = _far_sum(a[i_f], b[i_f], ratio[i_f], np.empty(i_f.size))
     if t == math.inf:
         return False
     acc.parts.append(t)
@@ -257,43 +286,98 @@ def _only_zeros_far(a: np.ndarray, ratio: np.ndarray) -> bool:
     return not (~((ratio >= 0.5) & (ratio <= 2.0)) & (a != 0.0)).any()
 
 
-def _kl_vectors(p: np.ndarray, q: np.ndarray, exact: bool = False) -> float:
-    """sum p log(p/q) in nats for validated float64 vectors of equal length (result clamped at 0)."""
+def _maybe_all_near(a: np.ndarray, b: np.ndarray) -> bool:
+    """Cheap screen on four entries: could every entry have 1/2 <= a/b <= 2 or a = 0?"""
+    n = a.size
+    for i in (0, n // 3, (2 * n) // 3, n - 1):
+        x, y = float(a[i]), float(b[i])
+        if not (x == 0.0 or 0.5 * y <= x <= 2.0 * y):
+            return False
+    return True
+
+
+def _kl_vectors(p: np.ndarray, q: np.ndarray, exact: bool = False, validate: bool = False) -> float:
+    """sum p log(p/q) in nats for float64 vectors of equal length (result clamped at 0).
+
+    With ``validate`` the entries and sums are checked block by block on the way
+    (as :func:`_check_entries` would, and raising its errors); otherwise they must
+    have been checked already.
+    """
     n = p.size
-    acc = _Acc()
+    acc = _Acc(min(n, _CHUNK))
     fast_parts: list[float] = []
     fast_starts: list[int] = []
+    sums_p: list[float] = []
+    sums_q: list[float] = []
     amax = 0.0  # sum of p_i^2 over the fast blocks is <= amax * sum(p_i) <= amax (1 + SUM_RTOL)
     small = n <= _N_CAREFUL or exact
+    result = None
     with np.errstate(all="ignore"):
         for s in range(0, n, _CHUNK):
             a = p[s : s + _CHUNK]
             b = q[s : s + _CHUNK]
-            ratio = a / b
-            rmin = float(ratio.min())
-            rmax = float(ratio.max())
-            if rmin >= 0.5 and rmax <= 2.0:
-                _careful_near(a, b, acc, exact)
-            elif small or (not rmin > 0.0 and _only_zeros_far(a, ratio)):
-                # short vectors, or near-equal blocks whose other entries all have p = 0
-                if not _careful_mixed(a, b, ratio, acc, exact):
-                    return math.inf
-            else:
-                t = _far_sum(a, b, ratio)
-                if t == math.inf:
-                    return math.inf
-                fast_parts.append(t)
-                fast_starts.append(s)
-                amax = max(amax, float(a.max()))
+            safe = False
+            b_checked = not validate
+            if validate:
+                sa, sb, ma = float(a.sum()), float(b.sum()), float(a.min())
+                if not (ma >= 0.0 and sa < math.inf and sb < math.inf):
+                    _check_entries(p, "p")
+                    _check_entries(q, "q")
+                sums_p.append(sa)
+                sums_q.append(sb)
+                # No b_i < 0 is left unseen by the fast path below: with a_i > 0 its log is NaN, with
+                # a_i = 0 the term is 0 * log(-0) = NaN, and NaN sends the block to the checked path.
+                # a/b >= min(a)/max(b) >= ma/sb: no zero, subnormal or NaN ratios (overflow gives inf).
+                safe = ma >= _TINY * (sb * 1.001)
+            maybe_near = _maybe_all_near(a, b)
+            if (small or maybe_near or not safe) and not b_checked:
+                if not float(b.min()) >= 0.0:
+                    _check_entries(q, "q")
+                b_checked = True
+            if maybe_near and _careful_near(a, b, acc, exact, check=True):  # every |a/b - 1| <= 1/2
+                continue
+            ratio = np.divide(a, b, out=acc.ratio[: a.size])
+            if small or maybe_near:
+                rmin = float(ratio.min())
+                rmax = float(ratio.max())
+                if rmin >= 0.5 and rmax <= 2.0:
+                    _careful_near(a, b, acc, exact)
+                    continue
+                if small or (not rmin > 0.0 and _only_zeros_far(a, ratio)):
+                    # short vectors, or near-equal blocks whose other entries all have p = 0
+                    if not _careful_mixed(a, b, ratio, acc, exact):
+                        result = math.inf
+                        break
+                    continue
+            t = _far_sum(a, b, ratio, acc.t1[: a.size], safe)
+            if not -math.inf < t < math.inf and safe:  # NaN (negative b) or inf (p/q overflows)
+                if not b_checked and not float(b.min()) >= 0.0:
+                    _check_entries(q, "q")
+                t = _far_sum(a, b, ratio, acc.t1[: a.size])
+            if t == math.inf:
+                result = math.inf
+                break
+            fast_parts.append(t)
+            fast_starts.append(s)
+            amax = max(amax, float(a.max()))
+        if validate:
+            if result is not None:  # stopped early: the rest still has to be valid
+                _check_entries(p, "p")
+                _check_entries(q, "q")
+            elif not (abs(math.fsum(sums_p) - 1.0) <= SUM_RTOL and abs(math.fsum(sums_q) - 1.0) <= SUM_RTOL):
+                _check_entries(p, "p")
+                _check_entries(q, "q")
+        if result is not None:
+            return result
         total = math.fsum(acc.parts + fast_parts)
         if fast_parts and _LAMBDA * _W_NEAR * math.sqrt(amax * (1.0 + SUM_RTOL)) > 0.5 * abs(total):
             # the probabilistic error bound of the fast blocks is not small against the result
             for s in fast_starts:
                 a = p[s : s + _CHUNK]
                 b = q[s : s + _CHUNK]
-                _careful_mixed(a, b, a / b, acc, exact)
+                _careful_mixed(a, b, np.divide(a, b, out=acc.ratio[: a.size]), acc, exact)
             total = math.fsum(acc.parts)
-    if not exact and acc.neglected > 2.0**-60 * abs(total):
+    if not exact and acc.neglected > 2.0**-56 * abs(total):
         # the linear part cancelled against the rest (p and q sum to different values): sum it exactly
         return _kl_vectors(p, q, exact=True)
     if math.isnan(total):  # pragma: no cover - every path above is NaN-free
@@ -399,14 +483,15 @@ def _check_entries(v: np.ndarray, name: str) -> None:
         )
 
 
-def _vectors(p: object, q: object | None) -> tuple[np.ndarray, np.ndarray | None]:
+def _vectors(p: object, q: object | None, check_entries: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     pv = _as_vector(p, "p")
     qv = None if q is None else _as_vector(q, "q")
     if qv is not None and qv.size != pv.size:
         raise ValueError(f"p and q must have the same length, got len(p) = {pv.size} and len(q) = {qv.size}")
-    _check_entries(pv, "p")
-    if qv is not None:
-        _check_entries(qv, "q")
+    if check_entries:
+        _check_entries(pv, "p")
+        if qv is not None:
+            _check_entries(qv, "q")
     return pv, qv
 
 
@@ -504,8 +589,12 @@ def kl_divergence(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
     b = check_base(base)
     if _pair_kind(p, q):
         return to_base(kl_distributions(p, q), b)
-    pv, qv = _vectors(p, q)
-    return to_base(_kl_vectors(pv, qv), b)
+    pv, qv = _vectors(p, q, check_entries=False)
+    if pv.size <= _CHUNK:
+        _check_entries(pv, "p")
+        _check_entries(qv, "q")
+        return to_base(_kl_vectors(pv, qv), b)
+    return to_base(_kl_vectors(pv, qv, validate=True), b)  # checked block by block, while in cache
 
 
 def entropy(p: ArrayLike | object, *, base: float | None = None) -> float:

@@ -301,6 +301,33 @@ def test_fast_path_with_zeros_and_specials(small_blocks):
     assert p[3] > 0 and kl_divergence(p, q2) == math.inf
 
 
+@pytest.mark.parametrize(
+    "where, value, pattern",
+    [
+        ("q", (700, -1e-4), r"q\[700\] = -0\.0001 is negative"),
+        ("both", (700, -1e-4), r"p\[700\] = -0\.0001 is negative"),
+        ("q at p = 0", (1400, -1e-4), r"q\[1400\] = -0\.0001 is negative"),
+        ("p", (1999, math.nan), r"p\[1999\] = nan is NaN"),
+        ("q", (3, math.inf), r"q\[3\] = inf is infinite"),
+        ("q", (1000, 0.5), r"q sums to 1\.49"),
+    ],
+)
+def test_long_vectors_are_checked_block_by_block(small_blocks, where, value, pattern):
+    """Vectors longer than a block are validated inside the loop; the errors must be the same."""
+    rng = np.random.default_rng(11)
+    p = dyadic_simplex(2000, rng)
+    q = dyadic_simplex(2000, rng)
+    i, v = value
+    if where == "q at p = 0":
+        p = zero_out(p, i, 0)
+    if where in ("q", "both", "q at p = 0"):
+        q[i] = v
+    if where in ("p", "both"):
+        p[i] = v
+    with pytest.raises(ValueError, match=pattern):
+        kl_divergence(p, q)
+
+
 def test_long_random_vectors_against_long_double():
     """The real fast path (length > 2**16) on random vectors; reference: 80-bit long double sums.
 
