@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 from scipy import optimize
-from scipy.stats._distn_infrastructure import rv_continuous_frozen, rv_discrete_frozen
+from scipy.stats._distn_infrastructure import rv_continuous_frozen, rv_discrete, rv_discrete_frozen
 
 from .base import Distribution
 
@@ -92,7 +92,8 @@ _RTOL = 1e-13  # target for the (pessimistic) Gauss-Kronrod error estimate |K21 
 _MAX_INTERVALS = 40_000
 _TAIL_EPS = 1e-12  # the body of p is [ppf(1e-12), isf(1e-12)]; beyond it, the tails
 _SUM_RTOL = 1e-17  # discrete truncation: remainder bound <= 1e-17 * partial sum
-_MAX_TERMS = 20_000_000  # discrete sums: most terms ever evaluated
+_MAX_BULK = 20_000_000  # discrete sums: most terms in the bulk [ppf(1e-12), isf(1e-12)]
+_MAX_TERMS = 4_000_000  # discrete sums: most terms evaluated in the tails beyond the bulk
 _CHUNK = 1_000_000
 
 
@@ -168,17 +169,26 @@ def _gk21(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray) -
     return k, err
 
 
+def _rel_width(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Width of ``[a, b]`` relative to the magnitude of its ends."""
+    return (b - a) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300)
+
+
 def _integrate(
     f: Callable[[np.ndarray], np.ndarray],
     edges: np.ndarray,
     atol: float = 0.0,
     rtol: float = _RTOL,
+    rel_width: Callable[[np.ndarray, np.ndarray], np.ndarray] = _rel_width,
 ) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
     """Integrate ``f`` over consecutive pieces ``[edges[i], edges[i+1]]``.
 
     Bisects every piece whose error estimate exceeds its fair share of the
     tolerance ``max(atol, rtol * sum|K|)``, all pieces evaluated in one
-    vectorised call per round. Returns ``(total, error, a, b, piece_values)``;
+    vectorised call per round. A pair of halves whose combined estimate is not
+    below 0.7 of their parent's, while narrower than 1e-6 of their abscissa
+    (``rel_width``), is rounding noise in the abscissae (bisection cannot
+    help): those halves are frozen. Returns ``(total, error, a, b, piece_values)``;
     ``total`` is ``inf`` as soon as a piece is ``+inf``.
     """
     edges = np.asarray(edges, dtype=float)
@@ -188,6 +198,7 @@ def _integrate(
     if a.size == 0:
         return 0.0, 0.0, a, b, np.zeros(0)
     k, err = _gk21(f, a, b)
+    frozen = np.zeros(a.size, dtype=bool)
     while True:
         if np.isposinf(k).any():
             return math.inf, 0.0, a, b, k
@@ -198,7 +209,7 @@ def _integrate(
         total_err = float(np.sum(err))
         if total_err <= tol:
             break
-        splittable = (b - a) > 64 * np.finfo(float).eps * np.maximum(np.abs(a), np.abs(b)) + 1e-300
+        splittable = ((b - a) > 64 * np.finfo(float).eps * np.maximum(np.abs(a), np.abs(b)) + 1e-300) & ~frozen
         sel = (err > tol / (2.0 * a.size)) & splittable
         if not sel.any():
             break
@@ -210,15 +221,18 @@ def _integrate(
                 stacklevel=3,
             )
             break
-        am, bm = a[sel], b[sel]
+        am, bm, parent = a[sel], b[sel], err[sel]
         mid = 0.5 * (am + bm)
         na = np.concatenate([am, mid])
         nb = np.concatenate([mid, bm])
         nk, nerr = _gk21(f, na, nb)
+        m = am.size
+        noise = (nerr[:m] + nerr[m:] >= 0.7 * parent) & (rel_width(am, bm) < 1e-6)
         a = np.concatenate([a[~sel], na])
         b = np.concatenate([b[~sel], nb])
         k = np.concatenate([k[~sel], nk])
         err = np.concatenate([err[~sel], nerr])
+        frozen = np.concatenate([frozen[~sel], noise, noise])
     order = np.argsort(a)
     a, b, k = a[order], b[order], k[order]
     return float(math.fsum(k.tolist())), float(np.sum(err)), a, b, k
@@ -338,6 +352,11 @@ class _Uni:
                 self.cdf, self.sf, self.ppf, self.isf = d.cdf, d.sf, d.ppf, d.isf
                 lo, hi = d.support()
             self.modes_fn = None
+            # scipy's generic discrete cdf/sf/ppf sum the pmf over an arange (zipf,
+            # logser, betanbinom, ...): unusable far out; use running sums instead.
+            self.exact_cdf = not self.discrete or (
+                type(d.dist)._cdf is not rv_discrete._cdf and type(d.dist)._ppf is not rv_discrete._ppf
+            )
         elif isinstance(d, Distribution):
             self.family = type(d).__name__
             self.key = (id(d),)
@@ -350,6 +369,7 @@ class _Uni:
             self.isf = getattr(d, "isf", None) or (lambda u: d.ppf(1.0 - np.asarray(u)))
             lo, hi = d.support()
             self.modes_fn = getattr(d, "modes", None)
+            self.exact_cdf = True
         else:
             raise TypeError(
                 f"{name} must be a frozen univariate scipy.stats distribution or a klbook.Distribution, "
@@ -413,6 +433,16 @@ def _breakpoints(P: _Uni, Q: _Uni | None) -> np.ndarray:
     x = np.clip(x, P.lo, P.hi)
     if x.size == 0:
         raise ValueError(f"{P.name}: could not compute any quantile (ppf) to place the quadrature")
+    # Keep the body away from a finite support end: the piece next to it (where
+    # the density may be singular, e.g. beta(1/2, 1/2)) belongs to the
+    # geometric tail ladder.
+    med = float(np.median(x))
+    if math.isfinite(P.lo):
+        x = x[x - P.lo >= 1e-3 * (med - P.lo)]
+    if math.isfinite(P.hi):
+        x = x[P.hi - x >= 1e-3 * (P.hi - med)]
+    if x.size == 0:
+        x = np.array([med])
     lo, hi = float(x.min()), float(x.max())
     extra = _modes(P)
     if Q is not None:
@@ -486,7 +516,11 @@ def _tail_integral(
 
     n = max(int(math.ceil(t_max)), 4)
     edges = np.linspace(0.0, t_max, n + 1)
-    total, _, a, _, k = _integrate(g, edges, atol=atol)
+    def rel_width_x(ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
+        xa, xb = xt(ta), xt(tb)
+        return np.abs(xb - xa) / np.maximum(np.maximum(np.abs(xa), np.abs(xb)), 1e-300)
+
+    total, _, a, _, k = _integrate(g, edges, atol=atol, rel_width=rel_width_x)
     if math.isinf(total):
         return total, total, total
     last = float(np.sum(k[a >= 0.75 * t_max]))
@@ -549,67 +583,110 @@ def _continuous_integral(
 
 # --------------------------------------------------------------------------------------
 # Discrete sums.
-def _discrete_sum(
-    P: _Uni,
-    term: Callable[[np.ndarray], np.ndarray],
-    spread: Callable[[np.ndarray], np.ndarray],
-    rest_right: Callable[[float], float],
-    rest_left: Callable[[float], float],
-    what: str,
-) -> float:
-    """Sum ``term(k)`` over p's support (standardised integers), truncating the tails.
+def _discrete_sum(P: _Uni, Q: _Uni | None, s: float, what: str) -> float:
+    """Sum KL terms (``Q`` given) or entropy terms (``Q is None``) over p's support.
 
-    ``spread(k)`` bounds the size of ``|term(k)| / p_k`` (|log p - log q| or
-    |log p|), and ``rest_right(K)``/``rest_left(K)`` the remaining mass term
-    beyond ``K`` (see :func:`kl_numeric` for the stated bound).
+    Coordinates are p's standardised integers ``k``; q is evaluated at ``k + s``.
+    The bulk is summed exactly, the tails outwards in doubling chunks until the
+    stated bound (see :func:`kl_numeric`) is met.
     """
+    eps = np.finfo(float).eps
     lo, hi = P.lo, P.hi
-    with np.errstate(all="ignore"):
-        a = float(np.asarray(P.ppf(_TAIL_EPS)))
-        b = float(np.asarray(P.isf(_TAIL_EPS)))
+    exact = P.exact_cdf and (Q is None or Q.exact_cdf)
+    a = b = math.nan
+    if P.exact_cdf:
+        with np.errstate(all="ignore"):
+            a = float(np.asarray(P.ppf(_TAIL_EPS)))
+            b = float(np.asarray(P.isf(_TAIL_EPS)))
     if not math.isfinite(a):
         a = lo if math.isfinite(lo) else 0.0
     if not math.isfinite(b):
-        b = hi if math.isfinite(hi) else a
+        b = hi if math.isfinite(hi) else a + 4096
     a, b = max(a, lo), min(b, hi)
     if b < a:
         a, b = b, a
-    if math.isfinite(lo) and a - lo <= 4096:
+    if (math.isfinite(lo) and a - lo <= 4096) or (not exact and math.isfinite(lo)):
         a = lo
     if math.isfinite(hi) and hi - b <= 4096:
         b = hi
     n_terms = b - a + 1
-    if n_terms > _MAX_TERMS:
+    if n_terms > _MAX_BULK:
         raise ValueError(
             f"{what}: the bulk of {P.name} spans {n_terms:.3g} support points, more than the "
-            f"{_MAX_TERMS:.0e} this exact summation evaluates"
+            f"{_MAX_BULK:.0e} this exact summation evaluates"
         )
-    parts: list[float] = []
-    k0 = a
-    while k0 <= b:
-        k1 = min(b, k0 + _CHUNK - 1)
-        t = term(np.arange(k0, k1 + 1, dtype=float))
-        s = float(np.sum(t))
-        if math.isinf(s):
-            return math.inf
-        parts.append(s)
-        k0 = k1 + 1
-    total = math.fsum(parts)
-    used = n_terms
+
+    def evaluate(k: np.ndarray) -> tuple[float, float, float]:
+        with np.errstate(all="ignore"):
+            lp = np.asarray(P.logdens(k), dtype=float)
+            if Q is None:
+                t = _entropy_terms(lp)
+                sq = 0.0
+            else:
+                lq = np.asarray(Q.logdens(k + s), dtype=float)
+                t = _kl_terms(lp, lq)
+                sq = float(np.sum(np.exp(lq)))
+            return float(np.sum(t)), float(np.sum(np.exp(lp))), sq
+
+    def spread(k: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            lp = np.asarray(P.logdens(k), dtype=float)
+            if Q is None:
+                return np.abs(lp)
+            return np.abs(lp - np.asarray(Q.logdens(k + s), dtype=float))
+
+    sums = {"t": [], "p": [], "q": []}
+
+    def chunk_sum(k0: float, k1: float) -> float:
+        parts = []
+        while k0 <= k1:
+            kk = min(k1, k0 + _CHUNK - 1)
+            t, sp, sq = evaluate(np.arange(k0, kk + 1, dtype=float))
+            parts.append(t)
+            sums["p"].append(sp)
+            sums["q"].append(sq)
+            k0 = kk + 1
+        return math.fsum(parts)
+
+    q_below = 0.0
+    if Q is not None and not Q.exact_cdf and lo + s > Q.lo:
+        with np.errstate(all="ignore"):
+            q_below = float(Q.cdf(lo + s - 1))
+
+    def remainder(edge: float, right: bool) -> tuple[float, float]:
+        """(p's mass beyond edge, q's mass beyond edge) -- exact or by running sums."""
+        with np.errstate(all="ignore"):
+            if right:
+                pr = float(P.sf(edge)) if P.exact_cdf else max(0.0, 1.0 - math.fsum(sums["p"]))
+                if Q is None:
+                    qr = 0.0
+                elif Q.exact_cdf:
+                    qr = float(Q.sf(edge + s))
+                else:
+                    qr = max(0.0, 1.0 - q_below - math.fsum(sums["q"]))
+            else:
+                pr = float(P.cdf(edge - 1))
+                qr = 0.0 if Q is None else float(Q.cdf(edge + s - 1))
+        return pr, qr
+
+    total = chunk_sum(a, b)
+    if math.isinf(total):
+        return math.inf
+    used = 0
     for right in (True, False):
         edge, end = (b, hi) if right else (a, lo)
         step = max(64.0, math.floor((b - a + 1) / 4))
         prev_bound = math.inf
+        flat = 0  # consecutive doublings over which the tail bound did not shrink
         while (edge < end) if right else (edge > end):
             if right:
                 k0, k1 = edge + 1, min(end, edge + step)
             else:
                 k0, k1 = max(end, edge - step), edge - 1
-            t = term(np.arange(k0, k1 + 1, dtype=float))
-            s = float(np.sum(t))
-            if math.isinf(s):
+            chunk = chunk_sum(k0, k1)
+            if math.isinf(chunk):
                 return math.inf
-            total += s
+            total += chunk
             used += k1 - k0 + 1
             edge = k1 if right else k0
             if edge == end:
@@ -619,19 +696,26 @@ def _discrete_sum(
             sp = spread(np.array([edge, far], dtype=float))
             sp = sp[np.isfinite(sp)]
             dmax = max(1.0, float(np.max(sp))) if sp.size else 1.0
-            bound = (rest_right if right else rest_left)(edge, dmax)
+            p_rem, q_rem = remainder(edge, right)
+            bound = p_rem * dmax + q_rem
             thr = _SUM_RTOL * abs(total)
-            if bound <= thr and abs(s) <= max(thr, 0.0) or bound == 0.0:
+            if (bound <= thr and abs(chunk) <= thr) or bound == 0.0:
                 break
+            if not exact and abs(chunk) <= thr and p_rem <= 64 * eps and q_rem <= 64 * eps:
+                break  # running-sum remainders are at their rounding floor
+            flat = flat + 1 if bound >= 0.95 * prev_bound else 0
+            if flat >= 6:
+                # p * |log p - log q| carries a non-shrinking mass ever further out:
+                # the sum diverges (e.g. a zipf(2) p against a geometric q).
+                return math.inf
             if used >= _MAX_TERMS:
-                if bound >= 0.9 * prev_bound:
-                    return math.inf  # the tail bound does not shrink: the sum diverges
-                warnings.warn(
-                    f"{what}: stopped after {used:.3g} terms with a tail bound of {bound:.2e}; "
-                    "the result may be inaccurate",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+                if bound > 1e-9 * abs(total):
+                    warnings.warn(
+                        f"{what}: stopped after {used:.3g} terms with a tail bound of {bound:.2e} "
+                        f"against a sum of {total:.6e}; the result may be inaccurate",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
                 break
             prev_bound = bound
             step *= 2
@@ -807,23 +891,7 @@ def _kl_discrete(P: _Uni, Q: _Uni) -> float:
     if lo > hi:
         return math.inf
 
-    def term(k: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return _kl_terms(P.logdens(k), Q.logdens(k + s))
-
-    def spread(k: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return np.abs(np.asarray(P.logdens(k), float) - np.asarray(Q.logdens(k + s), float))
-
-    def rest_right(k: float, dmax: float) -> float:
-        with np.errstate(all="ignore"):
-            return float(P.sf(k)) * dmax + float(Q.sf(k + s))
-
-    def rest_left(k: float, dmax: float) -> float:
-        with np.errstate(all="ignore"):
-            return float(P.cdf(k - 1)) * dmax + float(Q.cdf(k + s - 1))
-
-    total = _discrete_sum(P, term, spread, rest_right, rest_left, "kl_numeric")
+    total = _discrete_sum(P, Q, s, "kl_numeric")
     if math.isinf(total):
         return math.inf
     q_out = 0.0
@@ -863,22 +931,7 @@ def entropy_numeric(p: object) -> float:
     """
     P = _Uni(p, "p")
     if P.discrete:
-
-        def term(k: np.ndarray) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                return _entropy_terms(P.logdens(k))
-
-        def spread(k: np.ndarray) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                return np.abs(np.asarray(P.logdens(k), float))
-
-        def rest_right(k: float, dmax: float) -> float:
-            return float(P.sf(k)) * dmax
-
-        def rest_left(k: float, dmax: float) -> float:
-            return float(P.cdf(k - 1)) * dmax
-
-        return _discrete_sum(P, term, spread, rest_right, rest_left, "entropy_numeric")
+        return _discrete_sum(P, None, 0.0, "entropy_numeric")
 
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
