@@ -479,7 +479,9 @@
     // keep the JSON spec (tests and tools read it); replace the no-script fallback
     var old = this.root.querySelectorAll(".kx-fallback, .kx-body");
     for (i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
-    var root = el("div", { "class": "kx-body" }, this.root);
+    // data-lm-suppress-shortcuts: JupyterLab leaves keys pressed in here to the controls
+    // (otherwise its notebook shortcuts take the arrow keys from a focused slider)
+    var root = el("div", { "class": "kx-body", "data-lm-suppress-shortcuts": "true" }, this.root);
     this.root.classList.add("kx-mounted");
     if (spec.title) el("p", { "class": "kx-title" }, root).textContent = spec.title;
 

@@ -174,6 +174,12 @@ def test_controls_are_labelled_and_announce_values(opened):
         assert c["name"] and c["valuetext"] and c["out"] == c["valuetext"], c
     live = page.evaluate("() => [...document.querySelectorAll('.kx-readout')].map(e => e.getAttribute('aria-live'))")
     assert live == ["polite"] * 4
+    # in JupyterLab, keys pressed on the controls must reach them, not the notebook's shortcuts
+    suppress = page.evaluate(
+        "() => [...document.querySelectorAll('div.klbook-explorer input[type=range]')]"
+        ".every(i => i.closest('[data-lm-suppress-shortcuts=true]'))"
+    )
+    assert suppress
 
 
 def test_keyboard_moves_every_slider_and_the_numbers_follow(opened, harness):
