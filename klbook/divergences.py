@@ -4,10 +4,10 @@ r"""Kullback-Leibler divergence, entropy and cross-entropy: the public dispatche
 probability vectors or two distribution objects (frozen ``scipy.stats``
 distributions, frozen ``multivariate_normal``, :class:`klbook.Distribution`).
 Distributions go to :func:`klbook.closed_forms.kl_distributions`; vectors go to
-the vector engine in this module.
+the vector engine of this module.
 
-The vector engine
------------------
+.. rubric:: How the vector engine avoids cancellation
+
 For probability vectors :math:`p, q` the divergence is
 
 .. math::
@@ -15,29 +15,45 @@ For probability vectors :math:`p, q` the divergence is
    D_{KL}(p\,\|\,q) = \sum_i p_i \log\frac{p_i}{q_i}.
 
 Summed as written it cancels catastrophically when :math:`p \approx q`: each
-term is :math:`O(\delta)` while the sum is :math:`O(\delta^2)`. The engine uses,
-for every term with :math:`\tfrac12 \le p_i/q_i \le 2` ("near" terms),
+term is :math:`O(\delta)` while the sum is :math:`O(\delta^2)`. For every term
+with :math:`\tfrac12 \le p_i/q_i \le 2` (a "near" term) the engine uses
 
 .. math::
 
    p\log\frac{p}{q} = q\,g(r) + (p - q), \qquad r = \frac{p-q}{q}, \qquad
-   g(r) = (1+r)\log(1+r) - r \ \ge 0,
+   g(r) = (1+r)\log(1+r) - r \ \ge 0 .
 
-where :math:`p - q` is exact (Sterbenz), :math:`q\,g(r)` is evaluated without
-cancellation (its Taylor series :math:`g(r) = r^2/2 - r^3/6 + r^4/12 - \dots`
-for :math:`|r| < 3.5/64`, otherwise an exact table of :math:`g` and
-:math:`\log(1+r)` at :math:`r_0 = k/64` and
-:math:`g(r_0 + h) = g(r_0) + h\log(1+r_0) + (1+r_0)\,g\!\big(h/(1+r_0)\big)`),
-and the linear parts :math:`\sum (p_i - q_i)` are summed exactly (vectorised
-error-free extraction, Rump, Ogita & Oishi 2008). "Far" terms, whose own
-cancellation is bounded, are summed as :math:`p\log(p/q)`, with
-:math:`\log p - \log q` where :math:`p/q` over- or underflows.
+There :math:`p - q` is exact (Sterbenz's lemma); :math:`q\,g(r)` is evaluated
+without cancellation, by the Taylor series
+:math:`g(r) = r^2\,(\tfrac12 - \tfrac{r}{6} + \tfrac{r^2}{12} - \dots)` for
+:math:`|r| < 3.5/64` (degree chosen from :math:`\max|r|`), otherwise from a table
+of :math:`g(k/64)` and :math:`\log(1 + k/64)` (correctly rounded) and the exact identity
 
-Speed: a single fast pass (one ``log`` per entry) is used for long vectors
-(more than ``2**16`` entries) whose mixed near/far terms carry rounding errors
-that are negligible by a probabilistic error bound (Higham & Mary 2019:
-independent rounding errors of :math:`n` terms grow like :math:`\sqrt n`); all
-other inputs take the careful path described above.
+.. math::
+
+   g(r_0 + h) = g(r_0) + h\log(1 + r_0) + (1 + r_0)\,g\!\left(\frac{h}{1+r_0}\right);
+
+and the linear parts :math:`\sum_i (p_i - q_i)`, which need not vanish because
+vectors only sum to 1 within ``SUM_RTOL``, are summed exactly by vectorised
+error-free extraction (Rump, Ogita & Oishi, SIAM J. Sci. Comput. 31, 2008).
+The remaining ("far") terms are summed as :math:`p\log(p/q)`, with
+:math:`\log p - \log q` where :math:`p/q` over- or underflows; their
+cancellation is bounded, since :math:`p\log(p/q) - (p - q)` is at least a fixed
+fraction of :math:`|p\log(p/q)|` outside :math:`[\tfrac12, 2]`.
+
+.. rubric:: Speed
+
+Vectors are processed in blocks of ``2**16`` entries that stay in cache. Blocks
+where every term is near (near-equal vectors) take the careful path, which needs
+no logarithm at all. For vectors longer than ``2**16`` entries, blocks that mix
+near and far terms first take a single fast pass (one ``log`` per entry); the
+careful path is run on them afterwards only when the rounding errors of their
+near terms could matter: by the probabilistic rounding-error analysis of Higham &
+Mary (SIAM J. Sci. Comput. 41, 2019), independent rounding errors of the terms
+:math:`p_i\log(p_i/q_i)`, each at most :math:`(1 + 2\log 2)\,p_i\,2^{-53}`,
+sum to more than :math:`\lambda\,(1 + 2\log 2)\,2^{-53}\sqrt{\sum_i p_i^2}` with
+probability below :math:`2e^{-\lambda^2/2}` (:math:`\lambda = 6`), and the fast
+result is kept only if that is below half an ulp of the result.
 """
 
 from __future__ import annotations
@@ -45,6 +61,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
+import threading
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -147,18 +164,29 @@ def _near_P_table(b: np.ndarray, r: np.ndarray) -> np.ndarray:
     return g
 
 
+_BUFFER_NAMES = ("ratio", "d", "r", "t1", "t2", "a2", "b2")
+_buffers = threading.local()  # per thread: concurrent calls must not share work space
+
+
+def _work_buffers() -> dict[str, np.ndarray]:
+    """Work arrays of one block, kept from call to call (fresh ones would cost page faults every time)."""
+    bufs = getattr(_buffers, "arrays", None)
+    if bufs is None or bufs["d"].size != _CHUNK:
+        bufs = _buffers.arrays = {name: np.empty(_CHUNK) for name in _BUFFER_NAMES}
+    return bufs
+
+
 class _Acc:
     """Floats whose exact sum is the result, bookkeeping for the error bounds, and work buffers."""
 
-    __slots__ = ("parts", "p_sum", "neglected", "ratio", "d", "r", "t1", "t2", "a2", "b2")
+    __slots__ = ("parts", "p_sum", "neglected") + _BUFFER_NAMES
 
-    def __init__(self, size: int) -> None:
+    def __init__(self) -> None:
         self.parts: list[float] = []
         self.p_sum = 0.0  # sum of the (non-negative) q g(r) parts
         self.neglected = 0.0  # bound on what the early-stopped exact sums left out
-        # reused for every block: fresh temporaries of this size would cost page faults each time
-        for name in ("ratio", "d", "r", "t1", "t2", "a2", "b2"):
-            setattr(self, name, np.empty(size))
+        for name, arr in _work_buffers().items():
+            setattr(self, name, arr)
 
 
 def _pairwise_error(n: int) -> float:
@@ -200,6 +228,8 @@ def _extract_sum(x: np.ndarray, floor: float, acc: _Acc, t: np.ndarray) -> None:
         acc.parts.append(float(np.sum(t)))
         x -= t
         e = e + M - 53  # now every |x_i| <= 2**-53 sigma = 2**e
+        if floor == 0.0 and not x.any():
+            return
 
 
 def _careful_near(a: np.ndarray, b: np.ndarray, acc: _Acc, exact: bool, check: bool = False) -> bool:
@@ -304,7 +334,7 @@ def _kl_vectors(p: np.ndarray, q: np.ndarray, exact: bool = False, validate: boo
     have been checked already.
     """
     n = p.size
-    acc = _Acc(min(n, _CHUNK))
+    acc = _Acc()
     fast_parts: list[float] = []
     fast_starts: list[int] = []
     sums_p: list[float] = []

@@ -178,10 +178,11 @@ def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     cases["p/q overflows (q = 5e-324)"] = (np.array([0.5, 0.5]), np.array([1.0, 5e-324]))
     cases["p/q underflows (p = 5e-324)"] = (np.array([0.5, 0.5, 5e-324]), np.array([0.25, 0.25, 0.5]))
     cases["p/q subnormal (p = 1e-310)"] = (np.array([0.5, 0.5, 1e-310]), np.array([0.75, 0.25 - 2**-54, 2**-54]))
-    cases["both 5e-324 and near"] = (np.array([0.5, 0.5, 1.5e-323]), np.array([0.5, 0.5, 2e-323]))
+    # p and q differ only in a subnormal (or 1e-300) entry, so that entry is the whole divergence
+    cases["both subnormal and near"] = (np.array([0.5, 0.5, 2e-323]), np.array([0.5, 0.5, 1.5e-323]))
     cases["entries 1e-300"] = (np.array([1e-300, 1.0]), np.array([0.5, 0.5]))
     cases["q entries 1e-300"] = (np.array([0.5, 0.5]), np.array([1e-300, 1.0]))
-    cases["1e-300 near each other"] = (np.array([0.5, 0.5, 1e-300]), np.array([0.5, 0.5, 1.5e-300]))
+    cases["1e-300 near each other"] = (np.array([0.5, 0.5, 2e-300]), np.array([0.5, 0.5, 1.5e-300]))
     # length 1
     cases["length 1, equal"] = (np.array([1.0]), np.array([1.0]))
     cases["length 1, q = 1 - 2**-40"] = (np.array([1.0]), np.array([1.0 - 2.0**-40]))
