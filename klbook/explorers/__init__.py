@@ -308,13 +308,28 @@ def p_from_spec(spec: dict) -> object:
     raise ValueError(f"unknown source in explorer spec: {src!r}")
 
 
+#: Significant digits kept for numbers computed by numerical libraries (see :func:`_r`).
+SPEC_DIGITS = 12
+
+
+def _r(v: float) -> float:
+    """``v`` to ``SPEC_DIGITS`` significant digits.
+
+    exp, log and the optimisers can differ in the last bits between CPUs (numpy
+    picks SIMD code paths at run time). Rounding what klbook computed to 12
+    digits keeps the stored HTML byte-identical across machines (nbval compares
+    it), while the explorers stay accurate to about 1e-12.
+    """
+    return float(f"{float(v):.{SPEC_DIGITS}g}")
+
+
 def _logp_list(p: object, x: np.ndarray) -> list[float | None]:
-    """log p at x as JSON: -inf becomes null."""
+    """log p at x as JSON (rounded by :func:`_r`): -inf becomes null."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         lp = np.asarray(p.logpdf(x), dtype=float)  # type: ignore[attr-defined]
     if np.any(np.isnan(lp)) or np.any(lp == np.inf):
         raise ValueError("log p is NaN or +inf on the drawing/quadrature grid")
-    return [None if v == -math.inf else float(v) for v in lp]
+    return [None if v == -math.inf else _r(v) for v in lp]
 
 
 # --------------------------------------------------------------------------- #
@@ -476,9 +491,9 @@ def _slider(param: str, label: str, symbol: str, lo: float, hi: float, value: fl
 
 
 def _view(lo: float, hi: float, p: object, tabulate: bool) -> dict:
-    view: dict[str, Any] = {"lo": float(lo), "hi": float(hi), "n": VIEW_POINTS}
+    view: dict[str, Any] = {"lo": _r(lo), "hi": _r(hi), "n": VIEW_POINTS}
     if tabulate:
-        view["logp"] = _logp_list(p, np.linspace(lo, hi, VIEW_POINTS))
+        view["logp"] = _logp_list(p, np.linspace(view["lo"], view["hi"], VIEW_POINTS))
     return view
 
 
@@ -609,6 +624,8 @@ def integrand_explorer(
     else:
         x, w = _de_nodes(p, float(lo_s), float(hi_s))
         with np.errstate(all="ignore"):
+            x = np.array([_r(v) if math.isfinite(v) else v for v in x])
+            w = np.array([_r(v) if math.isfinite(v) else v for v in w])
             lp = np.asarray(p.logpdf(x), dtype=float)  # type: ignore[attr-defined]
         keep = np.isfinite(x) & np.isfinite(w) & (w > 0) & np.isfinite(lp) & (x > lo_s) & (x < hi_s)
         x, w, lp = x[keep], w[keep], lp[keep]
@@ -621,7 +638,7 @@ def integrand_explorer(
             "rule": "nodes",
             "x": [float(v) for v in x[keep]],
             "w": [float(v) for v in w[keep]],
-            "logp": [float(v) for v in lp[keep]],
+            "logp": [_r(v) for v in lp[keep]],
         }
 
     # drawing range: the bulk of p and every position of q's mean
@@ -817,9 +834,9 @@ def forward_reverse_explorer(
     def button(label: str, f: Any) -> dict:
         return {
             "label": f"{label}: μ = {_fixed(f.mean)}, σ = {_fixed(f.std)}",
-            "state": {"mean": float(f.mean), "log_scale": float(math.log(f.std))},
+            "state": {"mean": _r(f.mean), "log_scale": _r(math.log(f.std))},
             "direction": f.direction,
-            "fit": {"mean": float(f.mean), "std": float(f.std), "kl": float(f.kl)},
+            "fit": {"mean": _r(f.mean), "std": _r(f.std), "kl": _r(f.kl)},
         }
 
     buttons = [button("Forward optimum", fwd)]
@@ -948,7 +965,7 @@ def alpha_explorer(
         f = fit_gaussian(p, direction="alpha", alpha=a)
         if not (math.isfinite(f.kl) and math.isfinite(f.mean) and math.isfinite(f.std)):
             raise ValueError(f"{who}: the alpha-divergence fit at alpha={a} is not finite ({f!r})")
-        fits.append({"alpha": a, "mean": float(f.mean), "std": float(f.std), "kl": float(f.kl)})
+        fits.append({"alpha": a, "mean": _r(f.mean), "std": _r(f.std), "kl": _r(f.kl)})
     fwd = fit_gaussian(p, direction="forward")
     rev = fit_gaussian(p, direction="reverse")
     if init_alpha is None:
@@ -992,8 +1009,8 @@ def alpha_explorer(
         "controls": [control],
         "fits": fits,
         "reference_fits": {
-            "forward": {"mean": float(fwd.mean), "std": float(fwd.std)},
-            "reverse": {"mean": float(rev.mean), "std": float(rev.std)},
+            "forward": {"mean": _r(fwd.mean), "std": _r(fwd.std)},
+            "reverse": {"mean": _r(rev.mean), "std": _r(rev.std)},
         },
         "reference_labels": {"forward": "forward-KL fit (α = 1)", "reverse": "reverse-KL fit (α = 0)"},
         "readouts": [
