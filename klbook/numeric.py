@@ -107,14 +107,20 @@ def _phi_small(d: np.ndarray) -> np.ndarray:
     return d * d * acc
 
 
-def _kl_terms(logp: np.ndarray, logq: np.ndarray) -> np.ndarray:
-    """Pointwise :math:`p\\,\\varphi(\\log p - \\log q) = p\\,d + q - p`, never NaN.
+def _kl_terms(
+    logp: np.ndarray, logq: np.ndarray, q_name: str | None = None, with_noise: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    r"""Pointwise :math:`p\,\varphi(\log p - \log q) = p\,d + q - p`, never NaN.
 
     * ``p = 0`` (``logp = -inf``): the term is ``q``;
     * ``p > 0 = q``: ``+inf`` (p not absolutely continuous there);
     * ``|d| < 0.1``: ``p * phi(d)`` with the series (no cancellation);
     * ``d >= -1``: ``p * (d + expm1(-d))``;
     * ``d < -1``: ``p * (d - 1) + q`` (``e^{-d}`` could overflow).
+
+    With ``with_noise``, also returns the rounding noise of each term: the
+    log-densities carry an absolute error of a few ulp of their size, which
+    moves the term by :math:`|p\,(1 - e^{-d})|\,\delta d`.
     """
     logp = np.asarray(logp, dtype=float)
     logq = np.asarray(logq, dtype=float)
@@ -129,7 +135,18 @@ def _kl_terms(logp: np.ndarray, logq: np.ndarray) -> np.ndarray:
         out[zero_p] = q[zero_p]
         pos = ~zero_p
         qzero = pos & np.isneginf(logq)
-        out[qzero] = np.inf
+        if q_name is not None and qzero.any():
+            # Continuous q, inside its support: log q = -inf is an underflow of
+            # log(pdf), not a zero density. Negligible where p is itself below
+            # e^-600; elsewhere the KL cannot be evaluated from this logpdf.
+            if np.any(logp[qzero] > -600.0):
+                raise FloatingPointError(
+                    f"the log-density of q ({q_name}) underflows to -inf inside its support where p "
+                    "still has mass; scipy computes it as log(pdf) for this family"
+                )
+            out[qzero] = 0.0
+        else:
+            out[qzero] = np.inf
         ok = pos & ~qzero
         d = np.where(ok, logp - logq, 0.0)
         small = ok & (np.abs(d) < 0.1)
@@ -140,6 +157,15 @@ def _kl_terms(logp: np.ndarray, logq: np.ndarray) -> np.ndarray:
         out[neg] = p[neg] * (d[neg] - 1.0) + q[neg]
     if np.isnan(out).any():
         raise FloatingPointError("the KL integrand came out NaN; please report this pair")
+    if with_noise:
+        eps = np.finfo(float).eps
+        with np.errstate(all="ignore"):
+            lpa = np.where(ok, np.abs(logp), 0.0)
+            lqa = np.where(ok, np.abs(logq), 0.0)
+            slope = np.where(ok, np.abs(p * np.expm1(-np.clip(d, -700, 700))), 0.0)
+            noise = slope * 8 * eps * (lpa + lqa + 1.0) + 4 * eps * np.abs(out)
+            noise = np.where(np.isfinite(noise), noise, 0.0)
+        return out, noise
     return out
 
 
@@ -160,11 +186,20 @@ def _gk21(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray) -
     c = 0.5 * (a + b)
     h = 0.5 * (b - a)
     x = c[:, None] + h[:, None] * _XK[None, :]
-    fx = np.asarray(f(x.ravel()), dtype=float).reshape(x.shape)
+    res = f(x.ravel())
+    noise = None
+    if isinstance(res, tuple):
+        res, noise = res
+    fx = np.asarray(res, dtype=float).reshape(x.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         k = h * (fx @ _WK)
         g = h * (fx @ _WG)
         err = np.abs(k - g)
+        if noise is not None:
+            # A difference within 50x the rounding noise of the integrand is
+            # noise, not truncation error: report the noise level instead.
+            nz = np.abs(h) * (np.asarray(noise, dtype=float).reshape(x.shape) @ _WK)
+            err = np.where(err <= 50 * nz, -nz, err)  # negative marks "at the noise floor"
     err = np.where(np.isfinite(k), err, np.inf)
     return k, err
 
@@ -198,7 +233,8 @@ def _integrate(
     if a.size == 0:
         return 0.0, 0.0, a, b, np.zeros(0)
     k, err = _gk21(f, a, b)
-    frozen = np.zeros(a.size, dtype=bool)
+    frozen = err < 0
+    err = np.abs(err)
     while True:
         if np.isposinf(k).any():
             return math.inf, 0.0, a, b, k
@@ -226,13 +262,15 @@ def _integrate(
         na = np.concatenate([am, mid])
         nb = np.concatenate([mid, bm])
         nk, nerr = _gk21(f, na, nb)
+        floor = nerr < 0
+        nerr = np.abs(nerr)
         m = am.size
         noise = (nerr[:m] + nerr[m:] >= 0.7 * parent) & (rel_width(am, bm) < 1e-6)
         a = np.concatenate([a[~sel], na])
         b = np.concatenate([b[~sel], nb])
         k = np.concatenate([k[~sel], nk])
         err = np.concatenate([err[~sel], nerr])
-        frozen = np.concatenate([frozen[~sel], noise, noise])
+        frozen = np.concatenate([frozen[~sel], noise | floor[:m], noise | floor[m:]])
     order = np.argsort(a)
     a, b, k = a[order], b[order], k[order]
     return float(math.fsum(k.tolist())), float(np.sum(err)), a, b, k
@@ -244,7 +282,7 @@ def _integrate(
 # pmf at n = 1e5), while its ``pmf`` (Boost) is accurate to a few ulp for
 # binom and nbinom; the Poisson pmf is rebuilt with Loader's saddle-point form.
 def _bd0(x: np.ndarray, mu: float) -> np.ndarray:
-    """Loader's deviance term :math:`x\log(x/\mu) + \mu - x = \mu\,g((x-\mu)/\mu)`, never cancelling."""
+    r"""Loader's deviance term :math:`x\log(x/\mu) + \mu - x = \mu\,g((x-\mu)/\mu)`, never cancelling."""
     x = np.asarray(x, dtype=float)
     r = (x - mu) / mu
     out = np.empty_like(r)
@@ -263,7 +301,7 @@ def _bd0(x: np.ndarray, mu: float) -> np.ndarray:
 
 
 def _stirlerr(n: np.ndarray) -> np.ndarray:
-    """:math:`\log n! - [(n + 1/2)\log n - n + \tfrac12\log 2\pi]` (asymptotic series for n > 15)."""
+    r""":math:`\log n! - [(n + 1/2)\log n - n + \tfrac12\log 2\pi]` (asymptotic series for n > 15)."""
     n = np.asarray(n, dtype=float)
     out = np.empty_like(n)
     big = n > 15
@@ -278,7 +316,7 @@ def _stirlerr(n: np.ndarray) -> np.ndarray:
 
 
 def _poisson_logpmf(k: np.ndarray, mu: float) -> np.ndarray:
-    """:math:`\log(e^{-\mu}\mu^k/k!) = -\tfrac12\log(2\pi k) - \mathrm{stirlerr}(k) - \mathrm{bd0}(k, \mu)` (Loader)."""
+    r""":math:`\log(e^{-\mu}\mu^k/k!) = -\tfrac12\log(2\pi k) - \mathrm{stirlerr}(k) - \mathrm{bd0}(k, \mu)` (Loader)."""
     k = np.asarray(k, dtype=float)
     scalar = k.ndim == 0
     k = np.atleast_1d(k)
@@ -308,6 +346,92 @@ def _scipy_logpmf(dist: Any, k: np.ndarray, shapes: tuple) -> np.ndarray:
         if k.ndim == 0:
             out = out[0]
     return out
+
+
+# Continuous scipy families whose ``logpdf`` is ``log(pdf)`` (no ``_logpdf``), so
+# that it underflows to -inf a few hundred units into the tails (laplace at
+# |z| > 745): their log-densities written out, in standard coordinates z.
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def _logcosh(z: np.ndarray) -> np.ndarray:
+    a = np.abs(z)
+    return a + np.log1p(np.exp(-2 * a)) - math.log(2.0)
+
+
+def _std_logpdf_laplace(z: np.ndarray) -> np.ndarray:
+    return -np.abs(z) - math.log(2.0)
+
+
+def _std_logpdf_pareto(z: np.ndarray, b: float) -> np.ndarray:
+    return np.where(z >= 1, math.log(b) - (b + 1) * np.log(np.where(z >= 1, z, 1.0)), -np.inf)
+
+
+def _std_logpdf_levy(z: np.ndarray) -> np.ndarray:
+    zz = np.where(z > 0, z, 1.0)
+    return np.where(z > 0, -0.5 * _LOG_2PI - 1.5 * np.log(zz) - 0.5 / zz, -np.inf)
+
+
+def _std_logpdf_levy_l(z: np.ndarray) -> np.ndarray:
+    return _std_logpdf_levy(-z)
+
+
+def _std_logpdf_hypsecant(z: np.ndarray) -> np.ndarray:
+    return -math.log(math.pi) - _logcosh(z)
+
+
+def _std_logpdf_moyal(z: np.ndarray) -> np.ndarray:
+    return -0.5 * (z + np.exp(-z)) - 0.5 * _LOG_2PI
+
+
+def _std_logpdf_foldnorm(z: np.ndarray, c: float) -> np.ndarray:
+    val = np.logaddexp(-0.5 * (z - c) ** 2, -0.5 * (z + c) ** 2) - 0.5 * _LOG_2PI
+    return np.where(z >= 0, val, -np.inf)
+
+
+def _std_logpdf_foldcauchy(z: np.ndarray, c: float) -> np.ndarray:
+    val = np.logaddexp(-np.log1p((z - c) ** 2), -np.log1p((z + c) ** 2)) - math.log(math.pi)
+    return np.where(z >= 0, val, -np.inf)
+
+
+def _std_logpdf_johnsonsu(z: np.ndarray, a: float, b: float) -> np.ndarray:
+    return math.log(b) - np.log(np.hypot(z, 1.0)) - 0.5 * _LOG_2PI - 0.5 * (a + b * np.arcsinh(z)) ** 2
+
+
+def _std_logpdf_loglaplace(z: np.ndarray, c: float) -> np.ndarray:
+    zz = np.where(z > 0, z, 1.0)
+    lz = np.log(zz)
+    val = math.log(c / 2.0) + np.where(zz < 1, (c - 1) * lz, -(c + 1) * lz)
+    return np.where(z > 0, val, -np.inf)
+
+
+_STD_LOGPDF: dict[str, Callable[..., np.ndarray]] = {
+    "laplace": _std_logpdf_laplace,
+    "pareto": _std_logpdf_pareto,
+    "levy": _std_logpdf_levy,
+    "levy_l": _std_logpdf_levy_l,
+    "hypsecant": _std_logpdf_hypsecant,
+    "moyal": _std_logpdf_moyal,
+    "foldnorm": _std_logpdf_foldnorm,
+    "foldcauchy": _std_logpdf_foldcauchy,
+    "johnsonsu": _std_logpdf_johnsonsu,
+    "loglaplace": _std_logpdf_loglaplace,
+}
+
+
+def _override_logpdf(name: str, shapes: tuple, loc: float, scale: float) -> Callable[[np.ndarray], np.ndarray] | None:
+    fn = _STD_LOGPDF.get(name)
+    if fn is None:
+        return None
+    log_scale = math.log(scale)
+
+    def logpdf(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            out = fn((x - loc) / scale, *shapes) - log_scale
+        return out
+
+    return logpdf
 
 
 # --------------------------------------------------------------------------------------
@@ -348,7 +472,7 @@ class _Uni:
                 self.isf = lambda u: dist.isf(u, *shapes)
                 lo, hi = dist.support(*shapes)
             else:
-                self.logdens = d.logpdf
+                self.logdens = _override_logpdf(d.dist.name, shapes, loc, scale) or d.logpdf
                 self.cdf, self.sf, self.ppf, self.isf = d.cdf, d.sf, d.ppf, d.isf
                 lo, hi = d.support()
             self.modes_fn = None
@@ -516,6 +640,7 @@ def _tail_integral(
 
     n = max(int(math.ceil(t_max)), 4)
     edges = np.linspace(0.0, t_max, n + 1)
+    unit = t_max / n
     def rel_width_x(ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
         xa, xb = xt(ta), xt(tb)
         return np.abs(xb - xa) / np.maximum(np.maximum(np.abs(xa), np.abs(xb)), 1e-300)
@@ -523,8 +648,16 @@ def _tail_integral(
     total, _, a, _, k = _integrate(g, edges, atol=atol, rel_width=rel_width_x)
     if math.isinf(total):
         return total, total, total
-    last = float(np.sum(k[a >= 0.75 * t_max]))
-    before = float(np.sum(k[(a >= 0.5 * t_max) & (a < 0.75 * t_max)]))
+    if math.isinf(end):
+        # Last quarter of the ladder and the quarter before (divergence test).
+        last = float(np.sum(k[a >= 0.75 * t_max]))
+        before = float(np.sum(k[(a >= 0.5 * t_max) & (a < 0.75 * t_max)]))
+    else:
+        # Towards a finite end the integrand decays like (x - end)^a: compare the
+        # last two unit pieces; what lies closer to the end than double precision
+        # can resolve is extrapolated from their ratio by the caller.
+        last = float(np.sum(k[a >= t_max - unit * 1.0001]))
+        before = float(np.sum(k[(a >= t_max - 2.0001 * unit) & (a < t_max - unit * 1.0001)]))
     return total, last, before
 
 
@@ -565,16 +698,22 @@ def _continuous_integral(
         if math.isinf(val):
             return val, float(pts[0]), float(pts[-1])
         total += val
-        if abs(last) > 1e-12 * max(abs(total), 1e-300):
+        if last == 0.0:
+            continue
+        if math.isinf(end):
+            if abs(last) <= 1e-12 * max(abs(total), 1e-300):
+                continue
             if abs(last) >= 0.9 * abs(before):
                 # The integrand does not decay along the ladder: the integral diverges.
                 return math.inf, float(pts[0]), float(pts[-1])
-            rho = abs(last) / abs(before)
-            total += last * rho / (1.0 - rho)
+        rho = min(abs(last) / abs(before), 0.999) if before != 0.0 else 0.999
+        rest = last * rho / (1.0 - rho)
+        total += rest
+        if abs(rest) > 1e-10 * max(abs(total), 1e-300):
             side = "left" if left else "right"
             warnings.warn(
-                f"{what}: the {side} tail converges slowly; the remainder beyond the reach of "
-                "double precision was extrapolated geometrically and the result may be inaccurate",
+                f"{what}: the {side} tail converges too slowly for double precision; "
+                f"a remainder of {rest:.2e} was extrapolated geometrically and the result may be inaccurate",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -837,7 +976,7 @@ def kl_numeric(p: object, q: object) -> float:
 
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return _kl_terms(P.logdens(x), Q.logdens(x))
+            return _kl_terms(P.logdens(x), Q.logdens(x), Q.family, with_noise=True)
 
     def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # p * d in log form: log|p d| = log p + log|d|, sign of d; p = 0 contributes 0.
@@ -847,6 +986,13 @@ def kl_numeric(p: object, q: object) -> float:
             if np.isnan(lp).any() or np.isnan(lq).any():
                 raise FloatingPointError("a log-density came out NaN; check the distributions' parameters")
             live = lp > -np.inf
+            under = live & np.isneginf(lq)  # underflow of q's log(pdf) (see _kl_terms)
+            if np.any(lp[under] > -600.0):
+                raise FloatingPointError(
+                    f"the log-density of q ({Q.family}) underflows to -inf inside its support where p "
+                    "still has mass; scipy computes it as log(pdf) for this family"
+                )
+            live &= ~under
             d = np.where(live, lp - lq, 0.0)
             return np.where(live, lp + np.log(np.abs(d)), -np.inf), np.where(live, np.sign(d), 0.0)
 

@@ -1,0 +1,392 @@
+"""Tests for klbook.numeric: the quadrature / summation fallback.
+
+References are independent of the implementation:
+
+* continuous pairs: mpmath ``quad`` at 20 significant digits of
+  :math:`\\int p\\,(\\log p - \\log q)`, with the log-densities written here from
+  their textbook formulas (not from scipy);
+* discrete pairs: mpmath sums of :math:`p_k(\\log p_k - \\log q_k)` at 30 digits
+  with the pmfs written here from their formulas;
+* hand-derived closed forms (normal, Laplace, exponential, uniform);
+* the registry's closed forms, a separate computation from the fallback.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
+from scipy import stats
+
+from klbook.closed_forms import kl_distributions
+from klbook.mixtures import GaussianMixture
+from klbook.numeric import entropy_numeric, kl_numeric
+
+INF = mp.inf
+
+
+def rel_err(value: float, ref) -> float:
+    ref = mp.mpf(ref)
+    return float(abs(mp.mpf(value) - ref) / abs(ref))
+
+
+# --------------------------------------------------------------------------------------
+# Textbook log-densities in mpmath (functions of an mpf x).
+def m_norm(m=0, s=1):
+    m, s = mp.mpf(m), mp.mpf(s)
+    return lambda x: -((x - m) / s) ** 2 / 2 - mp.log(s) - mp.log(2 * mp.pi) / 2
+
+
+def m_t(nu, m=0, s=1):
+    nu, m, s = mp.mpf(nu), mp.mpf(m), mp.mpf(s)
+    c = mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2) - mp.log(nu * mp.pi) / 2 - mp.log(s)
+    return lambda x: c - (nu + 1) / 2 * mp.log(1 + ((x - m) / s) ** 2 / nu)
+
+
+def m_logistic(m=0, s=1):
+    m, s = mp.mpf(m), mp.mpf(s)
+
+    def f(x):
+        z = abs((x - m) / s)  # the density is symmetric in z
+        return -z - 2 * mp.log(1 + mp.exp(-z)) - mp.log(s)
+
+    return f
+
+
+def m_laplace(m=0, s=1):
+    m, s = mp.mpf(m), mp.mpf(s)
+    return lambda x: -abs(x - m) / s - mp.log(2 * s)
+
+
+def m_gumbel_r(m=0, s=1):
+    m, s = mp.mpf(m), mp.mpf(s)
+    return lambda x: -(x - m) / s - mp.exp(-(x - m) / s) - mp.log(s)
+
+
+def m_skewnorm(a, m=0, s=1):
+    a, m, s = mp.mpf(a), mp.mpf(m), mp.mpf(s)
+
+    def f(x):
+        z = (x - m) / s
+        return mp.log(2) - z * z / 2 - mp.log(2 * mp.pi) / 2 + mp.log(mp.erfc(-a * z / mp.sqrt(2)) / 2) - mp.log(s)
+
+    return f
+
+
+def m_cauchy(m=0, s=1):
+    m, s = mp.mpf(m), mp.mpf(s)
+    return lambda x: -mp.log(mp.pi * s) - mp.log(1 + ((x - m) / s) ** 2)
+
+
+def m_gamma(a, s=1):
+    a, s = mp.mpf(a), mp.mpf(s)
+    return lambda x: (a - 1) * mp.log(x / s) - x / s - mp.loggamma(a) - mp.log(s)
+
+
+def m_lognorm(sig, s=1):
+    sig, s = mp.mpf(sig), mp.mpf(s)
+
+    def f(x):
+        z = x / s
+        return -mp.log(z * sig * mp.sqrt(2 * mp.pi)) - mp.log(z) ** 2 / (2 * sig * sig) - mp.log(s)
+
+    return f
+
+
+def m_mixture(w, m, s):
+    comps = [(mp.mpf(wi), m_norm(mi, si)) for wi, mi, si in zip(w, m, s)]
+    return lambda x: mp.log(mp.fsum(wi * mp.exp(c(x)) for wi, c in comps))
+
+
+def mp_kl(lp, lq, points) -> mp.mpf:
+    """:math:`\\int p (\\log p - \\log q)` by tanh-sinh quadrature, 20 digits."""
+    with mp.workdps(20):
+        return mp.quad(lambda x: mp.exp(lp(x)) * (lp(x) - lq(x)), [mp.mpf(v) for v in points])
+
+
+def mp_entropy(lp, points) -> mp.mpf:
+    with mp.workdps(20):
+        return mp.quad(lambda x: -mp.exp(lp(x)) * lp(x), [mp.mpf(v) for v in points])
+
+
+MIX = ([0.3, 0.7], [-2.0, 1.0], [0.5, 1.0])
+
+# (id, p, q, mpmath log p, mpmath log q, breakpoints for mpmath) -- pairs in no registry.
+CONTINUOUS = [
+    ("norm||t", stats.norm(0, 1), stats.t(5), m_norm(0, 1), m_t(5), [-INF, -10, -3, 0, 3, 10, INF]),
+    ("t||norm", stats.t(4, 0.5, 1.5), stats.norm(0, 2), m_t(4, 0.5, 1.5), m_norm(0, 2), [-INF, -30, -5, 0.5, 6, 30, INF]),
+    ("logistic||norm", stats.logistic(0, 1), stats.norm(0, 1.8), m_logistic(0, 1), m_norm(0, 1.8), [-INF, -20, 0, 20, INF]),
+    ("laplace||logistic", stats.laplace(0, 1), stats.logistic(0.3, 0.8), m_laplace(0, 1), m_logistic(0.3, 0.8),
+     [-INF, -20, 0, 0.3, 20, INF]),
+    # Far apart: p's mass sits where q is ~e^-100.
+    ("gumbel||norm far", stats.gumbel_r(0, 1), stats.norm(30, 2), m_gumbel_r(0, 1), m_norm(30, 2), [-6, -2, 0, 5, 40, INF]),
+    ("skewnorm||norm", stats.skewnorm(4, 0, 2), stats.norm(1, 1.5), m_skewnorm(4, 0, 2), m_norm(1, 1.5),
+     [-INF, -5, 0, 2, 10, INF]),
+    ("norm||cauchy", stats.norm(0, 1), stats.cauchy(), m_norm(0, 1), m_cauchy(), [-INF, -10, 0, 10, INF]),
+    ("t||cauchy", stats.t(3), stats.cauchy(0.5, 2), m_t(3), m_cauchy(0.5, 2), [-INF, -100, -5, 0, 5, 100, INF]),
+    ("gamma||lognorm", stats.gamma(2.5), stats.lognorm(0.6), m_gamma(2.5), m_lognorm(0.6), [0, 0.5, 2.5, 10, INF]),
+    ("mixture||norm", GaussianMixture(*MIX), stats.norm(0, 2), m_mixture(*MIX), m_norm(0, 2), [-INF, -2, 1, INF]),
+    ("norm||mixture", stats.norm(0, 1), GaussianMixture(*MIX), m_norm(0, 1), m_mixture(*MIX), [-INF, -2, 0, 1, INF]),
+]
+
+
+@pytest.mark.parametrize("name,p,q,lp,lq,pts", CONTINUOUS, ids=[c[0] for c in CONTINUOUS])
+def test_continuous_pairs_against_mpmath(name, p, q, lp, lq, pts):
+    value = kl_numeric(p, q)
+    ref = mp_kl(lp, lq, pts)
+    assert ref > 0
+    assert rel_err(value, ref) < 1e-10, (name, value, mp.nstr(ref, 17))
+
+
+# --------------------------------------------------------------------------------------
+# The failures of scipy.integrate.quad listed in the issue, against hand-derived forms.
+def kl_norm_hand(m1, s1, m2, s2) -> mp.mpf:
+    m1, s1, m2, s2 = map(mp.mpf, (m1, s1, m2, s2))
+    return mp.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - mp.mpf(1) / 2
+
+
+def kl_laplace_hand(m1, b1, m2, b2) -> mp.mpf:
+    # E|X - m2| for X ~ Laplace(m1, b1) is |dm| + b1 exp(-|dm|/b1).
+    m1, b1, m2, b2 = map(mp.mpf, (m1, b1, m2, b2))
+    dm = abs(m1 - m2)
+    return mp.log(b2 / b1) + (dm + b1 * mp.exp(-dm / b1)) / b2 - 1
+
+
+@pytest.mark.parametrize(
+    "m1,s1,m2,s2",
+    [
+        (0.0, 1e-3, 50.0, 1e-3),  # narrow and far apart: quad returns 0.0 or NaN
+        (0.0, 1.0, 0.0, 0.1),  # q underflows before p: p*log(p/q) gives inf
+        (0.0, 1.0, 1.0, 2.0),
+        (3.0, 0.2, -1.0, 5.0),
+        (0.0, 1.0, 1e-3, 1.0),  # near-identical: KL = 5e-7
+    ],
+)
+def test_normal_pairs_against_hand_formula(m1, s1, m2, s2):
+    value = kl_numeric(stats.norm(m1, s1), stats.norm(m2, s2))
+    assert rel_err(value, kl_norm_hand(m1, s1, m2, s2)) < 1e-10
+
+
+@pytest.mark.parametrize("m1,b1,m2,b2", [(0, 1, 0, 2), (0, 1, 0.5, 2), (0, 1, 40, 1), (2, 0.3, -1, 0.7)])
+def test_laplace_pairs_against_hand_formula(m1, b1, m2, b2):
+    """Laplace tails: the naive integrand is 0 * log(0/0) = NaN there."""
+    value = kl_numeric(stats.laplace(m1, b1), stats.laplace(m2, b2))
+    assert rel_err(value, kl_laplace_hand(m1, b1, m2, b2)) < 1e-10
+
+
+def test_exponential_and_uniform_hand_formulas():
+    # expon(scale=a) || expon(scale=b): log(b/a) + a/b - 1
+    a, b = mp.mpf(2), mp.mpf("0.5")
+    assert rel_err(kl_numeric(stats.expon(scale=2), stats.expon(scale=0.5)), mp.log(b / a) + a / b - 1) < 1e-10
+    # expon(0, 1) || norm(0, 1): E[x^2]/2 + log sqrt(2 pi) - h(expon) = 1 + log sqrt(2 pi) - 1
+    assert rel_err(kl_numeric(stats.expon(), stats.norm()), mp.log(mp.sqrt(2 * mp.pi))) < 1e-10
+    # uniform(0.2, 0.5) || norm(0, 1): p's support strictly inside q's (q's outside mass matters).
+    lo, w = mp.mpf("0.2"), mp.mpf("0.5")
+    ref = -mp.log(w) + mp.log(2 * mp.pi) / 2 + ((lo + w) ** 3 - lo**3) / (6 * w)
+    assert rel_err(kl_numeric(stats.uniform(0.2, 0.5), stats.norm()), ref) < 1e-10
+
+
+def test_gumbel_tail_pair_against_mpmath():
+    """Gumbel left tail: exp(-z) overflows, the naive integrand is NaN."""
+    value = kl_numeric(stats.gumbel_r(0, 1), stats.gumbel_r(2, 3))
+    ref = mp_kl(m_gumbel_r(0, 1), m_gumbel_r(2, 3), [-6, 0, 5, INF])
+    assert rel_err(value, ref) < 1e-10
+
+
+# --------------------------------------------------------------------------------------
+# Discrete pairs against mpmath sums.
+def d_poisson(mu, loc=0):
+    mu = mp.mpf(mu)
+    return lambda k: (k - loc) * mp.log(mu) - mu - mp.loggamma(k - loc + 1) if k >= loc else -INF
+
+
+def d_nbinom(n, p, loc=0):
+    n, p = mp.mpf(n), mp.mpf(p)
+    return lambda k: (
+        mp.loggamma(k - loc + n) - mp.loggamma(n) - mp.loggamma(k - loc + 1) + n * mp.log(p) + (k - loc) * mp.log(1 - p)
+        if k >= loc
+        else -INF
+    )
+
+
+def d_binom(n, p):
+    p = mp.mpf(p)
+    return lambda k: mp.log(mp.binomial(n, k)) + k * mp.log(p) + (n - k) * mp.log(1 - p) if 0 <= k <= n else -INF
+
+
+def d_geom(p, loc=0):
+    p = mp.mpf(p)
+    return lambda k: (k - loc - 1) * mp.log(1 - p) + mp.log(p) if k >= loc + 1 else -INF
+
+
+def d_dlaplace(a, loc=0):
+    a = mp.mpf(a)
+    return lambda k: mp.log(mp.tanh(a / 2)) - a * abs(k - loc)
+
+
+def mp_kl_sum(lp, lq, ks) -> mp.mpf:
+    with mp.workdps(30):
+        total = mp.mpf(0)
+        for k in ks:
+            a = lp(k)
+            if a != -INF:
+                total += mp.exp(a) * (a - lq(k))
+        return total
+
+
+DISCRETE = [
+    ("poisson||nbinom", stats.poisson(3), stats.nbinom(5, 0.6), d_poisson(3), d_nbinom(5, 0.6), range(0, 200)),
+    ("nbinom||nbinom different n", stats.nbinom(3, 0.4), stats.nbinom(5, 0.5), d_nbinom(3, 0.4), d_nbinom(5, 0.5),
+     range(0, 400)),
+    ("binom||poisson", stats.binom(10, 0.3), stats.poisson(3), d_binom(10, 0.3), d_poisson(3), range(0, 11)),
+    ("binom||poisson n=2000", stats.binom(2000, 0.01), stats.poisson(20), d_binom(2000, 0.01), d_poisson(20),
+     range(0, 200)),
+    ("poisson||geom loc=-1", stats.poisson(4), stats.geom(0.2, loc=-1), d_poisson(4), d_geom(0.2, -1), range(0, 200)),
+    ("poisson||poisson shifted", stats.poisson(5, loc=1), stats.poisson(5), d_poisson(5, 1), d_poisson(5),
+     range(1, 300)),
+    ("dlaplace||dlaplace shifted", stats.dlaplace(0.8), stats.dlaplace(0.5, loc=1), d_dlaplace(0.8),
+     d_dlaplace(0.5, 1), range(-200, 201)),
+    ("geom||nbinom loc=1", stats.geom(0.3), stats.nbinom(2, 0.5, loc=1), d_geom(0.3), d_nbinom(2, 0.5, 1),
+     range(1, 400)),
+]
+
+
+@pytest.mark.parametrize("name,p,q,lp,lq,ks", DISCRETE, ids=[c[0] for c in DISCRETE])
+def test_discrete_pairs_against_mpmath(name, p, q, lp, lq, ks):
+    value = kl_numeric(p, q)
+    ref = mp_kl_sum(lp, lq, ks)
+    assert rel_err(value, ref) < 1e-10, (name, value, mp.nstr(ref, 17))
+
+
+# --------------------------------------------------------------------------------------
+# Cross-checks: the fallback against the registry's closed forms (two separate computations).
+CLOSED_PAIRS = [
+    (stats.norm(0, 1), stats.laplace(0.5, 2)),
+    (stats.laplace(0, 1), stats.norm(1, 3)),
+    (stats.uniform(-1, 3), stats.norm(0, 2)),
+    (stats.gumbel_r(0, 2), stats.norm(1, 3)),
+    (stats.gamma(3.0, scale=2.0), stats.gamma(2.0, scale=3.0)),
+    (stats.cauchy(0, 1), stats.cauchy(1, 3)),
+    (stats.lognorm(0.5, scale=2), stats.lognorm(0.8)),
+    (stats.beta(2, 3), stats.beta(3, 2)),
+    (stats.binom(30, 0.3), stats.binom(32, 0.35)),
+    (stats.binom(100, 0.5), stats.binom(101, 0.5)),
+    (stats.poisson(7), stats.poisson(7.5)),
+    (stats.geom(0.3), stats.geom(0.31)),
+    (stats.nbinom(4, 0.3), stats.nbinom(4, 0.4)),
+    (stats.bernoulli(0.2), stats.bernoulli(0.7)),
+]
+
+
+@pytest.mark.parametrize("p,q", CLOSED_PAIRS, ids=[f"{p.dist.name}||{q.dist.name}" for p, q in CLOSED_PAIRS])
+def test_fallback_agrees_with_registered_closed_forms(p, q):
+    closed = kl_distributions(p, q)
+    numeric = kl_numeric(p, q)
+    assert math.isfinite(closed) and closed > 0
+    assert abs(numeric - closed) <= 1e-10 * closed
+
+
+# --------------------------------------------------------------------------------------
+# Infinity exactly when it should be, never NaN.
+@pytest.mark.parametrize(
+    "p,q",
+    [
+        (stats.norm(), stats.expon()),  # support of p is R, q's is [0, inf)
+        (stats.norm(), stats.uniform(-5, 10)),
+        (stats.uniform(0, 2), stats.uniform(0, 1)),
+        (stats.expon(loc=-1), stats.gamma(2)),
+        (stats.poisson(3), stats.binom(100, 0.03)),  # unbounded support against a bounded one
+        (stats.poisson(3, loc=0.5), stats.poisson(3)),  # atoms between q's atoms
+        (stats.binom(5, 0.3), stats.binom(5, 0.0)),  # degenerate q: q_k = 0 < p_k
+        (stats.poisson(3), stats.poisson(0)),
+        (stats.norm(), stats.poisson(3)),  # continuous against discrete, both ways
+        (stats.poisson(3), stats.norm()),
+        (stats.cauchy(), stats.norm()),  # same support, but the integral diverges
+        (stats.t(2), stats.norm()),  # E[x^2] = inf under t(2)
+        (stats.zipf(2), stats.geom(0.5)),  # sum_k k^-2 * k diverges
+    ],
+)
+def test_infinite_cases(p, q):
+    assert kl_numeric(p, q) == math.inf
+
+
+def test_degenerate_p_outside_reported_support_is_finite():
+    """bernoulli(0, loc=1) is the point mass at 1, although scipy reports support (1, 2)."""
+    value = kl_numeric(stats.bernoulli(0.0, loc=1), stats.bernoulli(0.3))
+    assert rel_err(value, -mp.log(mp.mpf(0.3))) < 1e-14
+
+
+def test_identical_unregistered_pair_is_zero_and_near_identical_is_positive():
+    assert kl_numeric(stats.skewnorm(2.0), stats.skewnorm(2.0)) == 0.0
+    eps = 1e-4
+    value = kl_numeric(stats.skewnorm(2.0), stats.skewnorm(2.0 + eps))
+    ref = mp_kl(m_skewnorm(2.0), m_skewnorm(2.0 + eps), [-INF, -3, 0, 1, 4, INF])
+    assert value > 0
+    assert rel_err(value, ref) < 1e-8  # KL ~ 1e-9: the floor is logpdf's rounding, not the quadrature
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    m=st_h.floats(-20, 20),
+    s=st_h.floats(0.05, 20),
+    m2=st_h.floats(-20, 20),
+    s2=st_h.floats(0.05, 20),
+)
+def test_never_nan_and_affine_invariant(m, s, m2, s2):
+    """KL(p||q) >= 0, finite for logistic||t(3), and unchanged by x -> 3x - 7 applied to both."""
+    v = kl_numeric(stats.logistic(m, s), stats.t(3, m2, s2))
+    assert math.isfinite(v) and v >= 0
+    w = kl_numeric(stats.logistic(3 * m - 7, 3 * s), stats.t(3, 3 * m2 - 7, 3 * s2))
+    assert abs(v - w) <= 1e-9 * max(v, 1e-300) + 1e-300
+
+
+# --------------------------------------------------------------------------------------
+# Entropy.
+def test_entropy_continuous_against_independent_references():
+    # normal: log(s sqrt(2 pi e)); Student t: (nu+1)/2 [psi((nu+1)/2) - psi(nu/2)] + log(sqrt(nu) B(nu/2, 1/2))
+    assert rel_err(entropy_numeric(stats.norm(1, 3)), mp.log(3 * mp.sqrt(2 * mp.pi * mp.e))) < 1e-12
+    nu = mp.mpf(3)
+    ref_t = (nu + 1) / 2 * (mp.digamma((nu + 1) / 2) - mp.digamma(nu / 2)) + mp.log(mp.sqrt(nu) * mp.beta(nu / 2, 0.5))
+    assert rel_err(entropy_numeric(stats.t(3)), ref_t) < 1e-10
+    # gamma(a): a + log Gamma(a) + (1 - a) psi(a); singular density at 0 for a < 1
+    a = mp.mpf("0.5")
+    assert rel_err(entropy_numeric(stats.gamma(0.5)), a + mp.loggamma(a) + (1 - a) * mp.digamma(a)) < 1e-10
+    ref_mix = mp_entropy(m_mixture(*MIX), [-INF, -2, 1, INF])
+    assert rel_err(entropy_numeric(GaussianMixture(*MIX)), ref_mix) < 1e-10
+
+
+def test_entropy_discrete_against_mpmath_sums():
+    with mp.workdps(30):
+        lp = d_poisson(3)
+        ref = -mp.fsum(mp.exp(lp(k)) * lp(k) for k in range(0, 200))
+        assert rel_err(entropy_numeric(stats.poisson(3)), ref) < 1e-12
+        lp = d_nbinom(3, 0.4)
+        ref = -mp.fsum(mp.exp(lp(k)) * lp(k) for k in range(0, 400))
+        assert rel_err(entropy_numeric(stats.nbinom(3, 0.4)), ref) < 1e-12
+
+
+# --------------------------------------------------------------------------------------
+# Bad input.
+def test_bad_input_raises():
+    with pytest.raises(TypeError, match="p must be"):
+        kl_numeric([0.5, 0.5], stats.norm())
+    with pytest.raises(TypeError, match="q must be"):
+        kl_numeric(stats.norm(), stats.multivariate_normal([0, 0]))
+    with pytest.raises(ValueError, match="scale"):
+        kl_numeric(stats.norm(0, -1), stats.norm())
+    with pytest.raises(ValueError, match="shape"):
+        kl_numeric(stats.gamma(-1.0), stats.expon())
+    with pytest.raises(TypeError):
+        entropy_numeric(3.0)
+
+
+def test_no_warnings_on_ordinary_pairs():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kl_numeric(stats.norm(0, 1), stats.t(5))
+        kl_numeric(stats.poisson(3), stats.nbinom(5, 0.6))
