@@ -486,7 +486,10 @@ def _as_vector(x: object, name: str) -> np.ndarray:
             if isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
                 raise ValueError(f"{name}[{i}] = {v!r} is complex; probabilities are real")
             if isinstance(v, (numbers.Real, decimal.Decimal)):
-                vals.append(float(v))  # Fraction and Decimal round correctly
+                try:
+                    vals.append(float(v))  # Fraction and Decimal round correctly
+                except OverflowError:
+                    raise ValueError(f"{name}[{i}] = {v!r:.60} is too large for a probability") from None
             else:
                 raise TypeError(f"{name}[{i}] = {v!r:.60} is not a number ({_describe(v)})")
         return np.array(vals, dtype=np.float64)

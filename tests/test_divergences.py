@@ -441,6 +441,7 @@ BAD_INPUTS = [
     (["0.5", "0.5"], GOOD, TypeError, r"p must hold numbers"),
     ([0.5, "a"], GOOD, TypeError, r"p must hold numbers|not a number"),
     (GOOD, [0.5, None], TypeError, r"q\[1\] = None is not a number"),
+    ([0.5, 10**400], GOOD, ValueError, r"p\[1\] = 1000.* is too large"),
     ("0.5 0.5", GOOD, TypeError, r"p must be a 1-D array-like"),
     (None, GOOD, TypeError, r"p must be a 1-D array-like"),
     (0.5, GOOD, TypeError, r"p must be a 1-D array-like of probabilities, got a scalar"),
