@@ -6,6 +6,7 @@ unless ``base`` is given (``base=2`` gives bits).
 
 __version__ = "0.1.0"
 
+from .base import Distribution  # noqa: E402
 from .divergences import cross_entropy, entropy, kl_divergence  # noqa: E402
 from .mixtures import GaussianMixture  # noqa: E402
 from .fitting import (  # noqa: E402
@@ -29,6 +30,7 @@ from .alpha import (  # noqa: E402
 from . import explorers, widgets  # noqa: E402,F401  live explorers (HTML + JS) and ipywidgets explorers
 
 __all__ = [
+    "Distribution",
     "kl_divergence",
     "entropy",
     "cross_entropy",
