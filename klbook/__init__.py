@@ -54,3 +54,6 @@ __all__ = [
     "js_divergence",
     "renyi_divergence",
 ]
+from .forms import KLForms, code_lengths, kl_exact, kl_forms, kl_terms  # noqa: E402  the written forms of KL (chapter 1)
+
+__all__ += ["KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
