@@ -72,7 +72,10 @@ def test_every_explorer_in_the_book_responds_and_matches_klbook(book_html, book_
             for j in range(buttons.count()):
                 buttons.nth(j).click()
                 check_shown(spec, read(root))
-        check.assert_clean()
+        # what the explorers could cause (the rest of each page is test_book_pages.py's job)
+        problems = {k: v for k, v in check.problems().items()
+                    if v and k in ("external requests", "console errors", "page errors")}
+        assert not problems, f"{rel}: {problems}"
 
 
 def test_no_dead_or_frozen_control_in_the_book(book_html):
