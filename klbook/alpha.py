@@ -1333,7 +1333,10 @@ def _fit_gaussian_alpha(p: Any, *, alpha: float | None, init: tuple[float, float
     deviation (the forward fit) and the reverse-KL fit of
     ``fit_gaussian(p, direction="reverse")`` (on p's highest mode), skips a
     start where the divergence is infinite, and returns the lower of the two
-    minima (``message`` says which start won). With ``init`` it returns the
+    minima (``message`` says which start won). If neither start is finite
+    (:math:`\alpha < 0` needs a q narrower than p's tails, :math:`\alpha > 1`
+    a wider one), the standard deviation of the reverse (resp. forward) start
+    is scaled by 0.8 (resp. 1.25) until the divergence is finite. With ``init`` it returns the
     local minimum reached from there.
 
     Returns
@@ -1395,6 +1398,16 @@ def _fit_gaussian_alpha(p: Any, *, alpha: float | None, init: tuple[float, float
         theta0 = np.array([mu0, math.log(sd0)])
         if math.isfinite(fun(theta0)[0]):
             valid.append((name, theta0))
+    if not valid and init_pair is None and starts:
+        # alpha < 0 needs a q narrower than p's tails, alpha > 1 a wider one: rescale the
+        # start that is closest in spirit until the divergence is finite.
+        name, (mu0, sd0) = starts[-1] if a < 0.5 else starts[0]
+        factor = 0.8 if a < 0.5 else 1.25
+        for k in range(1, 31):
+            theta0 = np.array([mu0, math.log(sd0) + k * math.log(factor)])
+            if math.isfinite(fun(theta0)[0]):
+                valid.append((f"{name}, std scaled by {factor ** k:.3g}", theta0))
+                break
     if not valid:
         if init_pair is not None:
             raise ValueError(
