@@ -547,6 +547,15 @@ def test_alpha_objective_gradient_matches_finite_differences():
         assert g == pytest.approx(fd, rel=1e-6, abs=1e-9)
 
 
+def test_alpha_fit_rescales_an_infinite_default_start():
+    """Overlapping modes: neither default start is finite at alpha = -1; a narrowed start is."""
+    p = GaussianMixture([0.3, 0.7], [-1.5, 1.5], [0.8, 1.0])
+    fit = fit_gaussian(p, direction="alpha", alpha=-1.0)
+    assert "scaled" in fit.message
+    assert fit.converged and math.isfinite(fit.kl)
+    assert fit.kl == pytest.approx(alpha_divergence(p, stats.norm(fit.mean, fit.std), -1.0), rel=1e-9)
+
+
 def test_alpha_fit_errors():
     with pytest.raises(ValueError, match="needs alpha"):
         fit_gaussian(BIMODAL, direction="alpha")
