@@ -32,6 +32,7 @@ import html
 import json
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -80,9 +81,19 @@ _CSS_NAME = "explorer.css"
 
 
 @lru_cache(maxsize=None)
-def core_js() -> str:
-    """The JavaScript core, as shipped in the package (``explorer.js``)."""
-    return resources.files(__package__).joinpath(_JS_NAME).read_text(encoding="utf-8")
+def core_js(compact: bool = True) -> str:
+    """The JavaScript core shipped in the package (``explorer.js``).
+
+    With ``compact`` (what pages get), block comments, whole-line ``//``
+    comments and indentation are removed; line breaks stay, so the code
+    is unchanged. The file is written so that no string holds ``/*``.
+    """
+    text = resources.files(__package__).joinpath(_JS_NAME).read_text(encoding="utf-8")
+    if not compact:
+        return text
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
 
 
 @lru_cache(maxsize=None)

@@ -655,8 +655,10 @@
         neg[i] = g[i] < 0 ? g[i] : 0;
       }
       var lo = Math.min(0, minOf(g)), hi = Math.max(0, maxOf(g)), span = hi - lo || 1;
-      var st = niceStep(span, 4);
-      this.bot.setY(Math.floor(lo / st - 0.05) * st, Math.ceil(hi / st + 0.05) * st);
+      var B = this.bot, st = niceStep(span, 4);
+      // keep the axis while the curve fills at least 40% of it (fewer rebuilds, a steadier picture)
+      var fits = B.ylo !== undefined && lo >= B.ylo && hi <= B.yhi && span >= 0.4 * (B.yhi - B.ylo);
+      if (!fits) B.setY(Math.floor(lo / st - 0.05) * st, Math.ceil(hi / st + 0.05) * st);
       this.botPlot.pos.setAttribute("d", this.bot.area(vx, pos));
       this.botPlot.neg.setAttribute("d", this.bot.area(vx, neg));
       this.botPlot.line.setAttribute("d", this.bot.path(vx, g));
