@@ -27,6 +27,7 @@ from .alpha import (  # noqa: E402
     js_divergence,
     renyi_divergence,
 )
+from .integrand import IntegrandCurves, SignedAreas, integrand_curves, log_ratio, signed_areas  # noqa: E402
 from . import explorers, widgets  # noqa: E402,F401  live explorers (HTML + JS) and ipywidgets explorers
 
 __all__ = [
@@ -53,6 +54,11 @@ __all__ = [
     "hellinger_distance",
     "js_divergence",
     "renyi_divergence",
+    "IntegrandCurves",
+    "SignedAreas",
+    "integrand_curves",
+    "log_ratio",
+    "signed_areas",
 ]
 from .forms import KLForms, code_lengths, kl_exact, kl_forms, kl_terms  # noqa: E402  the written forms of KL (chapter 1)
 
