@@ -34,6 +34,11 @@ def rel_err(value: float, ref) -> float:
 
 # --------------------------------------------------------------------------------------
 # Textbook references (mpmath; inputs are the exact binary floats).
+def xlogy(x, y):
+    """x log y with 0 log 0 = 0."""
+    return mp.mpf(0) if x == 0 else x * mp.log(y)
+
+
 def ref_bernoulli(a, b):
     # a log(a/b) + (1-a) log((1-a)/(1-b)); the second log as log1p((b-a)/(1-b)) so that
     # a, b ~ 1e-300 are not lost in 1 - a at any working precision.
@@ -59,17 +64,13 @@ def ref_geom(a, b):
     # E[K - 1] = (1 - a)/a failures before the first success.
     with mp.workdps(60):
         a, b = mp.mpf(a), mp.mpf(b)
-        return mp.log(a / b) + (1 - a) / a * mp.log((1 - a) / (1 - b))
+        return mp.log(a / b) + (xlogy(1 - a, (1 - a) / (1 - b)) / a if a < 1 else 0)
 
 
 def ref_nbinom(n, a, b):
     with mp.workdps(60):
         n, a, b = mp.mpf(n), mp.mpf(a), mp.mpf(b)
-        return n * mp.log(a / b) + n * (1 - a) / a * mp.log((1 - a) / (1 - b))
-
-
-def xlogy(x, y):
-    return mp.mpf(0) if x == 0 else x * mp.log(y)
+        return n * mp.log(a / b) + (n * xlogy(1 - a, (1 - a) / (1 - b)) / a if a < 1 else 0)
 
 
 def lpmf_binom(n, p, loc=0):
