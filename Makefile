@@ -37,9 +37,12 @@ help:
 
 # ---------------------------------------------------------------- installation
 
+# Byte-compile site-packages once, on both cores, instead of pip's serial pass: with
+# PYTHONDONTWRITEBYTECODE set, Python would otherwise recompile on every run.
 $(VENV_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

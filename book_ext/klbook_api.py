@@ -136,7 +136,7 @@ def api_rst(package_name: str) -> tuple[str, list[str], dict[str, str]]:
     lines = [f".. automodule:: {package_name}", ""]
     aliases: dict[str, str] = {}  # other dotted names of a documented object -> its documented name
     for modname in order:
-        title = "The top level" if modname == package_name else f"``{modname}``"
+        title = "The top level" if modname == package_name else modname
         lines += [title, "-" * len(title), ""]
         if modname != package_name:
             lines += [f".. automodule:: {modname}", ""]

@@ -64,7 +64,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000             # page loads and waits; generous: 2 cores are shared
+SCREENSHOT_TIMEOUT_MS = 240_000  # a full-page capture of a very long page (the API page) is slow
 
 
 def book_html_dir() -> Path:
@@ -189,6 +190,15 @@ _SCAN_JS = r"""
     for (const m of text.matchAll(re)) {
       raw.push(text.slice(Math.max(0, m.index - 40), m.index + m[0].length + 40).replace(/\s+/g, ' '));
       if (raw.length > 20) break;
+    }
+  }
+  // MathJax's own verdict on each formula: an error (merror), or an unknown macro, which
+  // its noundefined extension shows in red instead of failing.
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.document && mj.startup.toMML) {
+    for (const item of mj.startup.document.math) {
+      const mml = item.root ? mj.startup.toMML(item.root) : '';
+      if (/<merror|mathcolor="red"/.test(mml)) raw.push('MathJax cannot typeset: ' + item.math);
     }
   }
   for (const e of document.querySelectorAll('mjx-merror')) {
@@ -321,7 +331,8 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
         check.rescan()
         if screenshot:
             shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / f"{screenshot}.png"), full_page=True, animations="disabled")
+            page.screenshot(path=str(shots / f"{screenshot}.png"), full_page=True, animations="disabled",
+                            timeout=SCREENSHOT_TIMEOUT_MS)
         return check
 
     yield _open
