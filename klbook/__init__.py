@@ -8,6 +8,8 @@ __version__ = "0.1.0"
 
 from .base import Distribution  # noqa: E402
 from .divergences import cross_entropy, entropy, kl_divergence  # noqa: E402
+from .closed_forms import kl_registry_markdown, kl_registry_table, register_kl  # noqa: E402
+from .numeric import kl_numeric  # noqa: E402
 from .mixtures import GaussianMixture  # noqa: E402
 from .fitting import (  # noqa: E402
     FactorisedFitResult,
@@ -35,6 +37,10 @@ __all__ = [
     "kl_divergence",
     "entropy",
     "cross_entropy",
+    "register_kl",
+    "kl_registry_table",
+    "kl_registry_markdown",
+    "kl_numeric",
     "GaussianMixture",
     "FactorisedFitResult",
     "FitResult",
