@@ -104,7 +104,7 @@ class KLForms:
     unit: str
 
     def as_dict(self) -> dict[str, float]:
-        """The four values keyed by their names in :data:`FORM_NAMES`."""
+        """The four values, keyed by their names in ``klbook.forms.FORM_NAMES`` and in that order."""
         return {name: getattr(self, name) for name in FORM_NAMES}
 
     def labels(self) -> dict[str, str]:
@@ -363,7 +363,7 @@ def kl_forms(p: ArrayLike | object, q: ArrayLike | object, *, base: float | None
       :math:`-p_i\log(q_i/p_i)` (each quotient formed as written, with
       :math:`\log p_i - \log q_i` only where the quotient over- or underflows),
       ``expectation`` sums :math:`p_i(\log p_i - \log q_i)`, all with
-      :func:`math.fsum`; the last is :func:`klbook.cross_entropy` minus
+      ``math.fsum``; the last is :func:`klbook.cross_entropy` minus
       :func:`klbook.entropy` (each a sum of non-negative terms);
     * univariate continuous distributions: the three integrands, and
       :math:`H(p, q) = -\int p\log q\,dx`, by adaptive quadrature
