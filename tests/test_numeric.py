@@ -390,3 +390,69 @@ def test_no_warnings_on_ordinary_pairs():
         warnings.simplefilter("error")
         kl_numeric(stats.norm(0, 1), stats.t(5))
         kl_numeric(stats.poisson(3), stats.nbinom(5, 0.6))
+
+
+# --------------------------------------------------------------------------------------
+# Awkward families: no usable ppf, isolated zeros, NaN far out, vector shapes, generic cdfs.
+def test_two_sided_family_without_ppf_against_mpmath():
+    """skellam has a cdf but scipy's generic ppf: the bulk starts from mean +- 10 sd."""
+
+    def lpmf(m1, m2, loc=0):
+        m1, m2 = mp.mpf(m1), mp.mpf(m2)
+        return lambda k: -(m1 + m2) + (k - loc) / 2 * mp.log(m1 / m2) + mp.log(mp.besseli(abs(k - loc), 2 * mp.sqrt(m1 * m2)))
+
+    value = kl_numeric(stats.skellam(15, 8), stats.skellam(14, 9, loc=1))
+    ref = mp_kl_sum(lpmf(15, 8), lpmf(14, 9, 1), range(-60, 90))
+    assert rel_err(value, ref) < 1e-10
+
+
+def test_isolated_zero_of_q_inside_the_body():
+    """dgamma(1.1) has density 0 at its centre; a node landing there is moved a hair."""
+    a = mp.mpf("1.1")
+
+    def lpdf(loc):
+        return lambda x: (a - 1) * mp.log(abs(x - loc)) - abs(x - loc) - mp.log(2) - mp.loggamma(a)
+
+    value = kl_numeric(stats.dgamma(1.1), stats.dgamma(1.1, loc=0.01))
+    ref = mp_kl(lpdf(0), lpdf(mp.mpf(0.01)), [-INF, -1, 0, mp.mpf(0.01), 1, INF])
+    assert rel_err(value, ref) < 1e-9
+
+
+def test_nan_log_density_far_in_the_tail_counts_as_zero_density():
+    """scipy's exponpow logpdf is NaN at x = 1e150, where the density is 0."""
+    b = mp.mpf("2.7")
+    lp = lambda x: mp.log(b) + (b - 1) * mp.log(x) + 1 + x**b - mp.exp(x**b)  # noqa: E731
+    value = kl_numeric(stats.exponpow(2.7), stats.norm(0.5, 1))
+    ref = mp_kl(lp, m_norm(0.5, 1), [0, mp.mpf("0.5"), 1, mp.mpf("1.3"), 2])
+    assert rel_err(value, ref) < 1e-10
+
+
+def test_vector_shape_family_against_exact_fractions():
+    """poisson_binom: pmf from exact rational convolution, logs in mpmath."""
+    from fractions import Fraction
+
+    probs = [Fraction(1, 10), Fraction(3, 5), Fraction(7, 10), Fraction(4, 5)]
+    pmf = [Fraction(1)]
+    for pi in probs:
+        nxt = [Fraction(0)] * (len(pmf) + 1)
+        for k, v in enumerate(pmf):
+            nxt[k] += v * (1 - pi)
+            nxt[k + 1] += v * pi
+        pmf = nxt
+    q = lambda k: Fraction(math.comb(4, k)) * Fraction(11, 20) ** k * Fraction(9, 20) ** (4 - k)  # noqa: E731
+    with mp.workdps(30):
+        ref = mp.fsum(
+            mp.mpf(pk.numerator) / pk.denominator * mp.log(mp.mpf((pk / q(k)).numerator) / (pk / q(k)).denominator)
+            for k, pk in enumerate(pmf)
+        )
+    value = kl_numeric(stats.poisson_binom([0.1, 0.6, 0.7, 0.8]), stats.binom(4, 0.55))
+    assert rel_err(value, ref) < 1e-13
+
+
+def test_entropy_of_a_family_with_generic_cdf():
+    """zipf: scipy's own entropy is off in the 10th digit; the running-sum bound is not."""
+    with mp.workdps(30):
+        a = mp.mpf("6.6")
+        z = mp.zeta(a)
+        ref = -mp.nsum(lambda k: (k**-a / z) * mp.log(k**-a / z), [1, mp.inf])
+    assert rel_err(entropy_numeric(stats.zipf(6.6)), ref) < 1e-12
