@@ -69,3 +69,13 @@ __all__ = [
 from .forms import KLForms, code_lengths, kl_exact, kl_forms, kl_terms  # noqa: E402  the written forms of KL (chapter 1)
 
 __all__ += ["KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
+from .properties import (  # noqa: E402  the properties of KL, as checkable numbers (chapter 3)
+    check_gaussian_properties,
+    check_properties,
+    kl_asymmetry,
+    pinsker_bound,
+    total_variation,
+    triangle_gap,
+)
+
+__all__ += ["total_variation", "pinsker_bound", "kl_asymmetry", "triangle_gap", "check_properties", "check_gaussian_properties"]
