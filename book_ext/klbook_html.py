@@ -1,4 +1,8 @@
-"""Sphinx extension: small fixes to the HTML the book's theme and extensions produce.
+r"""Sphinx extension: small fixes to the HTML the book's theme and extensions produce.
+
+MathJax on every page: Sphinx loads it only on pages whose body has math, but the
+navigation of every page shows the chapter titles, and a title may hold math
+("fitting a simple $q$ ..."). Without MathJax that math stays raw ``\(q\)``.
 
 Sphinx 7.4 lists an inline script added after the builder starts twice: once as added
 (``filename=None``) and once from the registry (``filename=''``). sphinx-thebe adds its
@@ -26,5 +30,6 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
+    app.set_html_assets_policy("always")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
