@@ -445,6 +445,14 @@ def _override_logpdf(name: str, shapes: tuple, loc: float, scale: float) -> Call
 
 # --------------------------------------------------------------------------------------
 # A uniform view of scipy frozen distributions and klbook Distributions.
+def _is_builtin_family(d: Any) -> bool:
+    """True when ``d`` is a frozen member of one of scipy.stats' named families."""
+    import scipy.stats as _stats
+
+    family = getattr(_stats, getattr(d.dist, "name", "") or "", None)
+    return family is not None and type(family) is type(d.dist)
+
+
 class _Uni:
     """Adapter: log-density, cdf/sf, ppf/isf and support of one univariate distribution.
 
@@ -468,7 +476,13 @@ class _Uni:
             if not bool(np.all(d.dist._argcheck(*shapes))):
                 raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} has invalid shape parameters")
             self.family = d.dist.name
-            self.key: tuple[Any, ...] = (d.dist.name, tuple(float(s) for s in shapes), loc, scale)
+            # Equal parameters mean equal distributions only for scipy's named families; a
+            # distribution defined by data (rv_discrete(values=...), rv_histogram, a user's
+            # subclass) is the same only as itself.
+            if _is_builtin_family(d):
+                self.key: tuple[Any, ...] = (d.dist.name, tuple(float(s) for s in shapes), loc, scale)
+            else:
+                self.key = (id(d),)
             self.discrete = isinstance(d, rv_discrete_frozen)
             self.loc = loc
             if self.discrete:
@@ -521,7 +535,7 @@ class _Uni:
         if not math.isfinite(loc):
             raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} needs a finite loc")
         self.family = d.dist.name
-        self.key = (d.dist.name, repr(d.args), repr(sorted(d.kwds.items())))
+        self.key = (d.dist.name, repr(d.args), repr(sorted(d.kwds.items()))) if _is_builtin_family(d) else (id(d),)
         self.discrete = True
         self.loc = loc
         self.logdens = lambda k: np.asarray(d.logpmf(np.asarray(k, dtype=float) + loc), dtype=float)

@@ -27,7 +27,7 @@ from fractions import Fraction
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -594,6 +594,9 @@ def test_eta_against_mpmath(y):
 @settings(max_examples=60, deadline=None)
 @given(st.floats(1e-6, 1e8), st.one_of(st.floats(-0.9, 3.0), st.floats(-1e-6, 1e-6)))
 def test_lgamma_bregman_against_mpmath(a, u):
+    # The result is about a*u^2/2: for |u| < 1e-150 it falls below the normal range (2.2e-308),
+    # where a float keeps only a few significant bits; the KL it feeds is then 0 to working precision.
+    assume(u == 0 or abs(u) > 1e-150)
     value = cc._breg_lgamma(a, u)
     with mp.workdps(40 + (2 * int(-math.log10(abs(u))) if u else 0)):  # the result is O(u^2): room for it
         a_, u_ = mp.mpf(a), mp.mpf(u)
