@@ -5,21 +5,21 @@ Chapter 3 of the book states and proves the basic properties of
 draw them. Every divergence is computed by :func:`klbook.kl_divergence`.
 
 * Total variation and the bounds that tie it to KL:
-  :func:`total_variation`, :func:`pinsker_bound` (Pinsker's inequality
+  :func:`~klbook.total_variation`, :func:`~klbook.pinsker_bound` (Pinsker's inequality
   :math:`\mathrm{TV} \le \sqrt{D_{\mathrm{KL}}/2}`) and
-  :func:`bretagnolle_huber_bound` (:math:`\mathrm{TV} \le \sqrt{1 - e^{-D_{\mathrm{KL}}}}`).
-* Asymmetry and the triangle inequality: :func:`kl_asymmetry`,
-  :func:`bernoulli_kl_grid`, :func:`bernoulli_asymmetry_grid`,
-  :func:`triangle_gap`.
+  :func:`~klbook.properties.bretagnolle_huber_bound` (:math:`\mathrm{TV} \le \sqrt{1 - e^{-D_{\mathrm{KL}}}}`).
+* Asymmetry and the triangle inequality: :func:`~klbook.kl_asymmetry`,
+  :func:`~klbook.properties.bernoulli_kl_grid`, :func:`~klbook.properties.bernoulli_asymmetry_grid`,
+  :func:`~klbook.triangle_gap`.
 * The building blocks of the other properties, for probability vectors:
-  :func:`product_distribution` (independent variables), :func:`pushforward`
-  (a change of variables), :func:`mixture` (a convex combination), and the
-  gaps :func:`additivity_gap`, :func:`invariance_gap`, :func:`convexity_gap`.
-* Checks on many random pairs: :func:`random_distributions`,
-  :func:`check_properties` (probability vectors) and
-  :func:`check_gaussian_properties` (Gaussians, through two non-linear
+  :func:`~klbook.properties.product_distribution` (independent variables), :func:`~klbook.properties.pushforward`
+  (a change of variables), :func:`~klbook.properties.mixture` (a convex combination), and the
+  gaps :func:`~klbook.properties.additivity_gap`, :func:`~klbook.properties.invariance_gap`, :func:`~klbook.properties.convexity_gap`.
+* Checks on many random pairs: :func:`~klbook.properties.random_distributions`,
+  :func:`~klbook.check_properties` (probability vectors) and
+  :func:`~klbook.check_gaussian_properties` (Gaussians, through two non-linear
   changes of variables and a multivariate normal), with
-  :func:`gaussian_pushforwards`.
+  :func:`~klbook.properties.gaussian_pushforwards`.
 
 Conventions, as everywhere in klbook: natural logarithms (nats), never NaN,
 never a silent renormalisation. A *gap* is the difference of the two sides of
@@ -261,7 +261,7 @@ def pinsker_bound(kl: ArrayLike) -> np.ndarray | float:
         \qquad (D_{\mathrm{KL}} \text{ in nats}).
 
     It says nothing once :math:`D_{\mathrm{KL}} \ge 2` (the bound exceeds 1);
-    see :func:`bretagnolle_huber_bound` for a bound that stays below 1.
+    see :func:`~klbook.properties.bretagnolle_huber_bound` for a bound that stays below 1.
 
     Parameters
     ----------
@@ -620,7 +620,7 @@ def invariance_gap(p: ArrayLike, q: ArrayLike, mapping: ArrayLike, n_out: int | 
     p, q : array_like
         Probability vectors of one length.
     mapping, n_out
-        As for :func:`pushforward`.
+        As for :func:`~klbook.properties.pushforward`.
 
     Returns
     -------
@@ -630,7 +630,7 @@ def invariance_gap(p: ArrayLike, q: ArrayLike, mapping: ArrayLike, n_out: int | 
     Raises
     ------
     TypeError, ValueError
-        As for :func:`pushforward` and :func:`klbook.kl_divergence`.
+        As for :func:`~klbook.properties.pushforward` and :func:`klbook.kl_divergence`.
     """
     pv, qv = _pair(p, q)
     after = kl_divergence(pushforward(pv, mapping, n_out), pushforward(qv, mapping, n_out))
@@ -756,7 +756,7 @@ def random_distributions(
 
 @dataclass(frozen=True)
 class PropertyChecks:
-    r"""The numbers behind the random-pair checks of :func:`check_properties`. Divergences in nats.
+    r"""The numbers behind the random-pair checks of :func:`~klbook.check_properties`. Divergences in nats.
 
     Row ``i`` of every array belongs to the same draw.
 
@@ -798,7 +798,7 @@ class PropertyChecks:
     r : numpy.ndarray
         Shape ``(n, k)``: a third distribution for the triangle inequality.
     triangle : numpy.ndarray
-        :func:`triangle_gap` of ``(p, r, q)``: positive where
+        :func:`~klbook.triangle_gap` of ``(p, r, q)``: positive where
         :math:`D_{\mathrm{KL}}(p\|q) > D_{\mathrm{KL}}(p\|r) + D_{\mathrm{KL}}(r\|q)`.
     """
 
@@ -831,7 +831,7 @@ def check_properties(
     r"""Check the properties of KL on many random pairs of probability vectors.
 
     Draws ``n_pairs`` independent sets of Dirichlet vectors
-    (:func:`random_distributions`) and computes, for each, every divergence
+    (:func:`~klbook.properties.random_distributions`) and computes, for each, every divergence
     the properties relate: Gibbs' inequality, :math:`D_{\mathrm{KL}}(p\|p) = 0`,
     asymmetry, Pinsker's inequality, additivity for independent variables,
     invariance under a relabelling of the outcomes, the data-processing
@@ -945,7 +945,7 @@ def gaussian_pushforwards(mean: float, std: float) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class GaussianChecks:
-    r"""The numbers behind :func:`check_gaussian_properties`. All divergences in nats.
+    r"""The numbers behind :func:`~klbook.check_gaussian_properties`. All divergences in nats.
 
     Attributes
     ----------
@@ -984,7 +984,7 @@ def check_gaussian_properties(n_pairs: int = 25, dim: int = 3, *, seed: int | np
 
     * Invariance: the divergence between the first coordinates (closed form)
       against the divergence between their images under :math:`e^x` and
-      :math:`\sinh x` (:func:`gaussian_pushforwards`), computed by numerical
+      :math:`\sinh x` (:func:`~klbook.properties.gaussian_pushforwards`), computed by numerical
       quadrature of the image densities, an independent route.
     * Additivity: the divergence between the :math:`d`-dimensional normals
       (``scipy.stats.multivariate_normal`` with diagonal covariances, the
