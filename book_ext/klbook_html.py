@@ -8,7 +8,14 @@ Sphinx 7.4 lists an inline script added after the builder starts twice: once as 
 (``filename=None``) and once from the registry (``filename=''``). sphinx-thebe adds its
 ``const THEBE_JS_URL = ...`` that way, so every page threw "Identifier 'THEBE_JS_URL' has
 already been declared". We drop the second copy of any identical script, page by page.
+
+No widget state in the pages: when the build executes a notebook whose cells create
+ipywidgets (the kernel-side explorers, shown as code with a note to run them in Binder),
+myst-nb embeds the widgets' saved state as a script. Without a kernel that state can only
+ever render as frozen controls, so we drop it; the live explorers are plain JavaScript.
 """
+
+WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
 
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     for js in scripts:
         filename = getattr(js, "filename", js) or ""
         attributes = getattr(js, "attributes", {})
+        if attributes.get("type") == WIDGET_STATE_TYPE:
+            continue
         key = (filename, tuple(sorted((k, str(v)) for k, v in attributes.items())))
         if key not in seen:
             seen.add(key)
