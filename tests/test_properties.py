@@ -496,3 +496,12 @@ def test_check_errors():
         check_properties(2.5)
     with pytest.raises(ValueError, match="dim"):
         check_gaussian_properties(2, dim=0)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import klbook.properties as kp
+
+    result = doctest.testmod(kp, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0
