@@ -15,9 +15,9 @@ myst-nb embeds the widgets' saved state as a script. Without a kernel that state
 ever render as frozen controls, so we drop it; the live explorers are plain JavaScript.
 """
 
-WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
-
 from __future__ import annotations
+
+WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
