@@ -12,6 +12,11 @@ BIN    := $(VENV)/bin
 HTML   := _build/html
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
+# Reproducible runs: hypothesis draws the same examples every time (tests/conftest.py), and
+# BLAS uses one thread (small matrices only; threads fighting over 2 cores cost 20x).
+export HYPOTHESIS_PROFILE ?= repro
+export OPENBLAS_NUM_THREADS ?= 1
+
 VENV_STAMP := $(VENV)/.klbook-installed
 NODE_STAMP := node_modules/.klbook-installed
 MATHJAX    := book_static/mathjax/tex-chtml.js
@@ -39,7 +44,7 @@ help:
 
 # Byte-compile site-packages once, on both cores, instead of pip's serial pass: with
 # PYTHONDONTWRITEBYTECODE set, Python would otherwise recompile on every run.
-$(VENV_STAMP): requirements.txt pyproject.toml
+$(VENV_STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
