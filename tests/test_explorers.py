@@ -492,3 +492,22 @@ def test_forward_reverse_needs_a_gaussian_mixture():
 def test_explorer_repr():
     e = integrand_explorer(stats.norm(), title="T")
     assert repr(e) == "<klbook explorer 'integrand': T>" and isinstance(e, Explorer)
+
+
+def test_spec_locations_drop_rounding_noise():
+    """A location that is zero up to rounding is stored as 0.0, not as 12 digits of noise.
+
+    The centred alpha fits of a symmetric mixture have mean 0 exactly (by symmetry), but the
+    optimiser returns about 1e-17 with CPU-dependent last bits; the stored page must not carry them.
+    """
+    from klbook.explorers import _r_loc
+
+    # hand-chosen decimals: the step is 10**(floor(log10(scale)) - 11)
+    assert _r_loc(-1.15e-17, 1.96) == 0.0 and math.copysign(1.0, _r_loc(-1.15e-17, 1.96)) == 1.0
+    assert _r_loc(-1.99707828155123, 0.6048) == -1.99707828155
+    assert _r_loc(123.456789012345, 0.01) == 123.456789012
+    assert _r_loc(2.5e-11, 1.0) == 3e-11
+    sym = GaussianMixture([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
+    spec = alpha_explorer(sym, alphas=[0.5, 1.0]).spec
+    assert [f["mean"] for f in spec["fits"]] == [0.0, 0.0]
+    assert spec["reference_fits"]["forward"]["mean"] == 0.0

@@ -334,6 +334,19 @@ def _r(v: float) -> float:
     return float(f"{float(v):.{SPEC_DIGITS}g}")
 
 
+def _r_loc(v: float, scale: float) -> float:
+    """A location ``v`` to ``SPEC_DIGITS`` digits relative to ``scale`` (> 0).
+
+    Like :func:`_r`, but a location that is zero up to rounding (the centre of a
+    symmetric fit, e.g. ``-1.2e-17``) becomes ``0.0``: its last bits are noise
+    that differs between CPUs, and :func:`_r` alone would keep 12 digits of it.
+    ``v`` is first rounded to a multiple of :math:`10^{k - 11}`, with
+    :math:`10^k \\le` ``scale`` :math:`< 10^{k+1}`.
+    """
+    step = 10.0 ** (math.floor(math.log10(float(scale))) - (SPEC_DIGITS - 1))
+    return _r(round(float(v) / step) * step) + 0.0
+
+
 def _logp_list(p: object, x: np.ndarray) -> list[float | None]:
     """log p at x as JSON (rounded by :func:`_r`): -inf becomes null."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
@@ -976,7 +989,7 @@ def alpha_explorer(
         f = fit_gaussian(p, direction="alpha", alpha=a)
         if not (math.isfinite(f.kl) and math.isfinite(f.mean) and math.isfinite(f.std)):
             raise ValueError(f"{who}: the alpha-divergence fit at alpha={a} is not finite ({f!r})")
-        fits.append({"alpha": a, "mean": _r(f.mean), "std": _r(f.std), "kl": _r(f.kl)})
+        fits.append({"alpha": a, "mean": _r_loc(f.mean, f.std), "std": _r(f.std), "kl": _r(f.kl)})
     fwd = fit_gaussian(p, direction="forward")
     rev = fit_gaussian(p, direction="reverse")
     if init_alpha is None:
@@ -1020,8 +1033,8 @@ def alpha_explorer(
         "controls": [control],
         "fits": fits,
         "reference_fits": {
-            "forward": {"mean": _r(fwd.mean), "std": _r(fwd.std)},
-            "reverse": {"mean": _r(rev.mean), "std": _r(rev.std)},
+            "forward": {"mean": _r_loc(fwd.mean, fwd.std), "std": _r(fwd.std)},
+            "reverse": {"mean": _r_loc(rev.mean, rev.std), "std": _r(rev.std)},
         },
         "reference_labels": {"forward": "forward-KL fit (α = 1)", "reverse": "reverse-KL fit (α = 0)"},
         "readouts": [
