@@ -65,6 +65,8 @@ import threading
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats._distn_infrastructure import rv_generic
+from scipy.stats._multivariate import multi_rv_frozen, multi_rv_generic
 
 from ._checks import check_base, to_base
 from .closed_forms import entropy_distribution, is_distribution, kl_distributions
@@ -454,14 +456,44 @@ def _describe(x: object) -> str:
     return type(x).__name__
 
 
+def _unsupported_distribution(x: object) -> str | None:
+    """What is wrong with a distribution-like object klbook does not take (None if ``x`` is not one)."""
+    if isinstance(x, np.ndarray):
+        return None
+    if isinstance(x, rv_generic):
+        return (
+            f"an unfrozen scipy.stats distribution ({_describe(x)}); freeze it by calling it with its "
+            f"parameters, e.g. scipy.stats.norm(0, 1) rather than scipy.stats.norm"
+        )
+    if isinstance(x, (multi_rv_frozen, multi_rv_generic)):
+        return (
+            f"a scipy.stats multivariate distribution ({_describe(x)}); among multivariate distributions "
+            f"klbook takes only a frozen multivariate_normal"
+        )
+    if any(hasattr(x, attr) for attr in ("logpdf", "logpmf", "pdf", "pmf")):
+        return (
+            f"a distribution object klbook does not know ({_describe(x)}); pass a frozen scipy.stats "
+            f"distribution (e.g. scipy.stats.norm(0, 1)), a frozen multivariate_normal or a klbook.Distribution"
+        )
+    return None
+
+
 def _as_vector(x: object, name: str) -> np.ndarray:
     """Convert a 1-D array-like of probabilities to a contiguous float64 array, or raise."""
     if x is None or isinstance(x, (str, bytes, dict, set, frozenset)):
         raise TypeError(f"{name} must be a 1-D array-like of probabilities, got {_describe(x)} {x!r:.60}")
+    reason = _unsupported_distribution(x)
+    if reason is not None:
+        raise TypeError(f"{name} is {reason}")
     try:
         arr = np.asarray(x)
     except ValueError as err:  # ragged nested sequences
         raise ValueError(f"{name} must be a 1-D array-like of probabilities; it is ragged: {err}") from None
+    if arr.ndim == 0 and arr.dtype.kind == "O" and not isinstance(x, (numbers.Number, decimal.Decimal)):
+        raise TypeError(
+            f"{name} must be a 1-D array-like of probabilities, got {_describe(x)} {x!r:.60}; "
+            f"pass a list or a numpy array"
+        )
     if arr.ndim == 0:
         raise TypeError(
             f"{name} must be a 1-D array-like of probabilities, got a scalar ({_describe(x)} {x!r:.60}); "
@@ -531,6 +563,10 @@ def _vectors(p: object, q: object | None, check_entries: bool = True) -> tuple[n
 def _pair_kind(p: object, q: object) -> bool:
     """True for two distributions, False for two vectors, TypeError for one of each."""
     pd, qd = is_distribution(p), is_distribution(q)
+    for name, x, xd in (("p", p, pd), ("q", q, qd)):
+        reason = None if xd else _unsupported_distribution(x)
+        if reason is not None:
+            raise TypeError(f"{name} is {reason}")
     if pd != qd:
         dist, vec = ("p", "q") if pd else ("q", "p")
         raise TypeError(
