@@ -29,7 +29,8 @@ from klbook.alpha import (
     renyi_divergence,
 )
 
-mp.mp.dps = 40
+MP_DPS = 40  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 LOG2 = math.log(2.0)
 
 

@@ -39,7 +39,8 @@ from klbook.estimators import (
 )
 from klbook.mixtures import GaussianMixture
 
-mp.mp.dps = 20
+MP_DPS = 20  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 
 
 # ---------------------------------------------------------------- references

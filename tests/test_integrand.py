@@ -27,7 +27,8 @@ from scipy import stats
 from klbook import GaussianMixture
 from klbook.integrand import integrand_curves, log_ratio, signed_areas
 
-mp.mp.dps = 25
+MP_DPS = 25  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from scipy.stats import binom, norm, poisson
 from klbook.learning import average_nll, empirical_pmf, finite_difference_gradient, gradient_descent
 from klbook.mixtures import GaussianMixture
 
-mp.mp.dps = 30
+MP_DPS = 30  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 
 
 @settings(max_examples=50, deadline=None)

@@ -14,7 +14,8 @@ from scipy import stats
 from klbook import GaussianMixture
 from klbook.base import Distribution
 
-mp.mp.dps = 50
+MP_DPS = 50  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 
 BIMODAL = ([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
 SKEWED = ([0.2, 0.3, 0.5], [-3.0, 0.0, 5.0], [0.5, 2.0, 1.0])

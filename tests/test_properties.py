@@ -50,7 +50,8 @@ from klbook.properties import (
     triangle_gap,
 )
 
-mp.mp.dps = 30
+MP_DPS = 30  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 
 
 # ---------------------------------------------------------------------------------------

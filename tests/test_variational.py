@@ -18,7 +18,8 @@ from scipy.stats import multivariate_normal
 
 from klbook.variational import NormalNormalModel, vae_kl, vae_kl_gradient
 
-mp.mp.dps = 30
+MP_DPS = 30  # this module's mpmath precision: tests/conftest.py sets it around each test
+mp.mp.dps = MP_DPS  # (and for references computed at import)
 
 DATA = [1.2, 0.4, 2.0, 1.1, 0.7, -0.3]
 
