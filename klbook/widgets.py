@@ -16,7 +16,7 @@ Every widget object has:
 ``widget``
     The ipywidgets container to display (displaying the object displays it).
 ``values``
-    The numbers shown, as floats, recomputed by :meth:`update` on every
+    The numbers shown, as floats, recomputed by ``update()`` on every
     slider change. The tests set sliders and read these.
 ``sliders``
     The sliders by parameter name.
@@ -144,7 +144,7 @@ class KLWidget:
         raise NotImplementedError
 
     def update(self, change: Any = None) -> None:
-        """Recompute :attr:`values` with klbook from the sliders, refresh the readout and the figure."""
+        """Recompute ``values`` with klbook from the sliders, refresh the readout and the figure."""
         if self._busy:
             return
         from .plotting import format_divergence
