@@ -28,6 +28,10 @@ BOOK_SOURCES := _config.yml _toc.yml $(wildcard book_static/*.*) \
           -o -name '*.bib' -o -name '*.js' -o -name '*.css' -o -name '*.png' -o -name '*.svg' \) \
           -not -path '*/.ipynb_checkpoints/*' -not -path '*/__pycache__/*' 2>/dev/null)
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
+TOC_NOTEBOOKS := $(wildcard $(addsuffix .ipynb,$(shell grep -o 'chapters/[A-Za-z0-9_-]*' _toc.yml)))
+# Seconds a cell may run, as execute.timeout in _config.yml.
+NB_TIMEOUT := 120
+JOBS := $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: book test test-unit test-notebooks test-browser serve clean distclean help
 
@@ -64,9 +68,14 @@ $(MATHJAX): $(NODE_STAMP)
 
 # ---------------------------------------------------------------- the book
 
+# The build executes notebooks one by one (execute_notebooks: cache); we first execute the
+# changed ones into the same cache, one per core, so that the build only renders them.
 # A failed build leaves Sphinx's saved state behind, and the next incremental build would
 # not repeat the warnings of unchanged pages: drop that state so the next build is full.
 $(BOOK_STAMP): $(VENV_STAMP) $(MATHJAX) $(BOOK_SOURCES)
+ifneq ($(TOC_NOTEBOOKS),)
+	$(BIN)/python book_ext/execute_notebooks.py _build/.jupyter_cache $(NB_TIMEOUT) $(TOC_NOTEBOOKS)
+endif
 	$(BIN)/jupyter-book build . -W -n --keep-going || { rm -rf _build/.doctrees; exit 1; }
 	touch $@
 
@@ -88,15 +97,20 @@ test: test-unit test-notebooks test-browser
 test-unit: $(VENV_STAMP)
 	$(PYTEST) tests --ignore=tests/browser || [ $$? -eq 5 ]
 
+# One pytest per notebook, $(JOBS) at a time (each runs its own kernel). The nbval-*
+# targets never exist as files, so they always run.
 test-notebooks: $(VENV_STAMP)
 ifeq ($(NOTEBOOKS),)
 	@echo "test-notebooks: no chapter notebook yet"
 else
-	$(PYTEST) --nbval --nbval-current-env $(NOTEBOOKS)
+	$(MAKE) --no-print-directory -j $(JOBS) -O $(NOTEBOOKS:chapters/%.ipynb=nbval-%)
 endif
 
+nbval-%: chapters/%.ipynb $(VENV_STAMP)
+	$(PYTEST) -q --nbval --nbval-current-env $<
+
 test-browser: $(BOOK_STAMP)
-	$(PYTEST) tests/browser
+	$(PYTEST) --durations=8 tests/browser
 
 # ---------------------------------------------------------------- cleaning
 
