@@ -1358,7 +1358,7 @@ def _fit_gaussian_alpha(p: Any, *, alpha: float | None, init: tuple[float, float
 
     from scipy import optimize
 
-    from .fitting import FitResult, _check_init, _check_univariate, _full_support, fit_gaussian
+    from .fitting import FitResult, _central_hessian, _check_init, _check_univariate, _full_support, fit_gaussian
 
     if alpha is None:
         raise ValueError("direction='alpha' needs alpha, e.g. fit_gaussian(p, direction='alpha', alpha=0.5)")
@@ -1439,13 +1439,7 @@ def _fit_gaussian_alpha(p: Any, *, alpha: float | None, init: tuple[float, float
     value, name, theta, path, res = best
     value, grad = fun(theta)
     converged = bool(np.max(np.abs(grad)) <= 1e-7)
-    eps = 1e-5
-    hess = np.empty((2, 2))
-    for j in range(2):
-        e = np.zeros(2)
-        e[j] = eps
-        hess[:, j] = (fun(theta + e)[1] - fun(theta - e)[1]) / (2 * eps)
-    hess = 0.5 * (hess + hess.T)
+    hess = _central_hessian(fun, theta)
     path_arr = np.array(path)
     msg = str(res.message)
     if init_pair is None:

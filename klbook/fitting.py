@@ -23,7 +23,7 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -166,6 +166,20 @@ class FactorisedFitResult:
 # ---------------------------------------------------------------------------
 # Input checks
 # ---------------------------------------------------------------------------
+def _central_hessian(fun: Any, theta: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Symmetrised central-difference Hessian of a 2-parameter objective.
+
+    ``fun(theta)`` returns ``(value, gradient)``; column j is
+    ``(grad(theta + eps e_j) - grad(theta - eps e_j)) / (2 eps)``.
+    """
+    hess = np.empty((2, 2))
+    for j in range(2):
+        e = np.zeros(2)
+        e[j] = eps
+        hess[:, j] = (fun(theta + e)[1] - fun(theta - e)[1]) / (2 * eps)
+    return 0.5 * (hess + hess.T)
+
+
 def _check_univariate(p: object) -> None:
     if not is_distribution(p) or isinstance(p, multivariate_normal_frozen):
         raise TypeError(
@@ -596,13 +610,7 @@ def _descend(
         path.append(theta.copy())
     value, grad = fun(theta)
     converged = bool(np.max(np.abs(grad)) <= max(gtol, 1e-7))
-    eps = 1e-5
-    hess = np.empty((2, 2))
-    for j in range(2):
-        e = np.zeros(2)
-        e[j] = eps
-        hess[:, j] = (fun(theta + e)[1] - fun(theta - e)[1]) / (2 * eps)
-    hess = 0.5 * (hess + hess.T)
+    hess = _central_hessian(fun, theta)
     path_arr = np.array(path)
     kl_path = np.array([fun(t)[0] for t in path_arr])
     return theta, float(value), np.asarray(grad, dtype=float), hess, path_arr, kl_path, nit, converged, message

@@ -38,6 +38,7 @@ Conventions, as everywhere in klbook: natural logarithms (nats);
 from __future__ import annotations
 
 import math
+from typing import Any
 import warnings
 from dataclasses import dataclass
 
@@ -346,6 +347,33 @@ def _part_integral(p: object, q: object, P: _Uni, Q: _Uni, crossings: list[float
     return float(total)
 
 
+def _masses_where_q_wins(p: Any, q: Any, P: Any, Q: Any, crossings: list[float]) -> tuple[float, float]:
+    """Total variation and p's mass where q > p, exact from the cdfs once the crossings are known.
+
+    The pieces between consecutive sign changes of log p - log q are classified
+    by one interior point each. Returns ``(TV(p, q), P_p(q > p))``, unclipped:
+    TV is q's mass outside p's support plus, over pieces with q > p, q(piece) - p(piece).
+    """
+    edges = [P.lo] + crossings + [P.hi]
+    tv = _mass(Q, -math.inf, P.lo) + _mass(Q, P.hi, math.inf)  # q's mass outside p's support
+    mass_neg = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if not hi > lo:
+            continue
+        if math.isfinite(lo) and math.isfinite(hi):
+            mid = 0.5 * (lo + hi)
+        else:
+            mid = _representative(P, Q, lo, hi)
+        lp, lq = _logs(p, q, np.array([mid]))
+        if np.isneginf(lp[0]) and np.isneginf(lq[0]):
+            continue
+        if _difference(lp, lq)[0] < 0:  # q > p on this piece
+            pm = _mass(P, lo, hi)
+            mass_neg += pm
+            tv += _mass(Q, lo, hi) - pm
+    return tv, mass_neg
+
+
 def signed_areas(p: object, q: object) -> SignedAreas:
     r"""Split :math:`D_{\mathrm{KL}}(p\,\|\,q)` into the positive and negative areas under its integrand.
 
@@ -415,24 +443,7 @@ def signed_areas(p: object, q: object) -> SignedAreas:
         negative = _part_integral(p, q, P, Q, crossings, -1.0)
         positive = math.inf if math.isinf(total) else _part_integral(p, q, P, Q, crossings, 1.0)
 
-    # Masses between consecutive sign changes: exact from the cdfs once the crossings are known.
-    edges = [P.lo] + crossings + [P.hi]
-    tv = _mass(Q, -math.inf, P.lo) + _mass(Q, P.hi, math.inf)
-    mass_neg = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if not hi > lo:
-            continue
-        if math.isfinite(lo) and math.isfinite(hi):
-            mid = 0.5 * (lo + hi)
-        else:
-            mid = _representative(P, Q, lo, hi)
-        lp, lq = _logs(p, q, np.array([mid]))
-        if np.isneginf(lp[0]) and np.isneginf(lq[0]):
-            continue
-        if _difference(lp, lq)[0] < 0:
-            pm = _mass(P, lo, hi)
-            mass_neg += pm
-            tv += _mass(Q, lo, hi) - pm
+    tv, mass_neg = _masses_where_q_wins(p, q, P, Q, crossings)
     negative = min(negative, 0.0) + 0.0
     positive = max(positive, 0.0)
     return SignedAreas(

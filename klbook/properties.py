@@ -45,7 +45,7 @@ from scipy import stats
 from .alpha import _check_dists, _discrete_sum
 from .closed_forms.discrete import kl_bernoulli_params
 from .divergences import _pair_kind, _vectors, kl_divergence
-from .integrand import _difference, _logs, _mass, _representative, _sign_changes
+from .integrand import _masses_where_q_wins, _sign_changes
 from .numeric import _Uni, kl_numeric
 
 __all__ = [
@@ -158,21 +158,7 @@ def _tv_continuous(p: Any, q: Any) -> float:
     P, Q = _Uni(p, "p"), _Uni(q, "q")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        crossings = _sign_changes(P, Q, p, q)
-        edges = [P.lo] + crossings + [P.hi]
-        tv = _mass(Q, -math.inf, P.lo) + _mass(Q, P.hi, math.inf)  # q's mass outside p's support
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            if not hi > lo:
-                continue
-            if math.isfinite(lo) and math.isfinite(hi):
-                mid = 0.5 * (lo + hi)
-            else:
-                mid = _representative(P, Q, lo, hi)
-            lp, lq = _logs(p, q, np.array([mid]))
-            if np.isneginf(lp[0]) and np.isneginf(lq[0]):
-                continue
-            if _difference(lp, lq)[0] < 0:  # q > p on this piece
-                tv += _mass(Q, lo, hi) - _mass(P, lo, hi)
+        tv, _ = _masses_where_q_wins(p, q, P, Q, _sign_changes(P, Q, p, q))
     return float(min(max(tv, 0.0), 1.0))
 
 
