@@ -100,7 +100,7 @@ def api_rst(package_name: str) -> tuple[str, list[str], dict[str, str]]:
     """The reST of the API reference for ``package_name``, the source files it reads, and aliases.
 
     An object is documented once, under its public name (``klbook.fit_gaussian``); the
-    aliases map its other names (``klbook.fitting.fit_gaussian``) to that one, so that
+    aliases map its other names (``klbook.core.fitting.fit_gaussian``) to that one, so that
     a reference written either way resolves.
     """
     package = importlib.import_module(package_name)

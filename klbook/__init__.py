@@ -2,16 +2,34 @@
 
 The library behind the klbook interactive textbook. Everything is in nats
 unless ``base`` is given (``base=2`` gives bits).
+
+Two layers: :mod:`klbook.core` (the library: divergences, the closed-form registry, the numerical
+fallback, estimators, mixtures, fitting) and :mod:`klbook.book` (the book's companions, built on the
+core). ``import klbook`` loads numpy and scipy only: no matplotlib, no ipywidgets.
 """
 
 __version__ = "0.1.0"
 
-from .base import Distribution  # noqa: E402
-from .divergences import cross_entropy, entropy, kl_divergence  # noqa: E402
-from .closed_forms import kl_registry_markdown, kl_registry_table, register_kl  # noqa: E402
-from .numeric import kl_numeric  # noqa: E402
-from .mixtures import GaussianMixture  # noqa: E402
-from .fitting import (  # noqa: E402
+# --- the library core, by task ------------------------------------------------------------
+# KL, entropy and cross-entropy of probability vectors and of distributions
+from .core.base import Distribution
+from .core.divergences import cross_entropy, entropy, kl_divergence
+from .core.closed_forms import kl_registry_markdown, kl_registry_table, register_kl
+from .core.numeric import kl_numeric
+# related divergences
+from .core.alpha import (
+    alpha_divergence,
+    bhattacharyya_coefficient,
+    hellinger_distance,
+    js_divergence,
+    renyi_divergence,
+)
+# estimating KL by Monte Carlo
+from .core.estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates
+# mixtures
+from .core.mixtures import GaussianMixture
+# fitting q by KL
+from .core.fitting import (
     FactorisedFitResult,
     FitResult,
     fit_factorised_gaussian,
@@ -21,55 +39,11 @@ from .fitting import (  # noqa: E402
     gaussian_neg_elbo,
     kl_integrand,
 )
-from .estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates  # noqa: E402
-from .alpha import (  # noqa: E402
-    alpha_divergence,
-    bhattacharyya_coefficient,
-    hellinger_distance,
-    js_divergence,
-    renyi_divergence,
-)
-from .integrand import IntegrandCurves, SignedAreas, integrand_curves, log_ratio, signed_areas  # noqa: E402
-from . import explorers, widgets  # noqa: E402,F401  live explorers (HTML + JS) and ipywidgets explorers
 
-__all__ = [
-    "Distribution",
-    "kl_divergence",
-    "entropy",
-    "cross_entropy",
-    "register_kl",
-    "kl_registry_table",
-    "kl_registry_markdown",
-    "kl_numeric",
-    "GaussianMixture",
-    "FactorisedFitResult",
-    "FitResult",
-    "fit_factorised_gaussian",
-    "fit_gaussian",
-    "gaussian_kl",
-    "gaussian_kl_gradient",
-    "gaussian_neg_elbo",
-    "kl_integrand",
-    "EstimatorMoments",
-    "MCResult",
-    "estimator_moments",
-    "mc_kl",
-    "mc_kl_replicates",
-    "alpha_divergence",
-    "bhattacharyya_coefficient",
-    "hellinger_distance",
-    "js_divergence",
-    "renyi_divergence",
-    "IntegrandCurves",
-    "SignedAreas",
-    "integrand_curves",
-    "log_ratio",
-    "signed_areas",
-]
-from .forms import KLForms, code_lengths, kl_exact, kl_forms, kl_terms  # noqa: E402  the written forms of KL (chapter 1)
-
-__all__ += ["KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
-from .properties import (  # noqa: E402  the properties of KL, as checkable numbers (chapter 3)
+# --- the book's companions ------------------------------------------------------------------
+from .book.forms import KLForms, code_lengths, kl_exact, kl_forms, kl_terms
+from .book.integrand import IntegrandCurves, SignedAreas, integrand_curves, log_ratio, signed_areas
+from .book.properties import (
     check_gaussian_properties,
     check_properties,
     kl_asymmetry,
@@ -77,5 +51,25 @@ from .properties import (  # noqa: E402  the properties of KL, as checkable numb
     total_variation,
     triangle_gap,
 )
+from .book import explorers, widgets  # noqa: F401  live HTML explorers; ipywidgets explorers (lazy)
 
-__all__ += ["total_variation", "pinsker_bound", "kl_asymmetry", "triangle_gap", "check_properties", "check_gaussian_properties"]
+__all__ = [
+    # KL, entropy, cross-entropy
+    "kl_divergence", "entropy", "cross_entropy", "Distribution",
+    "register_kl", "kl_registry_table", "kl_registry_markdown", "kl_numeric",
+    # related divergences
+    "alpha_divergence", "bhattacharyya_coefficient", "hellinger_distance", "js_divergence",
+    "renyi_divergence",
+    # estimating
+    "mc_kl", "mc_kl_replicates", "estimator_moments", "MCResult", "EstimatorMoments",
+    # mixtures
+    "GaussianMixture",
+    # fitting
+    "fit_gaussian", "fit_factorised_gaussian", "FitResult", "FactorisedFitResult",
+    "gaussian_kl", "gaussian_kl_gradient", "gaussian_neg_elbo", "kl_integrand",
+    # the book's helpers
+    "kl_forms", "kl_terms", "code_lengths", "kl_exact", "KLForms",
+    "integrand_curves", "log_ratio", "signed_areas", "IntegrandCurves", "SignedAreas",
+    "total_variation", "pinsker_bound", "kl_asymmetry", "triangle_gap", "check_properties",
+    "check_gaussian_properties",
+]

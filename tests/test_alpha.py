@@ -1,4 +1,4 @@
-"""Tests of klbook.alpha: Jensen-Shannon, Rényi and the alpha family.
+"""Tests of klbook.core.alpha: Jensen-Shannon, Rényi and the alpha family.
 
 References are computed independently: scipy's jensenshannon (squared),
 mpmath at high precision (sums over exact float inputs, quadrature of
@@ -19,8 +19,8 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from klbook import GaussianMixture, fit_gaussian
-from klbook.divergences import kl_divergence
-from klbook.alpha import (
+from klbook.core.divergences import kl_divergence
+from klbook.core.alpha import (
     _alpha_gauss_objective,
     alpha_divergence,
     bhattacharyya_coefficient,

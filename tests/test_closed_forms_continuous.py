@@ -1,4 +1,4 @@
-r"""Closed forms of KL for continuous families (klbook.closed_forms.continuous).
+r"""Closed forms of KL for continuous families (klbook.core.closed_forms.continuous).
 
 Independent references, never the implementation against itself:
 
@@ -31,8 +31,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from klbook.closed_forms import continuous as cc
-from klbook.closed_forms import kl_distributions, kl_registry_markdown, kl_registry_table
+from klbook.core.closed_forms import continuous as cc
+from klbook.core.closed_forms import kl_distributions, kl_registry_markdown, kl_registry_table
 
 # --------------------------------------------------------------------------
 # Textbook log-densities in mpmath (x an mpf; parameters exact mpf of floats)
@@ -525,7 +525,7 @@ NUMERIC_CASES = [
 
 @pytest.mark.parametrize("case", NUMERIC_CASES, ids=_case_id)
 def test_numerical_fallback_for_shifted_loc(case):
-    pytest.importorskip("klbook.numeric")
+    pytest.importorskip("klbook.core.numeric")
     fp, sp, lp, cp, fq, sq, lq, cq = case
     value = kl_distributions(_frozen(fp, sp, lp, cp), _frozen(fq, sq, lq, cq))
     assert _record(f"{fp}||{fq} (numerical fallback)", value, quad_kl(*case)) < 1e-9
@@ -610,7 +610,7 @@ def test_lgamma_bregman_against_mpmath(a, u):
 
 
 def test_registry_table_names_each_pair_and_documents_the_formula():
-    from klbook.closed_forms import _REGISTRY
+    from klbook.core.closed_forms import _REGISTRY
 
     rows = [r for r in kl_registry_table() if r[0] in cc.FAMILY_NAMES]
     assert len(rows) >= 40

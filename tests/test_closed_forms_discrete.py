@@ -1,4 +1,4 @@
-"""Tests for klbook.closed_forms.discrete: Bernoulli, binomial (different n included),
+"""Tests for klbook.core.closed_forms.discrete: Bernoulli, binomial (different n included),
 Poisson, geometric, negative binomial and discrete uniform, in scipy's parametrisation.
 
 References are independent of the implementation: the textbook formulas and
@@ -19,8 +19,8 @@ from hypothesis import strategies as st_h
 from scipy import stats
 
 from klbook import kl_divergence
-from klbook.closed_forms import kl_distributions, kl_registry_table
-from klbook.closed_forms.discrete import kl_bernoulli_params, kl_poisson_params
+from klbook.core.closed_forms import kl_distributions, kl_registry_table
+from klbook.core.closed_forms.discrete import kl_bernoulli_params, kl_poisson_params
 
 INF = mp.inf
 

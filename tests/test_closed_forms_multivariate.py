@@ -1,4 +1,4 @@
-r"""KL between multivariate normals (klbook.closed_forms.multivariate).
+r"""KL between multivariate normals (klbook.core.closed_forms.multivariate).
 
 Reference: the textbook formula
 
@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from klbook.closed_forms import kl_distributions
+from klbook.core.closed_forms import kl_distributions
 
 
 def _key(a: np.ndarray) -> tuple:

@@ -1,4 +1,4 @@
-"""Accuracy and input checks of klbook.divergences (the vector engine and the dispatchers).
+"""Accuracy and input checks of klbook.core.divergences (the vector engine and the dispatchers).
 
 References are computed independently of the implementation:
 
@@ -27,7 +27,7 @@ import pytest
 from scipy import stats
 
 import klbook
-import klbook.divergences as kd
+import klbook.core.divergences as kd
 from klbook import cross_entropy, entropy, kl_divergence
 
 DPS = 60

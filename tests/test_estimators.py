@@ -1,4 +1,4 @@
-"""Tests for klbook.estimators (mc_kl, estimator_moments).
+"""Tests for klbook.core.estimators (mc_kl, estimator_moments).
 
 References are independent of the implementation: moments derived by hand for
 p = N(0, 1), q = N(mu, 1) (see below), and mpmath quadrature / summation of the
@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom, multivariate_normal, norm, poisson, uniform
 
-from klbook.estimators import (
+from klbook.core.estimators import (
     ESTIMATORS,
     MCResult,
     _k3_from_logr,
@@ -37,7 +37,7 @@ from klbook.estimators import (
     naive_kl_gradients,
     per_sample_kl,
 )
-from klbook.mixtures import GaussianMixture
+from klbook.core.mixtures import GaussianMixture
 
 MP_DPS = 20  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)

@@ -1,13 +1,13 @@
 """The live explorers: every number they show, computed by their JavaScript, against references.
 
 The JavaScript core runs in Node (or Chromium when Node is missing), fed the
-spec that klbook.explorers writes into the page. Its numbers are compared,
+spec that klbook.book.explorers writes into the page. Its numbers are compared,
 over many slider positions, with
 
 * independent references (``test_explorers_refs.py``: hand-derived closed
   forms, scipy's closed-form entropies, adaptive quadrature checked against
   mpmath), and
-* klbook itself (``klbook.explorers.expected_values``: kl_divergence,
+* klbook itself (``klbook.book.explorers.expected_values``: kl_divergence,
   cross_entropy, entropy, alpha_divergence),
 
 to 1e-9 (relative to max(1, |value|)). The page-level behaviour (sliders,
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import test_explorers_refs as R
-from klbook.explorers import (
+from klbook.book.explorers import (
     Explorer,
     alpha_explorer,
     expected_values,
@@ -36,7 +36,7 @@ from klbook.explorers import (
     p_from_spec,
     page,
 )
-from klbook.mixtures import GaussianMixture
+from klbook.core.mixtures import GaussianMixture
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def assert_close(got: float, want: float, what: str, tol: float = R.TOL) -> None
 
 def klbook_has_kl() -> bool:
     try:
-        from klbook.divergences import cross_entropy, entropy, kl_divergence  # noqa: F401
+        from klbook.core.divergences import cross_entropy, entropy, kl_divergence  # noqa: F401
     except ImportError:
         return False
     return True
@@ -210,7 +210,7 @@ def test_forward_reverse_numbers_match_klbook(engine, fr_explorers, name):
 
 
 def test_buttons_jump_to_klbook_optima(engine, fr_explorers):
-    from klbook.fitting import fit_gaussian
+    from klbook.core.fitting import fit_gaussian
 
     e = fr_explorers["bimodal"]
     buttons = e.spec["buttons"]
@@ -243,7 +243,7 @@ def box_of(spec: dict) -> list[list[float]]:
 
 
 def test_live_descent_lands_where_klbook_does(engine, fr_explorers):
-    from klbook.fitting import fit_gaussian
+    from klbook.core.fitting import fit_gaussian
 
     spec = fr_explorers["bimodal"].spec
     starts = [(1.0, 0.0), (-0.7, -0.3), (3.0, 0.8), (0.4, 1.2)]
@@ -266,7 +266,7 @@ def test_live_descent_lands_where_klbook_does(engine, fr_explorers):
 
 
 def test_descent_gradient_is_klbooks(engine, fr_explorers):
-    from klbook.fitting import gaussian_kl_gradient
+    from klbook.core.fitting import gaussian_kl_gradient
 
     spec = fr_explorers["three"].spec
     points = [(0.3, -0.2), (-2.5, -0.6), (2.0, 0.9), (4.0, -1.0)]
@@ -500,7 +500,7 @@ def test_spec_locations_drop_rounding_noise():
     The centred alpha fits of a symmetric mixture have mean 0 exactly (by symmetry), but the
     optimiser returns about 1e-17 with CPU-dependent last bits; the stored page must not carry them.
     """
-    from klbook.explorers import _r_loc
+    from klbook.book.explorers import _r_loc
 
     # hand-chosen decimals: the step is 10**(floor(log10(scale)) - 11)
     assert _r_loc(-1.15e-17, 1.96) == 0.0 and math.copysign(1.0, _r_loc(-1.15e-17, 1.96)) == 1.0

@@ -1,6 +1,6 @@
 """Independent references for the explorers' numbers, and a JavaScript runner.
 
-The explorers compute in JavaScript (``klbook/explorers/explorer.js``). The
+The explorers compute in JavaScript (``klbook/book/explorers/explorer.js``). The
 tests compare every number they show with references computed here without
 klbook's code and without the explorers' quadrature:
 
@@ -34,10 +34,10 @@ import pytest
 from scipy import stats
 from scipy.integrate import IntegrationWarning, quad
 
-from klbook.explorers import core_js
-from klbook.mixtures import GaussianMixture
+from klbook.book.explorers import core_js
+from klbook.core.mixtures import GaussianMixture
 
-JS_PATH = Path(__file__).resolve().parents[1] / "klbook" / "explorers" / "explorer.js"
+JS_PATH = Path(__file__).resolve().parents[1] / "klbook" / "book" / "explorers" / "explorer.js"
 CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
 TOL = 1e-9
 

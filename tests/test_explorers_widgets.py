@@ -1,4 +1,4 @@
-"""klbook.widgets, headless: set the sliders, read the numbers, compare with independent references.
+"""klbook.book.widgets, headless: set the sliders, read the numbers, compare with independent references.
 
 No browser and no kernel: the widgets are plain Python objects whose slider
 observers call klbook. The references are hand-derived closed forms and the
@@ -16,7 +16,7 @@ import test_explorers_refs as R
 
 pytest.importorskip("ipywidgets")
 
-from klbook.widgets import NO_KERNEL_NOTE, alpha_widget, forward_reverse_widget, integrand_widget  # noqa: E402
+from klbook.book.widgets import NO_KERNEL_NOTE, alpha_widget, forward_reverse_widget, integrand_widget  # noqa: E402
 
 TOL = 1e-9
 

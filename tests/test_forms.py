@@ -1,4 +1,4 @@
-"""Tests of klbook.forms: the written forms of KL, per-outcome terms, code lengths, exact values.
+"""Tests of klbook.book.forms: the written forms of KL, per-outcome terms, code lengths, exact values.
 
 References are independent of the implementation:
 
@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import klbook
-import klbook.forms as kf
-from klbook.forms import FORM_NAMES, KLForms, code_lengths, kl_exact, kl_forms, kl_terms
+import klbook.book.forms as kf
+from klbook.book.forms import FORM_NAMES, KLForms, code_lengths, kl_exact, kl_forms, kl_terms
 
 DPS = 50
 EPS = 2.0**-52

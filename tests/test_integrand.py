@@ -1,4 +1,4 @@
-"""Tests for klbook.integrand: the log-ratio, the integrand curves and the signed areas.
+"""Tests for klbook.book.integrand: the log-ratio, the integrand curves and the signed areas.
 
 References are independent of the implementation:
 
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from klbook import GaussianMixture
-from klbook.integrand import integrand_curves, log_ratio, signed_areas
+from klbook.book.integrand import integrand_curves, log_ratio, signed_areas
 
 MP_DPS = 25  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)

@@ -1,7 +1,7 @@
 r"""Acceptance test for issue 4 (the klbook numerics core), requirement by requirement.
 
-The module and test tests of ``klbook.divergences``, ``klbook.closed_forms`` and
-``klbook.numeric`` check the engines in depth; this file walks the issue's text
+The module and test tests of ``klbook.core.divergences``, ``klbook.core.closed_forms`` and
+``klbook.core.numeric`` check the engines in depth; this file walks the issue's text
 and checks what they leave open, through the public API:
 
 1. API: signature, keyword-only ``base``, a Python ``float`` for every input class.
@@ -22,7 +22,7 @@ and checks what they leave open, through the public API:
     Laplace and Gumbel tails, a finite KL that quad calls ``inf``) to :math:`10^{-9}`,
     through the registry and through the numerical fallback.
 11. The numerical fallback on pairs outside the registry, continuous and discrete.
-12. Known defects left to the owner of ``klbook/numeric.py`` (strict xfails).
+12. Known defects left to the owner of ``klbook/core/numeric.py`` (strict xfails).
 
 References are independent of klbook: mpmath quadrature and sums of log-densities
 and pmfs typed in below from their textbook formulas (never scipy's), exact
@@ -48,9 +48,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import klbook
-import klbook.numeric
+import klbook.core.numeric
 from klbook import GaussianMixture, cross_entropy, entropy, kl_divergence, kl_registry_table
-from klbook.numeric import kl_numeric
+from klbook.core.numeric import kl_numeric
 
 LN2 = math.log(2.0)
 INF = mp.inf
@@ -538,7 +538,7 @@ def test_unnormalised_vectors_raise_naming_the_sum(call):
 
 
 def test_tolerance_is_documented_and_small():
-    tol = klbook.divergences.SUM_RTOL
+    tol = klbook.core.divergences.SUM_RTOL
     assert 0 < tol <= 1e-8 and "SUM_RTOL" in kl_divergence.__doc__
     within = [0.5, 0.5 + tol / 2]
     kl_divergence(within, [0.5, 0.5])  # accepted, and taken as given (not rescaled):
@@ -839,7 +839,7 @@ def no_fallback(monkeypatch):
     def refuse(p, q):
         raise AssertionError(f"reached the numerical fallback for {_name(p)} || {_name(q)}")
 
-    monkeypatch.setattr(klbook.numeric, "kl_numeric", refuse)
+    monkeypatch.setattr(klbook.core.numeric, "kl_numeric", refuse)
 
 
 REGISTRY_REFS = [
@@ -996,11 +996,11 @@ def test_numerical_fallback_outside_the_registry(name, p, q, ref):
 
 
 # --------------------------------------------------------------------------
-# 12. Known defects of klbook/numeric.py, reported to the lead (strict: fixing one fails here,
+# 12. Known defects of klbook/core/numeric.py, reported to the lead (strict: fixing one fails here,
 #     so that its xfail is removed and the case becomes a regular test)
 # --------------------------------------------------------------------------
 
-NUMERIC_DEFECT = "klbook/numeric.py defect reported by the issue-4 audit"
+NUMERIC_DEFECT = "klbook/core/numeric.py defect reported by the issue-4 audit"
 
 
 @pytest.mark.xfail(strict=True, reason=NUMERIC_DEFECT + ": divergence at a finite end of the support not detected")

@@ -1,4 +1,4 @@
-"""Tests for klbook.learning: empirical pmf, cross-entropy loss, finite differences, gradient descent.
+"""Tests for klbook.book.learning: empirical pmf, cross-entropy loss, finite differences, gradient descent.
 
 References: exact fractions for frequencies, mpmath for log-likelihoods, hand-derived
 derivatives and the exact contraction of gradient descent on a quadratic.
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom, norm, poisson
 
-from klbook.learning import average_nll, empirical_pmf, finite_difference_gradient, gradient_descent
-from klbook.mixtures import GaussianMixture
+from klbook.book.learning import average_nll, empirical_pmf, finite_difference_gradient, gradient_descent
+from klbook.core.mixtures import GaussianMixture
 
 MP_DPS = 30  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)

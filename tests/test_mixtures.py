@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from klbook import GaussianMixture
-from klbook.base import Distribution
+from klbook.core.base import Distribution
 
 MP_DPS = 50  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -297,7 +297,7 @@ def _mp_log_mix(w, m, s):
 
 
 def test_kl_divergence_mixture_against_scipy_and_itself_both_orders():
-    from klbook.divergences import kl_divergence
+    from klbook.core.divergences import kl_divergence
 
     mp.mp.dps = 20
     try:

@@ -1,4 +1,4 @@
-"""Tests for klbook.numeric: the quadrature / summation fallback.
+"""Tests for klbook.core.numeric: the quadrature / summation fallback.
 
 References are independent of the implementation:
 
@@ -23,9 +23,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st_h
 from scipy import stats
 
-from klbook.closed_forms import kl_distributions
-from klbook.mixtures import GaussianMixture
-from klbook.numeric import entropy_numeric, kl_numeric
+from klbook.core.closed_forms import kl_distributions
+from klbook.core.mixtures import GaussianMixture
+from klbook.core.numeric import entropy_numeric, kl_numeric
 
 INF = mp.inf
 

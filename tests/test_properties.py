@@ -1,4 +1,4 @@
-"""Tests for klbook.properties: total variation, Pinsker, asymmetry, triangle, additivity, invariance, convexity.
+"""Tests for klbook.book.properties: total variation, Pinsker, asymmetry, triangle, additivity, invariance, convexity.
 
 References are independent of the implementation:
 
@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from klbook.properties import (
+from klbook.book.properties import (
     GaussianChecks,
     PropertyChecks,
     additivity_gap,
@@ -502,7 +502,7 @@ def test_check_errors():
 def test_docstring_examples():
     import doctest
 
-    import klbook.properties as kp
+    import klbook.book.properties as kp
 
     result = doctest.testmod(kp, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 8 and result.failed == 0

@@ -1,4 +1,4 @@
-"""Tests for klbook.variational: the Normal-Normal model and the VAE KL term.
+"""Tests for klbook.book.variational: the Normal-Normal model and the VAE KL term.
 
 References: mpmath quadrature of the joint density (evidence, posterior moments, ELBO),
 scipy's multivariate normal for the evidence (x ~ N(m0 1, sigma^2 I + s0^2 1 1')),
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
-from klbook.variational import NormalNormalModel, vae_kl, vae_kl_gradient
+from klbook.book.variational import NormalNormalModel, vae_kl, vae_kl_gradient
 
 MP_DPS = 30  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)

@@ -1,4 +1,4 @@
-"""The live explorers in a real browser: a standalone page rendered by klbook.explorers.
+"""The live explorers in a real browser: a standalone page rendered by klbook.book.explorers.
 
 The page (written into a temporary directory and served on 127.0.0.1) holds the
 book's three explorers. In headless Chromium the tests check that it loads
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from klbook.explorers import alpha_explorer, core_js, expected_values, forward_reverse_explorer, integrand_explorer
-from klbook.explorers import page as explorer_page
-from klbook.explorers import p_from_spec
+from klbook.book.explorers import alpha_explorer, core_js, expected_values, forward_reverse_explorer, integrand_explorer
+from klbook.book.explorers import page as explorer_page
+from klbook.book.explorers import p_from_spec
 
 REFS_PATH = Path(__file__).resolve().parents[1] / "test_explorers_refs.py"
 
@@ -232,7 +232,7 @@ def test_buttons_jump_to_the_optima_klbook_computed(opened, harness):
 
 
 def test_live_fit_and_the_loss_landscapes(opened, harness):
-    from klbook.fitting import fit_gaussian
+    from klbook.core.fitting import fit_gaussian
 
     page = opened["page"]
     k = next(i for i, e in enumerate(harness["explorers"]) if e.kind == "forward_reverse")

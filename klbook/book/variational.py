@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
-from .estimators import MCResult, _check_n, _k3_from_logr, _rng
+from ..core.estimators import MCResult, _check_n, _k3_from_logr, _rng
 from .learning import DescentPath, gradient_descent
 
 __all__ = ["NormalNormalModel", "VIPath", "vae_kl", "vae_kl_gradient"]
@@ -273,7 +273,7 @@ def vae_kl(mean: ArrayLike, std: ArrayLike) -> np.ndarray | float:
     summed over the last axis (the latent dimension); leading axes are a
     batch. The term :math:`\sigma^2 - 1 - \log\sigma^2` is evaluated as
     :math:`e^{u} - 1 - u` with :math:`u = 2\log\sigma` without cancellation
-    (it is the per-sample estimator :math:`k_3` of :mod:`klbook.estimators`).
+    (it is the per-sample estimator :math:`k_3` of :mod:`klbook.core.estimators`).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 r"""ipywidgets explorers for your own distributions (they need a running kernel).
 
-The explorers of :mod:`klbook.explorers` run in any browser without Python,
+The explorers of :mod:`klbook.book.explorers` run in any browser without Python,
 but only for the distributions a chapter prepared. The widgets here take
 *any* p (and any location-scale family for q), and compute every number live
 with klbook: each slider event calls :func:`klbook.kl_divergence` (and
@@ -24,7 +24,7 @@ Every widget object has:
 Examples
 --------
 >>> from scipy import stats
->>> from klbook.widgets import integrand_widget
+>>> from klbook.book.widgets import integrand_widget
 >>> w = integrand_widget(stats.gamma(2.0), draw=False)
 >>> w.sliders["mean"].value = 2.0
 >>> round(w.values["kl"], 6) == round(w.values["cross_entropy"] - w.values["entropy"], 6)
@@ -56,7 +56,7 @@ def _norm(loc: float, scale: float) -> Any:
 
 
 def _check_p(p: object, who: str) -> None:
-    from .base import Distribution
+    from ..core.base import Distribution
 
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
@@ -347,7 +347,7 @@ class ForwardReverseWidget(KLWidget):
 
     def fit(self, direction: str) -> Any:
         """Run :func:`klbook.fit_gaussian` from the sliders' q and move the sliders to its result."""
-        from .fitting import fit_gaussian
+        from ..core.fitting import fit_gaussian
 
         q = self.q
         self.last_fit = fit_gaussian(self.p, direction=direction, init=(float(q.mean()), float(q.std())))
@@ -436,7 +436,7 @@ class AlphaWidget(KLWidget):
     def __init__(self, p: object, alpha_range, init_alpha, draw: bool) -> None:
         import ipywidgets as W
 
-        from .fitting import fit_gaussian
+        from ..core.fitting import fit_gaussian
 
         super().__init__(draw)
         who = "alpha_widget"
@@ -460,7 +460,7 @@ class AlphaWidget(KLWidget):
     def _compute(self) -> dict[str, float]:
         import klbook
 
-        from .fitting import fit_gaussian
+        from ..core.fitting import fit_gaussian
 
         a = float(self.sliders["alpha"].value)
         # no init: klbook starts from both ends of the family and keeps the lower minimum

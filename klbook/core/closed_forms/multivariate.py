@@ -1,7 +1,7 @@
 r"""Closed forms of KL: multivariate normal (registered on import).
 
 The multivariate form takes the frozen ``scipy.stats.multivariate_normal``
-objects themselves (not :class:`~klbook.closed_forms.Params`).
+objects themselves (not :class:`~klbook.core.closed_forms.Params`).
 """
 
 from __future__ import annotations

@@ -648,7 +648,7 @@ def fit_gaussian(
       ``init`` (which basin). The result's ``hessian`` tells a minimum from a
       saddle.
     * ``direction="alpha"`` minimises the alpha-divergence of order ``alpha``
-      (implemented in :mod:`klbook.alpha`).
+      (implemented in :mod:`klbook.core.alpha`).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 r"""Numerical KL divergence and entropy for any pair of univariate distributions.
 
-This is the fallback behind :func:`klbook.closed_forms.kl_distributions` for
+This is the fallback behind :func:`klbook.core.closed_forms.kl_distributions` for
 pairs of families that have no closed form in the registry. It accepts frozen
 ``scipy.stats`` distributions (continuous or discrete) and klbook's own
 :class:`klbook.Distribution` objects. Only log-densities are used, never a

@@ -7,19 +7,19 @@ draw them. Every divergence is computed by :func:`klbook.kl_divergence`.
 * Total variation and the bounds that tie it to KL:
   :func:`~klbook.total_variation`, :func:`~klbook.pinsker_bound` (Pinsker's inequality
   :math:`\mathrm{TV} \le \sqrt{D_{\mathrm{KL}}/2}`) and
-  :func:`~klbook.properties.bretagnolle_huber_bound` (:math:`\mathrm{TV} \le \sqrt{1 - e^{-D_{\mathrm{KL}}}}`).
+  :func:`~klbook.book.properties.bretagnolle_huber_bound` (:math:`\mathrm{TV} \le \sqrt{1 - e^{-D_{\mathrm{KL}}}}`).
 * Asymmetry and the triangle inequality: :func:`~klbook.kl_asymmetry`,
-  :func:`~klbook.properties.bernoulli_kl_grid`, :func:`~klbook.properties.bernoulli_asymmetry_grid`,
+  :func:`~klbook.book.properties.bernoulli_kl_grid`, :func:`~klbook.book.properties.bernoulli_asymmetry_grid`,
   :func:`~klbook.triangle_gap`.
 * The building blocks of the other properties, for probability vectors:
-  :func:`~klbook.properties.product_distribution` (independent variables), :func:`~klbook.properties.pushforward`
-  (a change of variables), :func:`~klbook.properties.mixture` (a convex combination), and the
-  gaps :func:`~klbook.properties.additivity_gap`, :func:`~klbook.properties.invariance_gap`, :func:`~klbook.properties.convexity_gap`.
-* Checks on many random pairs: :func:`~klbook.properties.random_distributions`,
+  :func:`~klbook.book.properties.product_distribution` (independent variables), :func:`~klbook.book.properties.pushforward`
+  (a change of variables), :func:`~klbook.book.properties.mixture` (a convex combination), and the
+  gaps :func:`~klbook.book.properties.additivity_gap`, :func:`~klbook.book.properties.invariance_gap`, :func:`~klbook.book.properties.convexity_gap`.
+* Checks on many random pairs: :func:`~klbook.book.properties.random_distributions`,
   :func:`~klbook.check_properties` (probability vectors) and
   :func:`~klbook.check_gaussian_properties` (Gaussians, through two non-linear
   changes of variables and a multivariate normal), with
-  :func:`~klbook.properties.gaussian_pushforwards`.
+  :func:`~klbook.book.properties.gaussian_pushforwards`.
 
 Conventions, as everywhere in klbook: natural logarithms (nats), never NaN,
 never a silent renormalisation. A *gap* is the difference of the two sides of
@@ -42,11 +42,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from .alpha import _check_dists, _discrete_sum
-from .closed_forms.discrete import kl_bernoulli_params
-from .divergences import _pair_kind, _vectors, kl_divergence
+from ..core.alpha import _check_dists, _discrete_sum
+from ..core.closed_forms.discrete import kl_bernoulli_params
+from ..core.divergences import _pair_kind, _vectors, kl_divergence
 from .integrand import _masses_where_q_wins, _sign_changes
-from .numeric import _Uni, kl_numeric
+from ..core.numeric import _Uni, kl_numeric
 
 __all__ = [
     "total_variation",
@@ -182,7 +182,7 @@ def total_variation(p: ArrayLike | object, q: ArrayLike | object) -> float:
     ----------
     p, q : array_like or distribution
         Two probability vectors of the same length (each summing to 1 within
-        ``klbook.divergences.SUM_RTOL``, never renormalised), or two
+        ``klbook.core.divergences.SUM_RTOL``, never renormalised), or two
         univariate distributions: frozen ``scipy.stats`` distributions,
         discrete or continuous, or :class:`klbook.Distribution` objects.
 
@@ -247,7 +247,7 @@ def pinsker_bound(kl: ArrayLike) -> np.ndarray | float:
         \qquad (D_{\mathrm{KL}} \text{ in nats}).
 
     It says nothing once :math:`D_{\mathrm{KL}} \ge 2` (the bound exceeds 1);
-    see :func:`~klbook.properties.bretagnolle_huber_bound` for a bound that stays below 1.
+    see :func:`~klbook.book.properties.bretagnolle_huber_bound` for a bound that stays below 1.
 
     Parameters
     ----------
@@ -606,7 +606,7 @@ def invariance_gap(p: ArrayLike, q: ArrayLike, mapping: ArrayLike, n_out: int | 
     p, q : array_like
         Probability vectors of one length.
     mapping, n_out
-        As for :func:`~klbook.properties.pushforward`.
+        As for :func:`~klbook.book.properties.pushforward`.
 
     Returns
     -------
@@ -616,7 +616,7 @@ def invariance_gap(p: ArrayLike, q: ArrayLike, mapping: ArrayLike, n_out: int | 
     Raises
     ------
     TypeError, ValueError
-        As for :func:`~klbook.properties.pushforward` and :func:`klbook.kl_divergence`.
+        As for :func:`~klbook.book.properties.pushforward` and :func:`klbook.kl_divergence`.
     """
     pv, qv = _pair(p, q)
     after = kl_divergence(pushforward(pv, mapping, n_out), pushforward(qv, mapping, n_out))
@@ -817,7 +817,7 @@ def check_properties(
     r"""Check the properties of KL on many random pairs of probability vectors.
 
     Draws ``n_pairs`` independent sets of Dirichlet vectors
-    (:func:`~klbook.properties.random_distributions`) and computes, for each, every divergence
+    (:func:`~klbook.book.properties.random_distributions`) and computes, for each, every divergence
     the properties relate: Gibbs' inequality, :math:`D_{\mathrm{KL}}(p\|p) = 0`,
     asymmetry, Pinsker's inequality, additivity for independent variables,
     invariance under a relabelling of the outcomes, the data-processing
@@ -942,7 +942,7 @@ class GaussianChecks:
     kl_exp, kl_sinh : numpy.ndarray
         Shape ``(n,)``: the same divergence after mapping both distributions
         through :math:`e^x` and :math:`\sinh x`, computed by quadrature
-        (:func:`klbook.numeric.kl_numeric`) on the image densities.
+        (:func:`klbook.core.numeric.kl_numeric`) on the image densities.
     kl_joint : numpy.ndarray
         Shape ``(n,)``: :math:`D_{\mathrm{KL}}` between the :math:`d`-dimensional
         normals with diagonal covariances (the multivariate closed form).
@@ -970,7 +970,7 @@ def check_gaussian_properties(n_pairs: int = 25, dim: int = 3, *, seed: int | np
 
     * Invariance: the divergence between the first coordinates (closed form)
       against the divergence between their images under :math:`e^x` and
-      :math:`\sinh x` (:func:`~klbook.properties.gaussian_pushforwards`), computed by numerical
+      :math:`\sinh x` (:func:`~klbook.book.properties.gaussian_pushforwards`), computed by numerical
       quadrature of the image densities, an independent route.
     * Additivity: the divergence between the :math:`d`-dimensional normals
       (``scipy.stats.multivariate_normal`` with diagonal covariances, the

@@ -1,6 +1,6 @@
 /* klbook explorer core: grid quadrature of KL and friends, drawn as inline SVG.
  *
- * Python (klbook.explorers) decides everything that comes from klbook -- the
+ * Python (klbook.book.explorers) decides everything that comes from klbook -- the
  * quadrature nodes, log p on them, slider ranges, initial values and optima --
  * and writes it as a JSON spec next to a container. This file only recomputes,
  * live, what depends on the sliders: q's log-density, the divergences on the

@@ -2,7 +2,7 @@
 
 A :class:`GaussianMixture` is the book's standard example of a "complex" p:
 two well-separated components make a bimodal density that no single Gaussian
-q can match. It follows :class:`klbook.base.Distribution`, so
+q can match. It follows :class:`klbook.core.base.Distribution`, so
 :func:`klbook.kl_divergence`, the numerical fallback and the estimators accept
 it wherever they accept a frozen ``scipy.stats`` distribution.
 """

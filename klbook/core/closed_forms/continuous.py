@@ -27,7 +27,7 @@ Support first: when the support of ``p`` is not inside the support of ``q``
 (decided exactly from the parameters) the divergence is ``math.inf``. Where a
 family's closed form needs equal ``loc`` (gamma, beta, lognormal, Pareto,
 Rayleigh, Weibull) and the locations differ with ``p``'s support inside
-``q``'s, the pair is handed to :func:`klbook.numeric.kl_numeric`.
+``q``'s, the pair is handed to :func:`klbook.core.numeric.kl_numeric`.
 """
 
 from __future__ import annotations
@@ -212,13 +212,13 @@ def _check_finite_shapes(*ps: Params) -> None:
 
 
 def _numeric(p: Params, q: Params) -> float:
-    """Defer to the quadrature fallback (imported lazily: it lives in :mod:`klbook.numeric`)."""
+    """Defer to the quadrature fallback (imported lazily: it lives in :mod:`klbook.core.numeric`)."""
     try:
         from ..numeric import kl_numeric
-    except ImportError as err:  # pragma: no cover - only until klbook.numeric lands
+    except ImportError as err:  # pragma: no cover - only until klbook.core.numeric lands
         raise NotImplementedError(
             f"KL({p.family} || {q.family}) with these locations has no closed form and needs "
-            "klbook.numeric.kl_numeric, which is not available"
+            "klbook.core.numeric.kl_numeric, which is not available"
         ) from err
     return float(kl_numeric(p.dist, q.dist))
 
@@ -250,7 +250,7 @@ def _register_all(pairs: list[tuple[str, str]], summary: str) -> Callable:
 
     Each pair gets a thin wrapper whose docstring starts with ``summary``
     (``{P}`` and ``{Q}`` replaced by the families' names), so that every row of
-    :func:`~klbook.closed_forms.kl_registry_table` names its own pair.
+    :func:`~klbook.core.closed_forms.kl_registry_table` names its own pair.
     """
 
     def decorator(fn):

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .closed_forms import is_discrete, is_distribution
+from ..core.closed_forms import is_discrete, is_distribution
 
 __all__ = ["empirical_pmf", "average_nll", "finite_difference_gradient", "gradient_descent", "DescentPath"]
 

@@ -43,9 +43,9 @@ from numpy.typing import ArrayLike
 from scipy import integrate
 from scipy.stats._multivariate import multivariate_normal_frozen
 
-from ._checks import check_base, to_base
-from .closed_forms import _check_valid, entropy_distribution, is_discrete, is_distribution, kl_distributions
-from .divergences import _vectors, cross_entropy, entropy
+from ..core._checks import check_base, to_base
+from ..core.closed_forms import _check_valid, entropy_distribution, is_discrete, is_distribution, kl_distributions
+from ..core.divergences import _vectors, cross_entropy, entropy
 
 __all__ = ["FORM_NAMES", "KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
 
@@ -104,7 +104,7 @@ class KLForms:
     unit: str
 
     def as_dict(self) -> dict[str, float]:
-        """The four values, keyed by their names in ``klbook.forms.FORM_NAMES`` and in that order."""
+        """The four values, keyed by their names in ``klbook.book.forms.FORM_NAMES`` and in that order."""
         return {name: getattr(self, name) for name in FORM_NAMES}
 
     def labels(self) -> dict[str, str]:
@@ -177,7 +177,7 @@ def kl_terms(p: ArrayLike, q: ArrayLike, *, base: float | None = None) -> np.nda
     ----------
     p, q : array_like
         Probability vectors of the same length: entries finite and
-        :math:`\ge 0`, each summing to 1 within ``klbook.divergences.SUM_RTOL``.
+        :math:`\ge 0`, each summing to 1 within ``klbook.core.divergences.SUM_RTOL``.
     base : float, optional
         ``None`` (default) for nats, ``2`` for bits.
 

@@ -656,8 +656,8 @@ def _js_log_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
 def _continuous_integral(p: Any, q: Any, terms_fn, log_terms_fn, outside_factor: float, what: str) -> float:
     r"""Integrate a pointwise kernel of :math:`(\log p(x), \log q(x))` for two continuous distributions.
 
-    The quadrature is :mod:`klbook.numeric`'s (the same one behind
-    :func:`klbook.numeric.kl_numeric`): p's body split at its quantiles and at
+    The quadrature is :mod:`klbook.core.numeric`'s (the same one behind
+    :func:`klbook.core.numeric.kl_numeric`): p's body split at its quantiles and at
     both distributions' modes, vectorised adaptive Gauss-Kronrod to
     :math:`10^{-13}`, each tail mapped to a logarithmic ladder with a
     divergence test (``inf`` when the tail integrand does not decay). The

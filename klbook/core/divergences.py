@@ -3,7 +3,7 @@ r"""Kullback-Leibler divergence, entropy and cross-entropy: the public dispatche
 :func:`kl_divergence`, :func:`entropy` and :func:`cross_entropy` accept either two
 probability vectors or two distribution objects (frozen ``scipy.stats``
 distributions, frozen ``multivariate_normal``, :class:`klbook.Distribution`).
-Distributions go to :func:`klbook.closed_forms.kl_distributions`; vectors go to
+Distributions go to :func:`klbook.core.closed_forms.kl_distributions`; vectors go to
 the vector engine of this module.
 
 .. rubric:: How the vector engine avoids cancellation
@@ -591,7 +591,7 @@ def kl_divergence(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
        D_{KL}(p\,\|\,q) = \sum_i p_i \log\frac{p_i}{q_i},
 
     and for distributions :math:`\int p(x)\log\frac{p(x)}{q(x)}\,dx` (a sum for
-    discrete ones), computed by :func:`klbook.closed_forms.kl_distributions`.
+    discrete ones), computed by :func:`klbook.core.closed_forms.kl_distributions`.
 
     Parameters
     ----------
@@ -675,7 +675,7 @@ def entropy(p: ArrayLike | object, *, base: float | None = None) -> float:
 
     with :math:`0\log 0 = 0`. For a distribution object this is its Shannon
     (discrete) or differential (continuous) entropy, from
-    :func:`klbook.closed_forms.entropy_distribution`.
+    :func:`klbook.core.closed_forms.entropy_distribution`.
 
     Parameters
     ----------

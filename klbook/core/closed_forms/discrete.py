@@ -3,7 +3,7 @@ r"""Closed forms of KL: discrete families (registered on import).
 Every form is in scipy's parametrisation, ``loc`` included: a discrete scipy
 distribution puts its atoms at ``loc + k``. When the two ``loc`` differ, the
 supports are shifted against each other and the pair goes to the exact
-summation of :func:`klbook.numeric.kl_numeric` (finite for the finite-support
+summation of :func:`klbook.core.numeric.kl_numeric` (finite for the finite-support
 families; ``inf`` when p's atoms are not all atoms of q).
 
 Near-identical pairs must not cancel. The building block is
@@ -278,7 +278,7 @@ def _kl_poisson_poisson(p: Params, q: Params) -> float:
     r"""Poisson: :math:`\mu_1\log(\mu_1/\mu_2) - \mu_1 + \mu_2 = \mu_2\,g((\mu_1-\mu_2)/\mu_2)`.
 
     Different ``loc``: exact summation with the stated tail bound
-    (:func:`klbook.numeric.kl_numeric`); ``inf`` when p's support starts
+    (:func:`klbook.core.numeric.kl_numeric`); ``inf`` when p's support starts
     below q's.
     """
     if not _same_loc(p, q):
@@ -314,7 +314,7 @@ def _kl_nbinom_nbinom(p: Params, q: Params) -> float:
                = \frac{n}{a}\Big[F(a, b) + F(1-a, 1-b)\Big].
 
     Different n or different ``loc``: exact summation with the stated tail
-    bound (:func:`klbook.numeric.kl_numeric`).
+    bound (:func:`klbook.core.numeric.kl_numeric`).
     """
     n1, a = p.shapes
     n2, b = q.shapes

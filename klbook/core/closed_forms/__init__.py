@@ -8,12 +8,12 @@ multivariate normals, and the class name for klbook's own distributions
 (e.g. ``"GaussianMixture"``). Every closed form is written in scipy's
 parametrisation, ``loc`` and ``scale`` included.
 
-A pair that is not in the registry falls back to :func:`klbook.numeric.kl_numeric`.
+A pair that is not in the registry falls back to :func:`klbook.core.numeric.kl_numeric`.
 The model is ``torch.distributions.kl.register_kl``: dispatch on the pair of
 types, readable as a table (:func:`kl_registry_table`).
 
-Modules that register closed forms: :mod:`klbook.closed_forms.continuous`,
-:mod:`klbook.closed_forms.discrete`, :mod:`klbook.closed_forms.multivariate`.
+Modules that register closed forms: :mod:`klbook.core.closed_forms.continuous`,
+:mod:`klbook.core.closed_forms.discrete`, :mod:`klbook.core.closed_forms.multivariate`.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def kl_registry_table() -> list[tuple[str, str, str]]:
         (``"norm"``, ``"gamma"``, ...); the summary is the first line of the
         closed form's docstring: the pair, the parameters it covers in closed
         form (any loc and scale, or equal loc, ...) and when the result is ``inf``.
-        Pairs that are not listed go to :func:`klbook.numeric.kl_numeric`.
+        Pairs that are not listed go to :func:`klbook.core.numeric.kl_numeric`.
 
     See Also
     --------
@@ -184,7 +184,7 @@ def _check_valid(d: object, name: str) -> None:
 def kl_distributions(p: object, q: object) -> float:
     """:math:`D_{KL}(p\\,\\|\\,q)` in nats for two distribution objects.
 
-    Registry first, then :func:`klbook.numeric.kl_numeric`. A discrete
+    Registry first, then :func:`klbook.core.numeric.kl_numeric`. A discrete
     distribution against a continuous one gives ``inf`` (neither is
     absolutely continuous with respect to the other).
 
@@ -292,7 +292,7 @@ def _entropy_poisson(mu: float) -> float | None:
            + O(\mu^{-4}),
 
     whose next term is about :math:`0.11\,\mu^{-4}` (below :math:`10^{-16}` here).
-    Smaller rates go to :func:`klbook.numeric.entropy_numeric` (an exact sum).
+    Smaller rates go to :func:`klbook.core.numeric.entropy_numeric` (an exact sum).
     """
     if mu < 1e4:
         return None
@@ -319,7 +319,7 @@ def entropy_distribution(p: object) -> float:
 
     klbook's own forms for Bernoulli, binomial and Poisson (large rate), where scipy's
     lose digits; else scipy's own closed form when the family has one (and it is not NaN); otherwise
-    :func:`klbook.numeric.entropy_numeric` (log-densities, quantile-split quadrature
+    :func:`klbook.core.numeric.entropy_numeric` (log-densities, quantile-split quadrature
     or a sum with a stated tail bound), never scipy's generic quadrature or sum.
     """
     if not is_distribution(p):

@@ -46,10 +46,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats._multivariate import multivariate_normal_frozen
 
-from .closed_forms import is_discrete, is_distribution
-from .divergences import kl_divergence
-from .fitting import kl_integrand
-from .numeric import _breakpoints, _integrate, _quantiles, _tail_integral, _tail_width, _Uni
+from ..core.closed_forms import is_discrete, is_distribution
+from ..core.divergences import kl_divergence
+from ..core.fitting import kl_integrand
+from ..core.numeric import _breakpoints, _integrate, _quantiles, _tail_integral, _tail_width, _Uni
 
 __all__ = ["log_ratio", "IntegrandCurves", "integrand_curves", "SignedAreas", "signed_areas"]
 
@@ -413,7 +413,7 @@ def signed_areas(p: object, q: object) -> SignedAreas:
     -----
     ``total`` is :func:`klbook.kl_divergence` (closed form when one exists).
     The two areas are integrated separately with klbook's vectorised adaptive
-    Gauss-Kronrod quadrature (:mod:`klbook.numeric`), from log-densities, with
+    Gauss-Kronrod quadrature (:mod:`klbook.core.numeric`), from log-densities, with
     the sign changes of :math:`d` as breakpoints; each is accurate to about
     :math:`10^{-12}` relative. The sign changes are located (by bisection, to
     the last bit) on grids of 701 quantiles of p and of q reaching

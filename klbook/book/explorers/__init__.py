@@ -10,7 +10,7 @@ numbers still come from klbook:
   optimal Gaussians of :func:`klbook.fit_gaussian` -- and write it into a JSON
   spec.
 * **JavaScript recomputes.** A small dependency-free script shipped with
-  klbook (``klbook/explorers/explorer.js``) reads the spec, and on every slider
+  klbook (``klbook/book/explorers/explorer.js``) reads the spec, and on every slider
   event evaluates :math:`\log q` on the nodes, the divergences as weighted
   sums :math:`\sum_i w_i f(x_i)`, and redraws an inline SVG figure.
 
@@ -40,7 +40,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..base import Distribution
+from ...core.base import Distribution
 
 __all__ = [
     "Explorer",
@@ -252,7 +252,7 @@ def _check_univariate_continuous(p: object, who: str) -> None:
 
 def _mixture_params(p: object) -> tuple[list[float], list[float], list[float]] | None:
     """(weights, means, stds) when p is a Gaussian mixture or a normal, else None."""
-    from ..mixtures import GaussianMixture
+    from ...core.mixtures import GaussianMixture
 
     if isinstance(p, GaussianMixture):
         return ([float(v) for v in p.weights], [float(v) for v in p.means], [float(v) for v in p.stds])
@@ -263,7 +263,7 @@ def _mixture_params(p: object) -> tuple[list[float], list[float], list[float]] |
 
 def _source(p: object) -> dict | None:
     """How to rebuild p in Python (for :func:`p_from_spec`), if it is JSON-serialisable."""
-    from ..mixtures import GaussianMixture
+    from ...core.mixtures import GaussianMixture
 
     if isinstance(p, GaussianMixture):
         return {
@@ -309,7 +309,7 @@ def p_from_spec(spec: dict) -> object:
     if src is None:
         raise ValueError("this explorer's p was not described in its spec (source is null)")
     if src.get("klbook") == "GaussianMixture":
-        from ..mixtures import GaussianMixture
+        from ...core.mixtures import GaussianMixture
 
         return GaussianMixture(src["weights"], src["means"], src["stds"])
     if "scipy" in src:
@@ -819,7 +819,7 @@ def forward_reverse_explorer(
     is halved until the sums for probe Gaussians (the narrowest q at every
     component, between components and at the ends of the range) have converged.
     """
-    from ..fitting import fit_gaussian
+    from ...core.fitting import fit_gaussian
 
     who = "forward_reverse_explorer"
     title = _check_title(title)
@@ -978,7 +978,7 @@ def alpha_explorer(
         If ``alphas`` is not a strictly increasing sequence of at least two
         finite numbers, or a fit's divergence is infinite.
     """
-    from ..fitting import fit_gaussian
+    from ...core.fitting import fit_gaussian
 
     who = "alpha_explorer"
     title = _check_title(title)
@@ -1078,8 +1078,8 @@ def expected_values(spec: dict, state: dict[str, float]) -> dict[str, float]:
     """
     from scipy import stats
 
-    from ..alpha import alpha_divergence
-    from ..divergences import cross_entropy, entropy, kl_divergence
+    from ...core.alpha import alpha_divergence
+    from ...core.divergences import cross_entropy, entropy, kl_divergence
 
     p = p_from_spec(spec)
     kind = spec["kind"]
