@@ -18,8 +18,10 @@ from .core.closed_forms import kl_registry_markdown, kl_registry_table, register
 from .core.numeric import kl_numeric
 # related divergences
 from .core.alpha import (
+    ChernoffResult,
     alpha_divergence,
     bhattacharyya_coefficient,
+    chernoff_information,
     hellinger_distance,
     js_divergence,
     renyi_divergence,
@@ -59,7 +61,7 @@ __all__ = [
     "register_kl", "kl_registry_table", "kl_registry_markdown", "kl_numeric",
     # related divergences
     "alpha_divergence", "bhattacharyya_coefficient", "hellinger_distance", "js_divergence",
-    "renyi_divergence",
+    "renyi_divergence", "chernoff_information", "ChernoffResult",
     # estimating
     "mc_kl", "mc_kl_replicates", "estimator_moments", "MCResult", "EstimatorMoments",
     # mixtures

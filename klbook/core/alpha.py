@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import optimize
 from scipy.special import logsumexp
 
 from ._checks import check_base, to_base
@@ -47,6 +49,8 @@ __all__ = [
     "alpha_divergence",
     "bhattacharyya_coefficient",
     "hellinger_distance",
+    "chernoff_information",
+    "ChernoffResult",
 ]
 
 
@@ -728,6 +732,27 @@ def _dist_js_total(p: Any, q: Any, kind: str) -> float:
     return _continuous_integral(p, q, _js_terms_log, _js_log_terms, 0.5 * math.log(2.0), "js_divergence")
 
 
+def _dist_log_affinity(p: Any, q: Any, kind: str, alpha: float) -> float:
+    r""":math:`\log\int p^\alpha q^{1-\alpha}` for :math:`0<\alpha<1`, summed or integrated in the log domain.
+
+    For pairs far apart, where :math:`1 - \alpha(1-\alpha)D^{(\alpha)}` would
+    cancel; ``-inf`` when the integral underflows to zero.
+    """
+
+    def terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.exp(alpha * lp + (1.0 - alpha) * lq)
+
+    def log_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
+        return alpha * lp + (1.0 - alpha) * lq
+
+    if kind == "discrete":
+        val = _discrete_sum(p, q, terms)
+    else:
+        val = _continuous_integral(p, q, terms, log_terms, 0.0, "affinity")
+    return math.log(val) if val > 0.0 else -math.inf
+
+
 def _support_mass_outside(a: Any, b: Any) -> float:
     """Mass of ``a`` outside the support of ``b`` (continuous: an interval; discrete: its integer range)."""
     lo, hi = b.support()
@@ -1018,6 +1043,9 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     if not math.isfinite(A):
         return math.inf
     x = -a * (1.0 - a) * A
+    if x < -0.5 and a < 1.0:  # far apart: log1p(x) would cancel; the log-domain integral does not
+        la = _dist_log_affinity(p, q, kind, a)
+        return to_base(math.inf if la == -math.inf else max(la / (a - 1.0), 0.0), b)
     if x <= -1.0:
         return math.inf
     lx = 1.0 if x == 0.0 else math.log1p(x) / x
@@ -1173,6 +1201,166 @@ def hellinger_distance(p: Any, q: Any) -> float:
         return math.sqrt(min(0.5 * float(np.sum(d * d)), 1.0))
     D = renyi_divergence(p, q, 0.5)
     return math.sqrt(min(-math.expm1(-0.5 * D), 1.0))
+
+
+# --------------------------------------------------------------------------- #
+# Chernoff information                                                        #
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class ChernoffResult:
+    r"""The Chernoff information of two distributions and the exponent that attains it.
+
+    Attributes
+    ----------
+    value : float
+        :math:`C(p, q) = -\min_{\lambda\in[0,1]} \log \sum_x p(x)^{\lambda} q(x)^{1-\lambda}`,
+        in nats unless ``base`` was given; ``math.inf`` for mutually singular p and q.
+    lam : float
+        The minimising exponent :math:`\lambda^*\in[0,1]` (to about :math:`10^{-10}`).
+        For p = q every :math:`\lambda` attains the minimum and ``lam`` is 1/2;
+        for mutually singular p and q it is 1/2 as well.
+    """
+
+    value: float
+    lam: float
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+def _chernoff_log_affinity(p: Any, q: Any, kind: str, lam: float) -> float:
+    r""":math:`g(\lambda) = \log \sum p^\lambda q^{1-\lambda}` (:math:`\le 0`), without cancellation.
+
+    Inside (0, 1): :math:`\sum p^\lambda q^{1-\lambda} = 1 - \lambda(1-\lambda) D^{(\lambda)}(p\,\|\,q)`
+    with Minka's alpha-divergence (terms computed without cancellation), so
+    the logarithm is a ``log1p`` of an accurately known number. At the ends
+    the limits: :math:`g(0) = \log(1 - q(\{p = 0\}))`, :math:`g(1) = \log(1 - p(\{q = 0\}))`.
+    """
+    if kind == "vec":
+        if lam == 0.0:
+            return math.log1p(-min(math.fsum(q[p == 0].tolist()), 1.0))
+        if lam == 1.0:
+            return math.log1p(-min(math.fsum(p[q == 0].tolist()), 1.0))
+        A = float(np.sum(_alpha_terms(p, q, lam)))
+    elif kind in ("mvn", "norm"):
+        if lam in (0.0, 1.0):
+            return 0.0
+        delta, E = _gauss_whiten(p, q)
+        return -lam * (1.0 - lam) * _gauss_G(delta, E, lam)  # (lam - 1) D_lam, D_lam = lam G
+    else:
+        if lam == 0.0:
+            return math.log1p(-min(_support_mass_outside(q, p), 1.0))
+        if lam == 1.0:
+            return math.log1p(-min(_support_mass_outside(p, q), 1.0))
+        A = _dist_alpha_total(p, q, kind, lam)
+        if not -lam * (1.0 - lam) * A > -0.5:  # far apart: 1 - lam (1 - lam) A would cancel
+            return _dist_log_affinity(p, q, kind, lam)
+    x = -lam * (1.0 - lam) * A
+    if x <= -0.5 and kind == "vec":
+        both = (p > 0) & (q > 0)
+        return float(logsumexp(lam * np.log(p[both]) + (1.0 - lam) * np.log(q[both])))
+    return math.log1p(x) if x > -1.0 else -math.inf
+
+
+def chernoff_information(p: Any, q: Any, *, base: float | None = None) -> ChernoffResult:
+    r"""The Chernoff information :math:`C(p, q)` and the exponent :math:`\lambda^*` that attains it.
+
+    .. math::
+
+        C(p, q) = -\min_{0\le\lambda\le 1} \log \sum_x p(x)^{\lambda}\, q(x)^{1-\lambda}
+                = \max_{0\le\lambda\le 1} (1-\lambda)\, D_\lambda(p\,\|\,q),
+
+    an integral for densities, with the Rényi divergence :math:`D_\lambda` of
+    :func:`renyi_divergence`. It is symmetric (:math:`\lambda^*(q, p) = 1 - \lambda^*(p, q)`),
+    zero exactly when :math:`p = q`, at least :math:`-\log \mathrm{BC}(p, q)` (the
+    value at :math:`\lambda = 1/2`) and at most
+    :math:`\min(D_{\mathrm{KL}}(p\,\|\,q), D_{\mathrm{KL}}(q\,\|\,p))`.
+
+    **What it measures** (Chernoff, 1952; Cover & Thomas, 2006, §11.9). Testing
+    p against q from n independent draws with prior probabilities
+    :math:`\pi, 1-\pi`, the smallest achievable (Bayes) probability of error
+    is at most :math:`\pi^{\lambda}(1-\pi)^{1-\lambda} e^{-n C}` at
+    :math:`\lambda = \lambda^*` and decays as :math:`e^{-n C(p,q) + o(n)}`
+    whatever the priors. Stein's lemma is the asymmetric counterpart: with the
+    error of one kind held below a fixed level, the other decays at rate
+    :math:`D_{\mathrm{KL}}(p\,\|\,q)`.
+
+    Parameters
+    ----------
+    p, q : array_like or distribution
+        Two probability vectors (as for :func:`klbook.kl_divergence`; never
+        renormalised: the identity
+        :math:`\sum p^\lambda q^{1-\lambda} = 1 - \lambda(1-\lambda)D^{(\lambda)}`
+        of normalised vectors is used, so the rounding in their sums does not
+        pose as a divergence), or two distributions: frozen
+        ``scipy.stats`` (univariate or ``multivariate_normal``) or
+        :class:`klbook.Distribution` objects.
+    base : float, optional
+        Logarithm base of ``value``: ``None`` for nats, ``2`` for bits.
+
+    Returns
+    -------
+    ChernoffResult
+        ``value`` (:math:`C`, ``math.inf`` for mutually singular p and q) and
+        ``lam`` (:math:`\lambda^*`).
+
+    Notes
+    -----
+    :math:`g(\lambda) = \log\sum p^\lambda q^{1-\lambda}` is convex, so its
+    minimum on [0, 1] is found by a bounded Brent search (to
+    :math:`10^{-11}` in :math:`\lambda`; the value's error is second order
+    in that) and compared with both ends. Each :math:`g(\lambda)` is
+    :math:`\log(1 - \lambda(1-\lambda) D^{(\lambda)}(p\,\|\,q))` with the
+    alpha-divergence of :func:`alpha_divergence`, which keeps full relative
+    accuracy for nearly equal p and q. Normal and multivariate normal pairs
+    use the closed form of :math:`D_\lambda`; equal covariances give
+    :math:`\lambda^* = 1/2` and :math:`C = \Delta^\top\Sigma^{-1}\Delta/8`.
+    Other pairs are summed or integrated numerically at each :math:`\lambda`
+    (a few tens of evaluations).
+
+    Raises
+    ------
+    TypeError
+        A distribution paired with a vector; non-numeric input.
+    ValueError
+        Invalid vectors or distributions; a bad ``base``.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> r = chernoff_information(stats.norm(0, 1), stats.norm(2, 1))
+    >>> round(r.value, 12), round(r.lam, 6)    # Delta^2 / 8 at lambda = 1/2
+    (0.5, 0.5)
+    """
+    b = check_base(base)
+    if q is None or p is None:
+        raise TypeError("chernoff_information needs two arguments p and q (got None)")
+    if _kind(p, q) == "vec":
+        pv, qv = _vector_pair(p, q)
+        kind = "vec"
+        P, Q = pv, qv
+        if not np.any((pv > 0) & (qv > 0)):
+            return ChernoffResult(to_base(math.inf, b), 0.5)
+    else:
+        kind = _check_dists(p, q)
+        if kind == "singular":
+            return ChernoffResult(to_base(math.inf, b), 0.5)
+        P, Q = p, q
+
+    def g(lam: float) -> float:
+        return _chernoff_log_affinity(P, Q, kind, float(lam))
+
+    res = optimize.minimize_scalar(g, bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-11})
+    cands = [(float(res.fun), float(res.x)), (g(0.5), 0.5), (g(0.0), 0.0), (g(1.0), 1.0)]
+    best_val, best_lam = min(cands, key=lambda t: (t[0], abs(t[1] - 0.5)))
+    if best_val == -math.inf:
+        return ChernoffResult(to_base(math.inf, b), best_lam)
+    value = max(-best_val, 0.0) + 0.0  # no -0.0
+    if value == 0.0:
+        best_lam = 0.5
+    return ChernoffResult(to_base(value, b), best_lam)
 
 
 # --------------------------------------------------------------------------- #
