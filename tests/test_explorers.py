@@ -500,7 +500,7 @@ def test_spec_locations_drop_rounding_noise():
     The centred alpha fits of a symmetric mixture have mean 0 exactly (by symmetry), but the
     optimiser returns about 1e-17 with CPU-dependent last bits; the stored page must not carry them.
     """
-    from klbook.book.explorers import _r_loc
+    from klbook.book.explorers.spec import round_location as _r_loc
 
     # hand-chosen decimals: the step is 10**(floor(log10(scale)) - 11)
     assert _r_loc(-1.15e-17, 1.96) == 0.0 and math.copysign(1.0, _r_loc(-1.15e-17, 1.96)) == 1.0

@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 import subprocess
+import tempfile
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +38,6 @@ from scipy.integrate import IntegrationWarning, quad
 from klbook.book.explorers import core_js
 from klbook.core.mixtures import GaussianMixture
 
-JS_PATH = Path(__file__).resolve().parents[1] / "klbook" / "book" / "explorers" / "explorer.js"
 CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
 TOL = 1e-9
 
@@ -264,8 +264,12 @@ class NodeEngine:
     name = "node"
 
     def __init__(self, node: str) -> None:
+        # the script exactly as a page gets it (core and every part), as a CommonJS module
+        self._dir = tempfile.TemporaryDirectory(prefix="klbook-explorers-")
+        js = Path(self._dir.name) / "klbook_explorers.js"
+        js.write_text(core_js(), encoding="utf-8")
         self.proc = subprocess.Popen(
-            [node, "-e", _NODE_RUNNER, str(JS_PATH)],
+            [node, "-e", _NODE_RUNNER, str(js)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -282,6 +286,7 @@ class NodeEngine:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+        self._dir.cleanup()
 
 
 class ChromiumEngine:
