@@ -29,7 +29,7 @@ from .core.alpha import (
 # estimating KL by Monte Carlo
 from .core.estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates
 # mixtures
-from .core.mixtures import GaussianMixture
+from .core.mixtures import GaussianMixture, MixtureKL, mixture_kl
 # fitting q by KL
 from .core.fitting import (
     FactorisedFitResult,
@@ -65,7 +65,7 @@ __all__ = [
     # estimating
     "mc_kl", "mc_kl_replicates", "estimator_moments", "MCResult", "EstimatorMoments",
     # mixtures
-    "GaussianMixture",
+    "GaussianMixture", "MixtureKL", "mixture_kl",
     # fitting
     "fit_gaussian", "fit_factorised_gaussian", "FitResult", "FactorisedFitResult",
     "gaussian_kl", "gaussian_kl_gradient", "gaussian_neg_elbo", "kl_integrand",
