@@ -12,6 +12,8 @@ registered with the shared core:
 
 * :mod:`~klbook.book.explorers.integrand` -- :func:`~klbook.book.explorers.integrand.integrand_explorer` (chapter 2);
 * :mod:`~klbook.book.explorers.forward_reverse` -- :func:`~klbook.book.explorers.forward_reverse.forward_reverse_explorer` (chapter 4);
+* :mod:`~klbook.book.explorers.bernoulli` -- :func:`~klbook.book.explorers.bernoulli.bernoulli_explorer` (chapter 3);
+* :mod:`~klbook.book.explorers.estimators` -- :func:`~klbook.book.explorers.estimators.estimator_explorer` (chapter 5);
 * :mod:`~klbook.book.explorers.alpha` -- :func:`~klbook.book.explorers.alpha.alpha_explorer` (chapter 6).
 
 The shared pieces (the :class:`~klbook.book.explorers.spec.Explorer` object, :func:`~klbook.book.explorers.spec.page`, the script
@@ -25,12 +27,16 @@ from .spec import Explorer, core_css, core_js, expected_values, js_parts, p_from
 from .integrand import integrand_explorer
 from .forward_reverse import forward_reverse_explorer
 from .alpha import alpha_explorer
+from .bernoulli import bernoulli_explorer
+from .estimators import estimator_explorer
 
 __all__ = [
     "Explorer",
     "integrand_explorer",
     "forward_reverse_explorer",
     "alpha_explorer",
+    "bernoulli_explorer",
+    "estimator_explorer",
     "page",
     "expected_values",
     "p_from_spec",

@@ -265,17 +265,18 @@
     var a = this.axes, b = this.box, i, t;
     while (a.firstChild) a.removeChild(a.firstChild);
     svgEl("rect", { x: b.x, y: b.y, width: b.w, height: b.h, "class": "kx-frame" }, a);
-    var yt = ticks(ylo, yhi, 4), ys = niceStep(yhi - ylo, 4);
+    var yt = this.noYTicks ? [] : ticks(ylo, yhi, 4), ys = niceStep(yhi - ylo, 4);
     for (i = 0; i < yt.length; i++) {
       var y = this.sy(yt[i]);
       svgEl("line", { x1: b.x, x2: b.x + b.w, y1: y, y2: y, "class": yt[i] === 0 ? "kx-zero" : "kx-grid" }, a);
       t = svgEl("text", { x: b.x - 6, y: y + 4, "text-anchor": "end", "class": "kx-tick" }, a);
       t.textContent = tickLabel(yt[i], ys);
     }
-    var nx = Math.max(2, Math.round(b.w / 70)), xt = ticks(this.xlo, this.xhi, nx), xs = niceStep(this.xhi - this.xlo, nx);
+    var nx = Math.max(2, Math.round(b.w / 50)), xt = ticks(this.xlo, this.xhi, nx), xs = niceStep(this.xhi - this.xlo, nx);
     for (i = 0; i < xt.length; i++) {
       var x = this.sx(xt[i]);
       svgEl("line", { x1: x, x2: x, y1: b.y + b.h, y2: b.y + b.h + 4, "class": "kx-tickmark" }, a);
+      if (this.noXLabels) continue;
       t = svgEl("text", { x: x, y: b.y + b.h + 17, "text-anchor": "middle", "class": "kx-tick" }, a);
       t.textContent = tickLabel(xt[i], xs);
     }
@@ -373,6 +374,12 @@
     this.timings = [];
     this.state = {};
     this.anim = null;
+    // the SVG coordinate width: 640 on a desktop column, 400 in a narrow one (a phone), so that
+    // 12-unit text stays about 12 px on screen
+    var cw = root.clientWidth || 0;
+    if (!cw && root.getBoundingClientRect) cw = root.getBoundingClientRect().width;
+    this.narrow = cw > 0 && cw < 560;
+    this.W = this.narrow ? 400 : W;
     if (this.kind.init) this.kind.init(this);
     this.build();
     this.render();
@@ -403,9 +410,10 @@
     }
     if (this.kind.buildButtons) this.kind.buildButtons(this, body);
 
-    var ro = el("div", { "class": "kx-readout", "aria-live": "polite", "aria-atomic": "true" }, body);
+    var ro = this.kind.buildReadouts ? null : el("div", { "class": "kx-readout", "aria-live": "polite", "aria-atomic": "true" }, body);
     this.readoutBox = ro;
-    for (i = 0; i < spec.readouts.length; i++) {
+    if (this.kind.buildReadouts) this.kind.buildReadouts(this, body);
+    for (i = 0; ro && i < spec.readouts.length; i++) {
       var r = spec.readouts[i];
       var line = el("div", { "class": "kx-readout-line" + (r.group ? " kx-group-" + r.group : "") }, ro);
       el("span", { "class": "kx-readout-label" }, line).textContent = r.label + " = ";
@@ -597,7 +605,7 @@
 
   /** Register an explorer kind: make(K) returns its implementation
    *  {prepare?, compute, build, draw, init?, controlText?, onInput?, buildControls?,
-   *   buildButtons?, drawStatic?, exports?}; `exports` (functions the tests call) join the API. */
+   *   buildButtons?, buildReadouts?, drawStatic?, exports?}; `exports` (functions the tests call) join the API. */
   function register(kind, make) {
     var impl = make(api);
     KINDS[kind] = impl;

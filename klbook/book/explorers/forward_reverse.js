@@ -117,7 +117,7 @@ register("forward_reverse", function (K) {
   }
 
   function build(ex, body) {
-    var spec = ex.spec, H = 292, W = K.W;
+    var spec = ex.spec, H = 292, W = ex.W;
     var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg" }, body);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     ex.svg = svg;
@@ -128,7 +128,7 @@ register("forward_reverse", function (K) {
 
   /** Two loss landscapes, forward and reverse KL over (mu, log sigma), under the density figure. */
   function buildLandscape(ex, root) {
-    var box = boxOf(ex), H = 250, W = K.W, pw = (W - 62 - 18 - 56) / 2;
+    var box = boxOf(ex), H = 250, W = ex.W, pw = (W - 62 - 18 - 56) / 2;
     var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "class": "kx-svg kx-landscape",
       "aria-label": ex.spec.landscape.label }, root);
     K.svgEl("title", null, svg).textContent = ex.spec.landscape.label;

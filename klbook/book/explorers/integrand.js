@@ -11,7 +11,7 @@ register("integrand", function (K) {
   }
 
   function build(ex, body) {
-    var spec = ex.spec, H = 432, W = K.W;
+    var spec = ex.spec, H = 432, W = ex.W;
     var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg" }, body);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     ex.svg = svg;
