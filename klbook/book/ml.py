@@ -803,9 +803,12 @@ def distillation_loss(
     return alpha_divergence(p, q, par)
 
 
-def _loss_grad_q(p: np.ndarray, q: np.ndarray, obj: str, par: float | None) -> np.ndarray:
-    """``q * dD/dq`` for the softmax chain rule (a constant shift of dD/dq is harmless)."""
-    lq, lp = np.log(q), np.log(p)
+def _loss_grad_q(p: np.ndarray, q: np.ndarray, lq: np.ndarray, obj: str, par: float | None) -> np.ndarray:
+    """``q * dD/dq`` for the softmax chain rule (a constant shift of dD/dq is harmless).
+
+    ``lq`` is ``log q`` from ``log_softmax`` (finite where ``q`` underflows to 0).
+    """
+    lp = np.log(p)
     if obj == "forward" or (obj == "alpha" and par == 1.0):
         return -p
     if obj == "reverse" or (obj == "alpha" and par == 0.0):
@@ -815,7 +818,7 @@ def _loss_grad_q(p: np.ndarray, q: np.ndarray, obj: str, par: float | None) -> n
         return (1.0 - par) * q * (lq - np.log(m))
     a = par
     # q * (1 - (p/q)^a) / a = (q - p^a q^(1-a)) / a, with no overflow where q underflows
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         return (q - np.exp(a * lp + (1.0 - a) * lq)) / a
 
 
@@ -920,9 +923,11 @@ def fit_student(
 
     def fun(u: np.ndarray) -> tuple[float, np.ndarray]:
         # u = theta / T: the tempered student is softmax(phi @ u)
-        q = np.exp(log_softmax(phi @ u))
-        qg = _loss_grad_q(p_t, q, obj, par)
-        grad = phi.T @ (qg - q * qg.sum())
+        lq = log_softmax(phi @ u)
+        q = np.exp(lq)
+        qg = _loss_grad_q(p_t, q, lq, obj, par)
+        with np.errstate(invalid="ignore", over="ignore"):
+            grad = phi.T @ (qg - q * qg.sum())
         q = q / q.sum()
         return t * t * distillation_loss(p_t, q, obj, beta=par, alpha=par), t * t * grad
 
