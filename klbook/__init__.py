@@ -53,6 +53,16 @@ from .book.properties import (
     total_variation,
     triangle_gap,
 )
+from .book.ml import (
+    LinearGaussianVAE,
+    MarkovLM,
+    beta_vae_optimum,
+    dpo_loss,
+    fit_student,
+    generalized_jsd,
+    kl_regularised_optimum,
+    sequence_kl,
+)
 from .book import explorers, widgets  # noqa: F401  live HTML explorers; ipywidgets explorers (lazy)
 
 __all__ = [
@@ -74,4 +84,6 @@ __all__ = [
     "integrand_curves", "log_ratio", "signed_areas", "IntegrandCurves", "SignedAreas",
     "total_variation", "pinsker_bound", "kl_asymmetry", "triangle_gap", "check_properties",
     "check_gaussian_properties",
+    "kl_regularised_optimum", "dpo_loss", "fit_student", "generalized_jsd", "MarkovLM", "sequence_kl",
+    "LinearGaussianVAE", "beta_vae_optimum",
 ]
