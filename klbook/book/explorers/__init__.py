@@ -29,6 +29,7 @@ from .forward_reverse import forward_reverse_explorer
 from .alpha import alpha_explorer
 from .bernoulli import bernoulli_explorer
 from .estimators import estimator_explorer
+from .policy import kl_regularised_explorer
 
 __all__ = [
     "Explorer",
@@ -37,6 +38,7 @@ __all__ = [
     "alpha_explorer",
     "bernoulli_explorer",
     "estimator_explorer",
+    "kl_regularised_explorer",
     "page",
     "expected_values",
     "p_from_spec",
