@@ -214,18 +214,21 @@ def test_buttons_jump_to_klbook_optima(engine, fr_explorers):
 
     e = fr_explorers["bimodal"]
     buttons = e.spec["buttons"]
-    assert [b["direction"] for b in buttons] == ["forward", "reverse", "reverse"]
+    assert [b["direction"] for b in buttons] == ["forward", "reverse", "reverse", "reverse"]
     # forward optimum: moment matching, derived by hand for the mixture
     mean, var = R.mixture_moments(BIMODAL)
     fwd = buttons[0]["state"]
     assert fwd["mean"] == pytest.approx(mean, abs=1e-12)
     assert fwd["log_scale"] == pytest.approx(0.5 * math.log(var), abs=1e-12)
-    # one reverse optimum per mode, as klbook finds them from each component
-    for b, mode in zip(buttons[1:], (-2.0, 2.0)):
-        f = fit_gaussian(BIMODAL, direction="reverse", init=(mode, 0.6))
+    # one reverse optimum per mode, as klbook finds them from each component, and the centre one
+    # (from the forward optimum), a genuine local minimum of reverse KL for this p
+    for b, (mode, init) in zip(buttons[1:], ((-2.0, (-2.0, 0.6)), (0.0, (mean, math.sqrt(var))), (2.0, (2.0, 0.6)))):
+        f = fit_gaussian(BIMODAL, direction="reverse", init=init)
+        assert f.is_minimum
         assert b["state"]["mean"] == pytest.approx(f.mean, rel=1e-11, abs=1e-11)
         assert b["state"]["log_scale"] == pytest.approx(math.log(f.std), rel=1e-11, abs=1e-11)
         assert abs(b["state"]["mean"] - mode) < 0.01
+    assert buttons[2]["state"]["mean"] == 0.0 and buttons[2]["label"].startswith("Reverse optimum 2: μ = 0.00,")
     [vals] = engine.run([{"spec": e.spec, "states": [b["state"] for b in buttons]}])
     # what the page shows after a click is klbook's minimised divergence
     assert_close(vals[0]["forward"], buttons[0]["fit"]["kl"], "forward KL at the forward optimum")

@@ -36,11 +36,11 @@ register("alpha", function (K) {
   }
 
   function build(ex, body) {
-    var spec = ex.spec, H = 292, W = ex.W;
+    var spec = ex.spec, W = ex.W, top = ex.narrow ? 76 : 46, H = top + 230 + 40;
     var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg" }, body);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     ex.svg = svg;
-    ex.densityPanel(svg, { x: 62, y: 14, w: W - 80, h: 230 }, [
+    ex.densityPanel(svg, { x: 62, y: top, w: W - 80, h: 230 }, [
       ["kx-ref kx-ref-forward", spec.reference_labels.forward, "fwd"],
       ["kx-ref kx-ref-reverse", spec.reference_labels.reverse, "rev"]
     ]);

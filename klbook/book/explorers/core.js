@@ -153,6 +153,15 @@
     return acc.value();
   }
 
+  /** A seeded uniform number in [0, 1): mulberry32's output at stream position c,
+   *  hash(seed + (c + 1) * 0x6D2B79F5 mod 2^32) / 2^32 (klbook.book.explorers.estimators.uniforms in numpy). */
+  function uniform(seed, c) {
+    var a = (seed + Math.imul(c + 1, 0x6D2B79F5)) | 0;
+    var t = Math.imul(a ^ (a >>> 15), a | 1);
+    t = (t + Math.imul(t ^ (t >>> 7), t | 61)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
   /** Quadrature context of a spec with p on a grid: nodes x, weights w, log p, pw = w p,
    *  and the drawing grid vx with log p on it (vlp). */
   function prepareQuad(spec) {
@@ -336,6 +345,21 @@
     return g;
   }
 
+  /** A legend in one row above a panel: items [[css class, text, "rect"?], ...] from (x, y), wrapping at
+   *  width wmax. Returns its height. Never over the data. */
+  function legendRow(svg, x, y, items, wmax) {
+    var g = svgEl("g", { "class": "kx-legend kx-legend-row" }, svg), cx = x, cy = y;
+    for (var i = 0; i < items.length; i++) {
+      var w = 30 + 6.4 * items[i][1].length;
+      if (cx > x && cx + w > x + wmax) { cx = x; cy += 16; }
+      if (items[i][2] === "rect") svgEl("rect", { x: cx + 4, y: cy - 5, width: 14, height: 10, "class": items[i][0] }, g);
+      else svgEl("line", { x1: cx, x2: cx + 22, y1: cy, y2: cy, "class": items[i][0] }, g);
+      svgEl("text", { x: cx + 27, y: cy + 4, "class": "kx-legend-text" }, g).textContent = items[i][1];
+      cx += w + 8;
+    }
+    return cy - y + 16;
+  }
+
   function maxOf(a) { var m = -Infinity; for (var i = 0; i < a.length; i++) if (a[i] > m) m = a[i]; return m; }
   function minOf(a) { var m = Infinity; for (var i = 0; i < a.length; i++) if (a[i] < m) m = a[i]; return m; }
 
@@ -380,6 +404,8 @@
     if (!cw && root.getBoundingClientRect) cw = root.getBoundingClientRect().width;
     this.narrow = cw > 0 && cw < 560;
     this.W = this.narrow ? 400 : W;
+    // state beyond the sliders (e.g. an editable p), from the spec
+    for (var k in spec.state || {}) if (Object.prototype.hasOwnProperty.call(spec.state, k)) this.state[k] = spec.state[k];
     if (this.kind.init) this.kind.init(this);
     this.build();
     this.render();
@@ -531,7 +557,8 @@
     this.topPlot.q = svgEl("path", { "class": "kx-q" }, this.top.plot);
     var legendItems = [["kx-p", spec.p.label], ["kx-q", spec.q_label]];
     for (i = 0; i < extra.length; i++) legendItems.push([extra[i][0], extra[i][1]]);
-    this.legend = legend(svg, box.x + box.w - 10, box.y + 14, legendItems, { right: true });
+    // the legend sits in a row above the panel (box.y leaves room for it): it never covers p
+    legendRow(svg, box.x, 12, legendItems, box.w);
     return this.top;
   };
 
@@ -582,6 +609,7 @@
     forwardIntegrals: forwardIntegrals,
     qRange: qRange,
     reverseKL: reverseKL,
+    uniform: uniform,
     prepareQuad: prepareQuad,
     prepare: prepare,
     compute: compute,
@@ -594,6 +622,7 @@
     svgEl: svgEl,
     Panel: Panel,
     legend: legend,
+    legendRow: legendRow,
     maxOf: maxOf,
     minOf: minOf,
     colour: colour,

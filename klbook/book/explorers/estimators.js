@@ -3,15 +3,7 @@
  * klbook.book.explorers.estimators.normal_draws), so the page is deterministic until the reader moves. */
 register("estimators", function (K) {
   "use strict";
-  var GOLDEN = 0x6D2B79F5, TWO32 = 4294967296;
-
-  /** mulberry32's output at stream position c: hash(seed + (c + 1) * GOLDEN mod 2^32) / 2^32. */
-  function uniform(seed, c) {
-    var a = (seed + Math.imul(c + 1, GOLDEN)) | 0;
-    var t = Math.imul(a ^ (a >>> 15), a | 1);
-    t = (t + Math.imul(t ^ (t >>> 7), t | 61)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / TWO32;
-  }
+  var uniform = K.uniform;
 
   /** reps x n standard normal draws (Box-Muller), replicate j at stream positions 2(j*stride + i), +1. */
   function normalDraws(seed, n, reps, stride) {
@@ -84,8 +76,6 @@ register("estimators", function (K) {
     for (var k in r) if (Object.prototype.hasOwnProperty.call(r, k) && k !== "est") out[k] = r[k];
     return out;
   }
-
-  function init(ex) { ex.state.reps = ex.spec.reps; }
 
   var BINS = 40;
 
@@ -195,7 +185,7 @@ register("estimators", function (K) {
     if (ex.state.reps > cap) ex.state.reps = cap;
   }
 
-  return { prepare: prepare, compute: compute, init: init, build: build, buildButtons: buildButtons,
+  return { prepare: prepare, compute: compute, build: build, buildButtons: buildButtons,
     buildReadouts: buildReadouts, draw: draw, controlText: controlText, onInput: onInput,
     exports: { uniform: uniform, normalDraws: normalDraws, exactMoments: exactMoments } };
 });

@@ -145,6 +145,7 @@ def estimator_explorer(
         "sizes": list(SAMPLE_SIZES),
         "max_draws": MAX_DRAWS,
         "reps": int(reps),
+        "state": {"reps": int(reps)},
         "reps_step": 100,
         "controls": [
             {"param": "mu", "label": "Shift of q, μ", "symbol": "μ", "min": 0.1, "max": 3.0, "step": 0.05,

@@ -11,12 +11,12 @@ register("integrand", function (K) {
   }
 
   function build(ex, body) {
-    var spec = ex.spec, H = 432, W = ex.W;
+    var spec = ex.spec, H = ex.narrow ? 470 : 456, W = ex.W, top = ex.narrow ? 44 : 30;
     var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg" }, body);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     ex.svg = svg;
-    ex.densityPanel(svg, { x: 62, y: 14, w: W - 80, h: 170 });
-    var box2 = { x: 62, y: 230, w: W - 80, h: 160 };
+    ex.densityPanel(svg, { x: 62, y: top, w: W - 80, h: 170 });
+    var box2 = { x: 62, y: top + 216, w: W - 80, h: 160 };
     ex.bot = new K.Panel(svg, box2, spec.view.lo, spec.view.hi, "p·log(p/q)");
     ex.botPlot = {
       pos: K.svgEl("path", { "class": "kx-pos" }, ex.bot.plot),

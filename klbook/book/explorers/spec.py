@@ -175,8 +175,8 @@ class Explorer:
 
     @property
     def initial_state(self) -> dict[str, float]:
-        """The sliders' initial values, keyed by parameter."""
-        return {c["param"]: c["value"] for c in self.spec["controls"]}
+        """The initial state: the sliders' values, keyed by parameter, and the spec's ``state`` (e.g. an editable p)."""
+        return {**{c["param"]: c["value"] for c in self.spec["controls"]}, **self.spec.get("state", {})}
 
     def to_html(self) -> str:
         """The HTML fragment: style, container with the spec, the core script, the mount call."""
@@ -399,7 +399,13 @@ STEP_AGREEMENT = 1e-13
 
 
 def refined_trapezoid(
-    p: object, lo: float, hi: float, h: float, probes: Sequence[tuple[float, float]], reverse: bool = True
+    p: object,
+    lo: float,
+    hi: float,
+    h: float,
+    probes: Sequence[tuple[float, float]],
+    reverse: bool = True,
+    agreement: float | None = None,
 ) -> dict:
     r"""A trapezoid grid on [lo, hi] whose step is halved until it has converged.
 
@@ -411,7 +417,7 @@ def refined_trapezoid(
     standard deviation suffices. The step starts at ``h`` and is halved until
     the sums at ``h`` and ``h/2`` of :math:`-p\log p`, and of the forward and
     (if ``reverse``) reverse KL integrands for the probe Gaussians
-    ``(mean, std)``, agree to ``STEP_AGREEMENT`` (relative to ``max(1, |value|)``).
+    ``(mean, std)``, agree to ``agreement`` (default ``STEP_AGREEMENT``; relative to ``max(1, |value|)``).
     ``[lo, hi]`` must already cover every integrand's tails.
     """
 
@@ -434,7 +440,8 @@ def refined_trapezoid(
     while True:
         finer = trapezoid_rule(lo, hi, h / 2)
         a, b = sums(quad), sums(finer)
-        if np.all(np.abs(a - b) <= STEP_AGREEMENT * np.maximum(1.0, np.abs(b))):
+        tol = STEP_AGREEMENT if agreement is None else agreement
+        if np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b))):
             return quad
         h, quad = h / 2, finer
 
