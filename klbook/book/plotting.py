@@ -11,11 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
+
+try:  # matplotlib is an extra of the library (the book's requirements.txt installs it)
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+except ImportError as exc:
+    raise ImportError("klbook.book.plotting draws with matplotlib, which is not installed: "
+                      "pip install klbook[plotting]") from exc
 
 try:  # only in a notebook: figures as retina PNGs
     from IPython import get_ipython

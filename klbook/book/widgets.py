@@ -49,6 +49,16 @@ NO_KERNEL_NOTE = (
 QFamily = Callable[[float, float], Any]
 
 
+def _ipywidgets() -> Any:
+    """The ipywidgets module, or an ImportError naming the extra that installs it."""
+    try:
+        import ipywidgets
+    except ImportError as exc:  # the library installs without it; the book's requirements.txt has it
+        raise ImportError("klbook's ipywidgets explorers need ipywidgets, which is not installed: "
+                          "pip install klbook[widgets]") from exc
+    return ipywidgets
+
+
 def _norm(loc: float, scale: float) -> Any:
     from scipy import stats
 
@@ -112,7 +122,7 @@ class KLWidget:
     """
 
     def __init__(self, draw: bool = True) -> None:
-        import ipywidgets as W
+        W = _ipywidgets()
 
         self.draw_enabled = bool(draw)
         self.values: dict[str, float] = {}
@@ -123,7 +133,7 @@ class KLWidget:
         self._busy = False
 
     def _assemble(self, title: str) -> None:
-        import ipywidgets as W
+        W = _ipywidgets()
 
         rows = [W.HTML(f"<b>{title}</b>")] + list(self.sliders.values())
         if self.buttons:
@@ -195,7 +205,7 @@ class IntegrandWidget(KLWidget):
     """See :func:`integrand_widget`."""
 
     def __init__(self, p: object, q_family: QFamily, mean_range, scale_range, init, draw: bool) -> None:
-        import ipywidgets as W
+        W = _ipywidgets()
 
         super().__init__(draw)
         who = "integrand_widget"
@@ -310,7 +320,7 @@ class ForwardReverseWidget(KLWidget):
     """See :func:`forward_reverse_widget`."""
 
     def __init__(self, p: object, mean_range, scale_range, init, draw: bool) -> None:
-        import ipywidgets as W
+        W = _ipywidgets()
 
         super().__init__(draw)
         who = "forward_reverse_widget"
@@ -434,7 +444,7 @@ class AlphaWidget(KLWidget):
     """See :func:`alpha_widget`."""
 
     def __init__(self, p: object, alpha_range, init_alpha, draw: bool) -> None:
-        import ipywidgets as W
+        W = _ipywidgets()
 
         from ..core.fitting import fit_gaussian
 
