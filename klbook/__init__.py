@@ -30,6 +30,8 @@ from .core.alpha import (
 from .core.estimators import EstimatorMoments, MCResult, estimator_moments, mc_kl, mc_kl_replicates
 # mixtures
 from .core.mixtures import GaussianMixture, MixtureKL, mixture_kl
+# KL from samples alone
+from .core.samples import SampleKL, kl_from_samples
 # fitting q by KL
 from .core.fitting import (
     FactorisedFitResult,
@@ -76,6 +78,8 @@ __all__ = [
     "mc_kl", "mc_kl_replicates", "estimator_moments", "MCResult", "EstimatorMoments",
     # mixtures
     "GaussianMixture", "MixtureKL", "mixture_kl",
+    # KL from samples
+    "kl_from_samples", "SampleKL",
     # fitting
     "fit_gaussian", "fit_factorised_gaussian", "FitResult", "FactorisedFitResult",
     "gaussian_kl", "gaussian_kl_gradient", "gaussian_neg_elbo", "kl_integrand",
