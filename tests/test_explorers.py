@@ -310,7 +310,7 @@ ALPHAS = [0.0, 0.2, 0.3, 0.5, 0.8, 1.0]
 
 @pytest.fixture(scope="module")
 def alpha_ex():
-    return alpha_explorer(BIMODAL, alphas=ALPHAS)
+    return alpha_explorer(BIMODAL, alphas=ALPHAS, descending=False)
 
 
 def test_alpha_numbers_match_independent_references(engine, alpha_ex):
@@ -355,6 +355,28 @@ def test_alpha_fits_move_from_mass_covering_to_mode_seeking(alpha_ex):
     assert all(b >= a - 1e-9 for a, b in zip(stds[:-1], stds[1:]))
     ref = alpha_ex.spec["reference_fits"]
     assert ref["forward"]["std"] == pytest.approx(math.sqrt(var), rel=1e-11)  # 12 digits kept
+
+
+def test_alpha_slider_reads_like_the_title_and_shows_the_static_figures_mode(engine):
+    """Default: the slider runs from alpha = 1 (left, mass-covering) to 0 (right, mode-seeking); mode-seeking
+    fits of the symmetric mixture sit on the right mode, the one chapter 6's figure draws at alpha_c."""
+    e = alpha_explorer(BIMODAL, alphas=[0.0, 0.1, 0.25, 0.3, 0.5, 1.0])
+    alphas = [f["alpha"] for f in e.spec["fits"]]
+    assert alphas == [1.0, 0.5, 0.3, 0.25, 0.1, 0.0]
+    assert e.spec["controls"][0]["label"].startswith("Order α (left α = 1")
+    for f in e.spec["fits"]:
+        assert f["mean"] == 0.0 or f["mean"] > 1.9, f  # centred, or on the right mode
+    assert e.spec["reference_fits"]["reverse"]["mean"] > 1.9
+    assert "D⁽ᵅ⁾" in next(r["label"] for r in e.spec["readouts"] if r["quantity"] == "alpha_divergence")
+    [vals] = engine.run([{"spec": e.spec, "states": [{"index": k} for k in range(6)]}])
+    for k, v in enumerate(vals):
+        assert v["alpha"] == alphas[k]
+        assert_close(v["alpha_divergence"], expected_values(e.spec, {"index": k})["alpha_divergence"], "D^(alpha)")
+    # the mirror-image optimum is exactly as good: the choice of mode is only a tie-break
+    from klbook.core.fitting import fit_gaussian
+    left = fit_gaussian(BIMODAL, direction="alpha", alpha=0.1, init=(-2.0, 0.6))
+    right = e.spec["fits"][4]
+    assert right["kl"] == pytest.approx(left.kl, rel=1e-9) and right["mean"] == pytest.approx(-left.mean, abs=1e-6)
 
 
 def test_alpha_arguments():
@@ -511,6 +533,6 @@ def test_spec_locations_drop_rounding_noise():
     assert _r_loc(123.456789012345, 0.01) == 123.456789012
     assert _r_loc(2.5e-11, 1.0) == 3e-11
     sym = GaussianMixture([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6])
-    spec = alpha_explorer(sym, alphas=[0.5, 1.0]).spec
+    spec = alpha_explorer(sym, alphas=[0.5, 1.0], descending=False).spec
     assert [f["mean"] for f in spec["fits"]] == [0.0, 0.0]
     assert spec["reference_fits"]["forward"]["mean"] == 0.0

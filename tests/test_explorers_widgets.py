@@ -130,3 +130,25 @@ def test_widget_argument_checks(make, p, exc):
     else:
         with pytest.raises(exc):
             make(p, draw=False)
+
+
+def test_widgets_keep_arrow_keys_on_their_sliders():
+    """Each widget carries the script that marks its controls with data-lm-suppress-shortcuts (on the
+    controls themselves) and stops navigation keys there; the browser test runs that script."""
+    from klbook.book.widgets import KEYS_JS
+
+    w = integrand_widget(stats.norm(), draw=False)
+    outs = w.keys.outputs
+    assert len(outs) == 1 and outs[0]["data"]["application/javascript"].strip() == KEYS_JS.strip()
+    assert "data-lm-suppress-shortcuts" in KEYS_JS and "stopPropagation" in KEYS_JS
+    assert w.keys in w.widget.children
+
+
+def test_widget_sliders_use_the_explorers_step_grid():
+    from klbook.book.explorers.spec import slider
+
+    w = forward_reverse_widget(R.BIMODAL, draw=False)
+    s = w.sliders["mean"]
+    c = slider("mean", "", "μ", s.min, s.max, s.value)
+    assert (s.min, s.max, s.step) == (c["min"], c["max"], c["step"])
+    assert s.step in {0.01, 0.02, 0.025, 0.05, 0.1}

@@ -37,6 +37,14 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+from scipy import stats
+from scipy.stats._distn_infrastructure import rv_continuous_frozen
+
+from ..core.alpha import alpha_divergence
+from ..core.base import Distribution
+from ..core.divergences import cross_entropy, entropy, kl_divergence
+from ..core.fitting import fit_gaussian
+from .explorers.spec import slider
 
 __all__ = ["integrand_widget", "forward_reverse_widget", "alpha_widget", "KLWidget"]
 
@@ -47,6 +55,32 @@ NO_KERNEL_NOTE = (
 )
 
 QFamily = Callable[[float, float], Any]
+
+#: Run in the browser next to each widget (JupyterLab and classic Jupyter): marks every focusable
+#: control of the cell's widgets with ``data-lm-suppress-shortcuts`` *on the control itself* (Lumino
+#: looks at the focused element before it matches the notebook's shortcut selectors) and keeps
+#: navigation keys from bubbling to the notebook, so arrow keys move a focused slider and nothing else.
+KEYS_JS = r"""
+(function (el) {
+  var scope = (el && el.closest && (el.closest('.jp-Cell') || el.closest('.cell'))) || document.body;
+  var sel = '.jupyter-widgets .noUi-handle, .jupyter-widgets input, .jupyter-widgets select, '
+          + '.jupyter-widgets button, .jupyter-widgets [tabindex], .jupyter-widgets .slider-container';
+  function mark() {
+    var nodes = scope.querySelectorAll(sel);
+    for (var i = 0; i < nodes.length; i++) {
+      var n = nodes[i];
+      if (n.getAttribute('data-klbook-keys')) continue;
+      n.setAttribute('data-klbook-keys', '1');
+      n.setAttribute('data-lm-suppress-shortcuts', 'true');
+      n.addEventListener('keydown', function (ev) {
+        if (/^(Arrow|Page|Home|End)/.test(ev.key)) ev.stopPropagation();
+      });
+    }
+  }
+  mark();
+  if (window.MutationObserver) new MutationObserver(mark).observe(scope, {childList: true, subtree: true});
+})(typeof element !== 'undefined' ? (element[0] || element) : null);
+"""
 
 
 def _ipywidgets() -> Any:
@@ -60,16 +94,10 @@ def _ipywidgets() -> Any:
 
 
 def _norm(loc: float, scale: float) -> Any:
-    from scipy import stats
-
     return stats.norm(loc, scale)
 
 
 def _check_p(p: object, who: str) -> None:
-    from ..core.base import Distribution
-
-    from scipy.stats._distn_infrastructure import rv_continuous_frozen
-
     if not isinstance(p, (rv_continuous_frozen, Distribution)) or getattr(p, "discrete", False):
         raise TypeError(
             f"{who} needs p to be a frozen univariate continuous scipy.stats distribution or a "
@@ -94,6 +122,18 @@ def _pair(value: Any, name: str, default: tuple[float, float], positive: bool = 
     if not (math.isfinite(a) and math.isfinite(b)) or (positive and min(a, b) <= 0):
         raise ValueError(f"{name} must be finite{' and > 0' if positive else ''}, got {value!r}")
     return a, b
+
+
+def _float_slider(param: str, description: str, lo: float, hi: float, value: float, positive: bool = False) -> Any:
+    """An ipywidgets FloatSlider on the explorers' step grid (:func:`klbook.book.explorers.spec.slider`)."""
+    import ipywidgets as W
+
+    c = slider(param, description, param, lo, hi, value)
+    if positive and c["min"] <= 0:
+        c["min"] = c["step"]
+    value = min(max(float(value), c["min"]), c["max"])
+    return W.FloatSlider(value=value, min=c["min"], max=c["max"], step=c["step"], description=description,
+                         style={"description_width": "8em"}, continuous_update=False, readout_format=".3f")
 
 
 def _plot_grid(p: object, centres: list[float], scales: list[float], n: int = 600) -> np.ndarray:
@@ -138,11 +178,19 @@ class KLWidget:
         rows = [W.HTML(f"<b>{title}</b>")] + list(self.sliders.values())
         if self.buttons:
             rows.append(W.HBox(list(self.buttons.values())))
-        rows += [self.readout, self.output]
+        self.keys = W.Output(layout=W.Layout(height="0px", overflow="hidden"))
+        rows += [self.readout, self.output, self.keys]
         self.widget = W.VBox(rows)
+        self._arm_keys()
         for s in self.sliders.values():
             s.observe(self.update, names="value")
         self.update()
+
+    def _arm_keys(self) -> None:
+        """Display :data:`KEYS_JS` in the widget's hidden output (runs where a trusted frontend renders it)."""
+        from IPython.display import Javascript
+
+        self.keys.append_display_data(Javascript(KEYS_JS))
 
     def _compute(self) -> dict[str, float]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -215,12 +263,9 @@ class IntegrandWidget(KLWidget):
         m_lo, m_hi = _pair(mean_range, "mean_range", (mu - 3 * sd, mu + 3 * sd))
         s_lo, s_hi = _pair(scale_range, "scale_range", (0.2 * sd, 3 * sd), positive=True)
         m0, s0 = _pair(init, "init", (mu + sd, sd))
-        style = {"description_width": "8em"}
         self.sliders = {
-            "mean": W.FloatSlider(value=m0, min=m_lo, max=m_hi, step=(m_hi - m_lo) / 200,
-                                  description="location of q", style=style, continuous_update=False),
-            "scale": W.FloatSlider(value=s0, min=s_lo, max=s_hi, step=(s_hi - s_lo) / 200,
-                                   description="scale of q", style=style, continuous_update=False),
+            "mean": _float_slider("mean", "location of q", m_lo, m_hi, m0),
+            "scale": _float_slider("scale", "scale of q", s_lo, s_hi, s0, positive=True),
         }
         self.x = _plot_grid(p, [m_lo, m_hi], [s_hi, s_hi])
         self._assemble("KL(p ‖ q) and its integrand")
@@ -234,13 +279,11 @@ class IntegrandWidget(KLWidget):
         return {"kl": "KL(p ‖ q)", "cross_entropy": "H(p, q)", "entropy": "H(p)"}
 
     def _compute(self) -> dict[str, float]:
-        import klbook
-
         q = self.q
         return {
-            "kl": float(klbook.kl_divergence(self.p, q)),
-            "cross_entropy": float(klbook.cross_entropy(self.p, q)),
-            "entropy": float(klbook.entropy(self.p)),
+            "kl": float(kl_divergence(self.p, q)),
+            "cross_entropy": float(cross_entropy(self.p, q)),
+            "entropy": float(entropy(self.p)),
         }
 
     def _draw(self) -> Any:
@@ -332,13 +375,9 @@ class ForwardReverseWidget(KLWidget):
         m0, s0 = _pair(init, "init", (mu + 0.5 * sd, 0.5 * sd), positive=False)
         if s0 <= 0:
             raise ValueError(f"init scale must be > 0, got {init!r}")
-        style = {"description_width": "8em"}
-        ls_lo, ls_hi = math.log(s_lo), math.log(s_hi)
         self.sliders = {
-            "mean": W.FloatSlider(value=m0, min=m_lo, max=m_hi, step=(m_hi - m_lo) / 200,
-                                  description="mean of q", style=style, continuous_update=False),
-            "log_scale": W.FloatSlider(value=math.log(s0), min=ls_lo, max=ls_hi, step=(ls_hi - ls_lo) / 200,
-                                       description="log σ of q", style=style, continuous_update=False),
+            "mean": _float_slider("mean", "mean of q", m_lo, m_hi, m0),
+            "log_scale": _float_slider("log_scale", "log σ of q", math.log(s_lo), math.log(s_hi), math.log(s0)),
         }
         self.buttons = {
             "forward": W.Button(description="fit forward KL from here"),
@@ -357,8 +396,6 @@ class ForwardReverseWidget(KLWidget):
 
     def fit(self, direction: str) -> Any:
         """Run :func:`klbook.fit_gaussian` from the sliders' q and move the sliders to its result."""
-        from ..core.fitting import fit_gaussian
-
         q = self.q
         self.last_fit = fit_gaussian(self.p, direction=direction, init=(float(q.mean()), float(q.std())))
         self._set_silently(mean=self.last_fit.mean, log_scale=math.log(self.last_fit.std))
@@ -368,10 +405,8 @@ class ForwardReverseWidget(KLWidget):
         return {"forward": "forward KL(p ‖ q)", "reverse": "reverse KL(q ‖ p)"}
 
     def _compute(self) -> dict[str, float]:
-        import klbook
-
         q = self.q
-        return {"forward": float(klbook.kl_divergence(self.p, q)), "reverse": float(klbook.kl_divergence(q, self.p))}
+        return {"forward": float(kl_divergence(self.p, q)), "reverse": float(kl_divergence(q, self.p))}
 
     def _draw(self) -> Any:
         import matplotlib.pyplot as plt
@@ -446,8 +481,6 @@ class AlphaWidget(KLWidget):
     def __init__(self, p: object, alpha_range, init_alpha, draw: bool) -> None:
         W = _ipywidgets()
 
-        from ..core.fitting import fit_gaussian
-
         super().__init__(draw)
         who = "alpha_widget"
         _check_p(p, who)
@@ -462,16 +495,12 @@ class AlphaWidget(KLWidget):
                                    description="α", continuous_update=False),
         }
         self.x = _plot_grid(p, [mu], [sd])
-        self._assemble("Best Gaussian q for the alpha-divergence D_α(p ‖ q)")
+        self._assemble("Best Gaussian q for the alpha-divergence D⁽ᵅ⁾(p ‖ q)")
 
     def _labels(self) -> dict[str, str]:
-        return {"alpha_divergence": "D_α(p ‖ q*)", "forward": "KL(p ‖ q*)", "reverse": "KL(q* ‖ p)"}
+        return {"alpha_divergence": "D⁽ᵅ⁾(p ‖ q*)", "forward": "KL(p ‖ q*)", "reverse": "KL(q* ‖ p)"}
 
     def _compute(self) -> dict[str, float]:
-        import klbook
-
-        from ..core.fitting import fit_gaussian
-
         a = float(self.sliders["alpha"].value)
         # no init: klbook starts from both ends of the family and keeps the lower minimum
         # (continuing from the previous fit could stay on a symmetric saddle point)
@@ -481,9 +510,9 @@ class AlphaWidget(KLWidget):
             "alpha": a,
             "mean": float(self.fit_result.mean),
             "scale": float(self.fit_result.std),
-            "alpha_divergence": float(klbook.alpha_divergence(self.p, q, a)),
-            "forward": float(klbook.kl_divergence(self.p, q)),
-            "reverse": float(klbook.kl_divergence(q, self.p)),
+            "alpha_divergence": float(alpha_divergence(self.p, q, a)),
+            "forward": float(kl_divergence(self.p, q)),
+            "reverse": float(kl_divergence(q, self.p)),
         }
 
     def _draw(self) -> Any:
@@ -500,7 +529,7 @@ class AlphaWidget(KLWidget):
         ax.set_xlabel("x")
         ax.set_ylabel("density")
         ax.legend(loc="upper left")
-        annotate_values(ax, {"D_α(p‖q)": format_divergence(self.values["alpha_divergence"])})
+        annotate_values(ax, {r"$D^{(\alpha)}(p\Vert q)$": format_divergence(self.values["alpha_divergence"])})
         return fig
 
 
@@ -515,7 +544,7 @@ def alpha_widget(
 
     Each change runs ``klbook.fit_gaussian(p, direction="alpha", alpha=α)``
     (which starts from the forward and the reverse fit and keeps the better) and
-    shows :math:`D_\alpha(p\,\|\,q^*)`, :math:`D_{\mathrm{KL}}(p\,\|\,q^*)` and
+    shows the alpha-divergence :math:`D^{(\alpha)}(p\,\|\,q^*)`, :math:`D_{\mathrm{KL}}(p\,\|\,q^*)` and
     :math:`D_{\mathrm{KL}}(q^*\,\|\,p)` from klbook. In Minka's
     parametrisation, :math:`\alpha = 1` is forward KL (mass-covering) and
     :math:`\alpha = 0` reverse KL (mode-seeking).

@@ -14,6 +14,7 @@ from ...core.alpha import alpha_divergence
 from ...core.divergences import kl_divergence
 from ...core.fitting import fit_gaussian
 from .spec import (
+    range_init,
     Explorer,
     GAUSS_TAIL_SDS,
     POINTS_PER_SD,
@@ -51,19 +52,32 @@ def _alpha_steps(alphas: Any) -> list[float]:
     return vals
 
 
+def _best_fit(p: object, a: float | None, start: tuple[float, float]) -> Any:
+    """The best alpha fit of order ``a`` (reverse KL if None): klbook's default and the one from
+    ``start``; a tie (mirror-image optima) goes to ``start``'s."""
+    kw: dict[str, Any] = {"direction": "reverse"} if a is None else {"direction": "alpha", "alpha": a}
+    own = fit_gaussian(p, init=start, **kw)
+    default = fit_gaussian(p, **kw)
+    same = abs(own.mean - default.mean) < 1e-6 * default.std and abs(own.std - default.std) < 1e-6 * default.std
+    tol = 1e-9 * max(1.0, abs(own.kl))
+    return own if own.kl <= default.kl + tol and not same else default
+
+
 def alpha_explorer(
     p: object,
     *,
     alphas: Sequence[float] | None = None,
     init_alpha: float | None = None,
+    descending: bool = True,
+    mode_init: Sequence[float] | None = None,
     title: str | None = None,
     p_label: str | None = None,
 ) -> Explorer:
     r"""Slide :math:`\alpha` and watch the best Gaussian fit move from mass-covering to mode-seeking.
 
     For every :math:`\alpha` in ``alphas``, :func:`klbook.fit_gaussian`
-    (``direction="alpha"``, no ``init``: the better of the fits started from
-    the forward and the reverse optimum) gives the Gaussian
+    (``direction="alpha"``, the best of the fits started from the forward
+    and the reverse optimum and from ``mode_init``) gives the Gaussian
     :math:`q^*_\alpha` minimising Minka's alpha-divergence
 
     .. math::
@@ -87,6 +101,15 @@ def alpha_explorer(
         Every fit costs a numerical optimisation (about 0.2 s each).
     init_alpha : float, optional
         The initial stop (the nearest one); default the middle one.
+    descending : bool
+        The slider runs from :math:`\alpha = 1` (left, mass-covering) to
+        :math:`\alpha = 0` (right, mode-seeking), as the chapter reads; ``False``
+        runs from 0 to 1.
+    mode_init : (float, float), optional
+        A start :math:`(\mu, \sigma)` for the mode-seeking fits. When two fits
+        are equally good (a symmetric p has mirror-image optima) the one from
+        here is shown, so that the page shows the mode a static figure does.
+        Default: the heaviest component (the rightmost of equals).
     title, p_label : str, optional
         Heading, and legend entry for p.
 
@@ -106,18 +129,26 @@ def alpha_explorer(
     title = check_title(title)
     weights, means, stds = require_mixture(p, who)
     steps = _alpha_steps(alphas)
+    if mode_init is None:
+        k = max(range(len(weights)), key=lambda i: (weights[i], means[i]))
+        start = (means[k], stds[k])
+    else:
+        start = range_init(mode_init, (0.0, 1.0))
     fits = []
     for a in steps:
-        f = fit_gaussian(p, direction="alpha", alpha=a)
+        f = _best_fit(p, a, start)
         if not (math.isfinite(f.kl) and math.isfinite(f.mean) and math.isfinite(f.std)):
             raise ValueError(f"{who}: the alpha-divergence fit at alpha={a} is not finite ({f!r})")
         fits.append({"alpha": a, "mean": round_location(f.mean, f.std), "std": round_spec(f.std), "kl": round_spec(f.kl)})
     fwd = fit_gaussian(p, direction="forward")
-    rev = fit_gaussian(p, direction="reverse")
+    rev = _best_fit(p, None, start)
+    if descending:
+        fits = fits[::-1]
+    order = [f["alpha"] for f in fits]
     if init_alpha is None:
-        index = len(steps) // 2
+        index = len(order) // 2
     else:
-        index = min(range(len(steps)), key=lambda k: abs(steps[k] - float(init_alpha)))
+        index = min(range(len(order)), key=lambda k: abs(order[k] - float(init_alpha)))
 
     s_min = min(min(stds), min(f["std"] for f in fits), rev.std)
     s_max = max(max(stds), max(f["std"] for f in fits), fwd.std)
@@ -131,7 +162,7 @@ def alpha_explorer(
     v_hi = max(m_hi + 3.5 * s_min, max(m + 3.5 * s for m, s in zip(means, stds)), fwd.mean + 3 * fwd.std)
     control = {
         "param": "index",
-        "label": "Order α",
+        "label": "Order α (left α = 1, right α = 0)" if descending else "Order α (left α = 0, right α = 1)",
         "symbol": "α",
         "min": 0,
         "max": len(steps) - 1,
@@ -162,7 +193,7 @@ def alpha_explorer(
         "readouts": [
             {"quantity": "mean", "label": "best q: mean μ", "unit": "", "format": "fixed"},
             {"quantity": "scale", "label": "best q: standard deviation σ", "unit": "", "format": "fixed"},
-            {"quantity": "alpha_divergence", "label": "D_α(p ‖ q)", "unit": "nats"},
+            {"quantity": "alpha_divergence", "label": "alpha-divergence D⁽ᵅ⁾(p ‖ q)", "unit": "nats"},
             {"quantity": "forward", "label": "KL(p ‖ q)", "unit": "nats"},
             {"quantity": "reverse", "label": "KL(q ‖ p)", "unit": "nats"},
         ],

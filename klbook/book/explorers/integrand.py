@@ -12,6 +12,7 @@ import numpy as np
 from scipy import stats
 
 from ...core.divergences import cross_entropy, entropy, kl_divergence
+from ..integrand import signed_areas
 from .spec import (
     Explorer,
     GAUSS_TAIL_SDS,
@@ -34,6 +35,9 @@ from .spec import (
 )
 
 __all__ = ["integrand_explorer"]
+
+#: Points of the Gauss-Legendre rule used piecewise for the signed areas and TV.
+GL_POINTS = 20
 
 
 def integrand_explorer(
@@ -180,12 +184,28 @@ def integrand_explorer(
         "view": view_grid(v_lo, v_hi, p, mix is None),
         "controls": [mean_c, scale_c],
         "readouts": [
-            {"quantity": "kl", "label": "KL(p ‖ q)", "unit": "nats"},
-            {"quantity": "cross_entropy", "label": "cross-entropy H(p, q)", "unit": "nats"},
-            {"quantity": "entropy", "label": "entropy H(p)", "unit": "nats"},
+            {"quantity": "kl", "label": "KL(p ‖ q)", "unit": "nats", "format": "fixed"},
+            {"quantity": "cross_entropy", "label": "cross-entropy H(p, q)", "unit": "nats", "format": "fixed"},
+            {"quantity": "entropy", "label": "entropy H(p)", "unit": "nats", "format": "fixed"},
         ],
         "note": "KL(p ‖ q) = H(p, q) − H(p): the total shaded area, positive minus negative.",
+        "axes": {"fixed": True},
     }
+    if mix is not None:
+        # the signed areas and TV: integrated piecewise between the crossings p = q (found in the page),
+        # with Gauss-Legendre rules, so the kinks of max(0, .) cost no accuracy
+        gx, gw = np.polynomial.legendre.leggauss(GL_POINTS)
+        spec["gl"] = {"x": [float(v) for v in gx], "w": [float(v) for v in gw], "piece": round_spec(min(mix[2]) / 2)}
+        spec["readouts"] += [
+            {"quantity": "positive", "label": "positive area (adds)", "unit": "nats", "format": "fixed"},
+            {"quantity": "negative", "label": "negative area (subtracts)", "unit": "nats", "format": "fixed"},
+            {"quantity": "total_variation", "label": "TV(p, q), the floor of the negative area: −TV", "unit": "",
+             "format": "fixed"},
+        ]
+        spec["note"] = (
+            "KL(p ‖ q) = H(p, q) − H(p) = positive area + negative area; the negative area never "
+            "goes below −TV(p, q) ≥ −1."
+        )
     return Explorer(spec)
 
 
@@ -193,11 +213,16 @@ def _expected(spec: dict, state: dict[str, float]) -> dict[str, float]:
     """What the page shows for ``state``, by klbook: KL, cross-entropy and entropy against q = N(mean, scale^2)."""
     p = p_from_spec(spec)
     q = stats.norm(state["mean"], state["scale"])
-    return {
+    out = {
         "kl": float(kl_divergence(p, q)),
         "cross_entropy": float(cross_entropy(p, q)),
         "entropy": float(entropy(p)),
     }
+    if "gl" in spec:
+        areas = signed_areas(p, q)
+        out.update(positive=float(areas.positive), negative=float(areas.negative),
+                   total_variation=float(areas.total_variation))
+    return out
 
 
 register_kind("integrand", _expected)
