@@ -126,7 +126,7 @@ def _pair(value: Any, name: str, default: tuple[float, float], positive: bool = 
 
 def _float_slider(param: str, description: str, lo: float, hi: float, value: float, positive: bool = False) -> Any:
     """An ipywidgets FloatSlider on the explorers' step grid (:func:`klbook.book.explorers.spec.slider`)."""
-    import ipywidgets as W
+    W = _ipywidgets()
 
     c = slider(param, description, param, lo, hi, value)
     if positive and c["min"] <= 0:
