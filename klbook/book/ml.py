@@ -870,7 +870,7 @@ def fit_student(
 
        \theta^* = \arg\min_\theta\; T^2\, D(p_T, q_T)
 
-    for the chosen divergence D (:func:`distillation_loss`; the :math:`T^2`
+    for the chosen divergence D (:func:`klbook.book.ml.distillation_loss`; the :math:`T^2`
     of Hinton et al. keeps gradients comparable across temperatures). The
     student is deployed at temperature 1. The gradient is exact: with
     :math:`g = \partial D/\partial q`,
@@ -890,7 +890,7 @@ def fit_student(
         :math:`\Phi`, finite.
     objective : {"forward", "reverse", "jsd", "alpha"}
     beta, alpha : float, optional
-        As for :func:`distillation_loss`.
+        As for :func:`klbook.book.ml.distillation_loss`.
     temperature : float
         :math:`T > 0`.
     inits : sequence of array_like, optional
