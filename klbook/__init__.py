@@ -16,6 +16,7 @@ from .core.base import Distribution
 from .core.divergences import cross_entropy, entropy, kl_divergence
 from .core.closed_forms import kl_registry_markdown, kl_registry_table, register_kl
 from .core.numeric import kl_numeric
+from .core.engine import f_divergence
 # related divergences
 from .core.alpha import (
     ChernoffResult,
@@ -73,7 +74,7 @@ __all__ = [
     "register_kl", "kl_registry_table", "kl_registry_markdown", "kl_numeric",
     # related divergences
     "alpha_divergence", "bhattacharyya_coefficient", "hellinger_distance", "js_divergence",
-    "renyi_divergence", "chernoff_information", "ChernoffResult",
+    "renyi_divergence", "chernoff_information", "ChernoffResult", "f_divergence",
     # estimating
     "mc_kl", "mc_kl_replicates", "estimator_moments", "MCResult", "EstimatorMoments",
     # mixtures

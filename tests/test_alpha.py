@@ -20,8 +20,8 @@ from scipy.spatial.distance import jensenshannon
 
 from klbook import GaussianMixture, fit_gaussian
 from klbook.core.divergences import kl_divergence
+from klbook.core.fitting import _alpha_gauss_objective
 from klbook.core.alpha import (
-    _alpha_gauss_objective,
     alpha_divergence,
     bhattacharyya_coefficient,
     hellinger_distance,

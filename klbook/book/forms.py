@@ -44,8 +44,8 @@ from scipy import integrate
 from scipy.stats._multivariate import multivariate_normal_frozen
 
 from ..core._checks import check_base, to_base
-from ..core.closed_forms import _check_valid, entropy_distribution, is_discrete, is_distribution, kl_distributions
-from ..core.divergences import _vectors, cross_entropy, entropy
+from ..core.closed_forms import check_distribution, entropy_distribution, is_discrete, is_distribution, kl_distributions
+from ..core.divergences import check_vectors, cross_entropy, entropy
 
 __all__ = ["FORM_NAMES", "KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
 
@@ -202,7 +202,7 @@ def kl_terms(p: ArrayLike, q: ArrayLike, *, base: float | None = None) -> np.nda
     [-0.34657359027997264, inf]
     """
     b = check_base(base)
-    pv, qv = _vectors(p, q)
+    pv, qv = check_vectors(p, q)
     t = _terms(pv, qv)
     return t if b is None else t / math.log(b)
 
@@ -248,7 +248,7 @@ def code_lengths(q: ArrayLike, *, base: float = 2) -> np.ndarray:
     b = check_base(base)
     if b is None:
         raise TypeError("base must be a real number (2 gives bits), not None")
-    qv, _ = _vectors(q, None)
+    qv, _ = check_vectors(q, None)
     out = np.full_like(qv, math.inf)
     pos = qv > 0.0
     out[pos] = -np.log(qv[pos]) / math.log(b)
@@ -285,7 +285,7 @@ def _check_continuous(d: object, name: str) -> None:
             f"{name} is a discrete distribution; pass its probabilities as a vector "
             "(e.g. d.pmf(range(k))) to kl_forms"
         )
-    _check_valid(d, name)
+    check_distribution(d, name)
 
 
 def _literal_log_ratio(num: float, den: float, log_num: float, log_den: float) -> float:
@@ -434,7 +434,7 @@ def kl_forms(p: ArrayLike | object, q: ArrayLike | object, *, base: float | None
         vals = _forms_continuous(p, q)
         kind = "integral"
     else:
-        pv, qv = _vectors(p, q)
+        pv, qv = check_vectors(p, q)
         direct = _fsum(_terms(pv, qv))
         flipped = _fsum(_terms(pv, qv, flipped=True))
         pos = pv > 0.0

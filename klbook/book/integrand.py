@@ -49,7 +49,7 @@ from scipy.stats._multivariate import multivariate_normal_frozen
 from ..core.closed_forms import is_discrete, is_distribution
 from ..core.divergences import kl_divergence
 from ..core.fitting import kl_integrand
-from ..core.numeric import _breakpoints, _integrate, _quantiles, _tail_integral, _tail_width, _Uni
+from ..core.engine import Univariate, breakpoints, integrate, quantiles, tail_integral, tail_width
 
 __all__ = ["log_ratio", "IntegrandCurves", "integrand_curves", "SignedAreas", "signed_areas"]
 
@@ -250,10 +250,10 @@ class SignedAreas:
     crossings: tuple[float, ...]
 
 
-def _sign_changes(P: _Uni, Q: _Uni, p: object, q: object) -> list[float]:
+def sign_changes(P: Univariate, Q: Univariate, p: object, q: object) -> list[float]:
     """Points of p's support where sign(log p - log q) changes, found on quantile grids of p and q."""
     us = np.asarray(_norm_cdf(SCAN_Z))
-    xs = np.concatenate([_quantiles(P, us), _quantiles(Q, us)])
+    xs = np.concatenate([quantiles(P, us), quantiles(Q, us)])
     xs = xs[np.isfinite(xs) & (xs > P.lo) & (xs < P.hi)]
     xs = np.unique(xs)
     if xs.size < 2:
@@ -303,7 +303,7 @@ def _norm_cdf(z: np.ndarray) -> np.ndarray:
     return ndtr(z)
 
 
-def _mass(D: _Uni, lo: float, hi: float) -> float:
+def _mass(D: Univariate, lo: float, hi: float) -> float:
     """D's probability of (lo, hi), from the cdf or the survival function (whichever does not cancel)."""
     if hi <= lo:
         return 0.0
@@ -315,7 +315,7 @@ def _mass(D: _Uni, lo: float, hi: float) -> float:
     return min(max(val, 0.0), 1.0)
 
 
-def _part_integral(p: object, q: object, P: _Uni, Q: _Uni, crossings: list[float], part: float) -> float:
+def _part_integral(p: object, q: object, P: Univariate, Q: Univariate, crossings: list[float], part: float) -> float:
     """Integral of p * d over the set where sign(d) == part (body by Gauss-Kronrod, tails on ladders)."""
 
     def f_body(x: np.ndarray) -> np.ndarray:
@@ -334,20 +334,20 @@ def _part_integral(p: object, q: object, P: _Uni, Q: _Uni, crossings: list[float
             logabs = np.where(keep, lp + np.log(np.abs(d)), -np.inf)
         return logabs, np.where(keep, part, 0.0)
 
-    pts = _breakpoints(P, Q)
+    pts = breakpoints(P, Q)
     inner = [c for c in crossings if pts[0] < c < pts[-1]]
     pts = np.unique(np.concatenate([pts, np.array(inner, dtype=float)]))
-    body, _, _, _, _ = _integrate(f_body, pts, atol=1e-300)
+    body, _, _, _, _ = integrate(f_body, pts, atol=1e-300)
     total = body
     for left in (True, False):
         x0 = float(pts[0] if left else pts[-1])
         end = P.lo if left else P.hi
-        val, _, _ = _tail_integral(f_tail, x0, end, _tail_width(pts, left), atol=1e-16 * max(abs(body), 1e-300))
+        val, _, _ = tail_integral(f_tail, x0, end, tail_width(pts, left), atol=1e-16 * max(abs(body), 1e-300))
         total += val
     return float(total)
 
 
-def _masses_where_q_wins(p: Any, q: Any, P: Any, Q: Any, crossings: list[float]) -> tuple[float, float]:
+def masses_where_q_wins(p: Any, q: Any, P: Any, Q: Any, crossings: list[float]) -> tuple[float, float]:
     """Total variation and p's mass where q > p, exact from the cdfs once the crossings are known.
 
     The pieces between consecutive sign changes of log p - log q are classified
@@ -435,15 +435,15 @@ def signed_areas(p: object, q: object) -> SignedAreas:
     _check_continuous(p, "p", who)
     _check_continuous(q, "q", who)
     total = float(kl_divergence(p, q))
-    P, Q = _Uni(p, "p"), _Uni(q, "q")
-    crossings = _sign_changes(P, Q, p, q)
+    P, Q = Univariate(p, "p"), Univariate(q, "q")
+    crossings = sign_changes(P, Q, p, q)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         negative = _part_integral(p, q, P, Q, crossings, -1.0)
         positive = math.inf if math.isinf(total) else _part_integral(p, q, P, Q, crossings, 1.0)
 
-    tv, mass_neg = _masses_where_q_wins(p, q, P, Q, crossings)
+    tv, mass_neg = masses_where_q_wins(p, q, P, Q, crossings)
     negative = min(negative, 0.0) + 0.0
     positive = max(positive, 0.0)
     return SignedAreas(
@@ -456,10 +456,10 @@ def signed_areas(p: object, q: object) -> SignedAreas:
     )
 
 
-def _representative(P: _Uni, Q: _Uni, lo: float, hi: float) -> float:
+def _representative(P: Univariate, Q: Univariate, lo: float, hi: float) -> float:
     """A finite point inside (lo, hi) where p or q has mass, for an interval with an infinite end."""
     us = np.asarray(_norm_cdf(SCAN_Z))
-    xs = np.concatenate([_quantiles(P, us), _quantiles(Q, us)])
+    xs = np.concatenate([quantiles(P, us), quantiles(Q, us)])
     xs = xs[np.isfinite(xs) & (xs > lo) & (xs < hi)]
     if xs.size:
         return float(np.median(xs))

@@ -42,11 +42,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from ..core.alpha import _check_dists, _discrete_sum
+from ..core.alpha import classify_pair
 from ..core.closed_forms.discrete import kl_bernoulli_params
-from ..core.divergences import _pair_kind, _vectors, kl_divergence
-from .integrand import _masses_where_q_wins, _sign_changes
-from ..core.numeric import _Uni, kl_numeric
+from ..core.divergences import is_distribution_pair, check_vectors, kl_divergence
+from .integrand import masses_where_q_wins, sign_changes
+from ..core.engine import Univariate, sum_kernel
+from ..core.numeric import kl_numeric
 
 __all__ = [
     "total_variation",
@@ -79,7 +80,7 @@ __all__ = [
 def _named_vector(p: object, name: str) -> np.ndarray:
     """One probability vector, checked by the vector engine's rules; errors name it ``name``."""
     try:
-        pv, _ = _vectors(p, None)
+        pv, _ = check_vectors(p, None)
     except (TypeError, ValueError) as err:
         msg = str(err)
         if name != "p":  # the engine calls its argument "p"
@@ -155,10 +156,10 @@ def _gap(lhs: float, rhs: float, what: str, identity: bool) -> float:
 
 def _tv_continuous(p: Any, q: Any) -> float:
     """TV of two univariate continuous distributions: masses between the crossings of p and q, from the cdfs."""
-    P, Q = _Uni(p, "p"), _Uni(q, "q")
+    P, Q = Univariate(p, "p"), Univariate(q, "q")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        tv, _ = _masses_where_q_wins(p, q, P, Q, _sign_changes(P, Q, p, q))
+        tv, _ = masses_where_q_wins(p, q, P, Q, sign_changes(P, Q, p, q))
     return float(min(max(tv, 0.0), 1.0))
 
 
@@ -223,14 +224,14 @@ def total_variation(p: ArrayLike | object, q: ArrayLike | object) -> float:
     >>> round(total_variation(stats.norm(0, 1), stats.norm(1, 1)), 12)  # 2 Phi(1/2) - 1
     0.382924922548
     """
-    if _pair_kind(p, q):
-        kind = _check_dists(p, q)
+    if is_distribution_pair(p, q):
+        kind = classify_pair(p, q)
         if kind == "mvn":
             raise TypeError("total_variation: multivariate distributions are not supported")
         if kind == "singular":
             return 1.0
         if kind == "discrete":
-            return float(min(max(0.5 * _discrete_sum(p, q, _abs_diff_terms), 0.0), 1.0))
+            return float(min(max(0.5 * sum_kernel(p, q, _abs_diff_terms), 0.0), 1.0))
         return _tv_continuous(p, q)
     pv, qv = _pair(p, q)
     return float(min(0.5 * math.fsum(np.abs(pv - qv).tolist()), 1.0))

@@ -39,9 +39,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
-from scipy.special import logsumexp
+from scipy.linalg import cholesky, eigh, solve_triangular
+from scipy.special import log_expit, logsumexp
+from scipy.stats._distn_infrastructure import rv_continuous_frozen, rv_discrete_frozen
+from scipy.stats._multivariate import multivariate_normal_frozen
 
 from ._checks import check_base, to_base
+from .closed_forms import check_distribution, is_discrete, params_of
+from .divergences import check_vectors, is_distribution_pair, kl_divergence
+from .engine import discrete_values, integrate_kernel, mass_outside, sum_kernel
 
 __all__ = [
     "js_divergence",
@@ -59,7 +65,7 @@ __all__ = [
 # --------------------------------------------------------------------------- #
 
 
-def _check_order(alpha: Any, *, allow_inf: bool, lo: float | None) -> float:
+def check_order(alpha: Any, *, allow_inf: bool, lo: float | None) -> float:
     """Validate an order ``alpha``: a real number (not bool, not NaN)."""
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__} {alpha!r}")
@@ -341,8 +347,6 @@ def _gauss_whiten(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
     :math:`L^{-1}(\Sigma_p-\Sigma_q)L^{-\top}` (formed from the difference, so
     near-equal covariances keep their digits) and :math:`\delta = V^\top L^{-1}(\mu_p-\mu_q)`.
     """
-    from scipy.linalg import cholesky, eigh, solve_triangular
-
     if _is_mvn(p):
         mp_, mq_ = np.atleast_1d(np.asarray(p.mean, float)), np.atleast_1d(np.asarray(q.mean, float))
         cp, cq = np.atleast_2d(np.asarray(p.cov, float)), np.atleast_2d(np.asarray(q.cov, float))
@@ -366,21 +370,15 @@ def _gauss_whiten(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _norm_params(d: Any) -> tuple[float, float]:
-    from .closed_forms import params_of
-
     prm = params_of(d)
     return prm.loc, prm.scale
 
 
 def _is_mvn(d: Any) -> bool:
-    from scipy.stats._multivariate import multivariate_normal_frozen
-
     return isinstance(d, multivariate_normal_frozen)
 
 
 def _is_norm(d: Any) -> bool:
-    from scipy.stats._distn_infrastructure import rv_continuous_frozen
-
     return isinstance(d, rv_continuous_frozen) and d.dist.name == "norm"
 
 
@@ -389,7 +387,7 @@ def _is_norm(d: Any) -> bool:
 # --------------------------------------------------------------------------- #
 
 
-def _alpha_terms_log(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray:
+def alpha_terms_log(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray:
     r""":func:`_alpha_terms` from log-densities :math:`\log p, \log q` (``-inf`` allowed).
 
     Used by the numerical integrals, where densities underflow in the tails
@@ -443,8 +441,6 @@ def _alpha_terms_log(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray
 
 def _js_terms_log(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
     r""":func:`_js_terms` from log-densities: :math:`\tfrac14 (p+q) h(\tanh(\ell/2))`."""
-    from scipy.special import log_expit
-
     lp = np.asarray(lp, dtype=float)
     lq = np.asarray(lq, dtype=float)
     lp, lq = np.broadcast_arrays(lp, lq)
@@ -481,25 +477,19 @@ def _js_terms_log(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
 
 def _vector_pair(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate two probability vectors with the vector engine's checks."""
-    from .divergences import _vectors  # the one place probability vectors are checked
-
-    pv, qv = _vectors(p, q)
+    pv, qv = check_vectors(p, q)
     return pv, qv  # type: ignore[return-value]
 
 
 def _kind(p: Any, q: Any) -> str:
     """``"dist"`` for two distributions, ``"vec"`` for two vectors; TypeError for a mix (the engine's check)."""
-    from .divergences import _pair_kind
-
-    return "dist" if _pair_kind(p, q) else "vec"
+    return "dist" if is_distribution_pair(p, q) else "vec"
 
 
-def _check_dists(p: Any, q: Any) -> str:
+def classify_pair(p: Any, q: Any) -> str:
     """Validate two distributions; return ``"mvn"``, ``"norm"``, ``"singular"``, ``"discrete"`` or ``"continuous"``."""
-    from .closed_forms import _check_valid, is_discrete
-
-    _check_valid(p, "p")
-    _check_valid(q, "q")
+    check_distribution(p, "p")
+    check_distribution(q, "q")
     mp_, mq_ = _is_mvn(p), _is_mvn(q)
     if mp_ != mq_:
         raise TypeError("a multivariate normal can only be compared with another multivariate normal")
@@ -512,93 +502,8 @@ def _check_dists(p: Any, q: Any) -> str:
     return "discrete" if is_discrete(p) else "continuous"
 
 
-def _discrete_body(d: Any) -> tuple[float, float]:
-    """An integer range holding all but ~1e-12 of a discrete distribution's mass (its support if finite)."""
-    lo, hi = (float(v) for v in d.support())
-    with np.errstate(all="ignore"):
-        if not math.isfinite(lo):
-            lo = float(d.ppf(1e-12))
-        if not math.isfinite(hi):
-            hi = float(d.isf(1e-12))
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            m, sd = float(d.mean()), float(d.std())
-            if not (math.isfinite(m) and math.isfinite(sd)):
-                raise ValueError(f"cannot place the summation range of {d.dist.name}{d.args}")
-            lo = lo if math.isfinite(lo) else math.floor(m - 40 * sd)
-            hi = hi if math.isfinite(hi) else math.ceil(m + 40 * sd)
-    return lo, hi
-
-
-def _discrete_values(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-    """log-pmfs of two discrete distributions on the integers of (the bodies of) their supports.
-
-    Returns ``(k, [logp(k), logq(k)], exact)``; ``exact`` is True when both
-    supports are finite and the range is their whole union.
-    """
-    sp, sq = p.support(), q.support()
-    exact = all(math.isfinite(float(v)) for v in (*sp, *sq))
-    (lo_p, hi_p), (lo_q, hi_q) = _discrete_body(p), _discrete_body(q)
-    lo, hi = min(lo_p, lo_q), max(hi_p, hi_q)
-    n = int(hi - lo + 1)
-    if n > 20_000_000:
-        raise ValueError(f"the union of the supports has {n} points; too many to enumerate")
-    k = np.arange(lo, hi + 1)
-    with np.errstate(all="ignore"):
-        lpq = np.stack([np.asarray(p.logpmf(k), float), np.asarray(q.logpmf(k), float)])
-    return k, lpq, exact
-
-
-def _discrete_sum(p: Any, q: Any, terms_fn) -> float:
-    r"""Sum ``terms_fn(log p_k, log q_k)`` over the integers.
-
-    Finite supports: every point of their union. Otherwise the bodies
-    (quantiles :math:`10^{-12}` and :math:`1-10^{-12}`) first, then chunks that
-    double in length outwards on each infinite side until a chunk adds less
-    than :math:`10^{-17}` of the total (the terms are non-negative and, in the
-    tails of every scipy family, monotone). A side that is still growing after
-    :math:`2\times10^7` terms makes the sum ``inf``.
-    """
-    k, lpq, exact = _discrete_values(p, q)
-    t0 = terms_fn(lpq[0], lpq[1])
-    total = float(np.sum(t0))
-    if exact or not math.isfinite(total):
-        return total
-    used = k.size
-    for side in (+1, -1):
-        end = max(float(p.support()[1]), float(q.support()[1])) if side > 0 else min(
-            float(p.support()[0]), float(q.support()[0])
-        )
-        edge = float(k[-1]) if side > 0 else float(k[0])
-        width = max(64.0, float(k.size))
-        prev = math.inf
-        while edge != end:
-            if side > 0:
-                kk = np.arange(edge + 1, min(end, edge + width) + 1)
-            else:
-                kk = np.arange(max(end, edge - width), edge)
-            if kk.size == 0:
-                break
-            with np.errstate(all="ignore"):
-                t = terms_fn(np.asarray(p.logpmf(kk), float), np.asarray(q.logpmf(kk), float))
-            s_ = float(np.sum(t))
-            total += s_
-            used += kk.size
-            if not math.isfinite(total):
-                return math.inf
-            edge = float(kk[-1]) if side > 0 else float(kk[0])
-            if s_ <= 1e-17 * total:
-                break
-            if used > 20_000_000:
-                if s_ >= 0.5 * prev:
-                    return math.inf
-                raise FloatingPointError("the series converges too slowly to sum (over 2e7 terms)")
-            prev = s_
-            width *= 2.0
-    return total
-
-
 def _alpha_log_terms(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray:
-    r"""Natural log of the terms of :func:`_alpha_terms_log` without forming the densities.
+    r"""Natural log of the terms of :func:`alpha_terms_log` without forming the densities.
 
     :math:`a_\alpha(p, q) = q\,a_\alpha(p/q, 1) = p\,a_{1-\alpha}(q/p, 1)`: the
     first form for :math:`p \le q`, the second for :math:`p > q`, so only a
@@ -635,7 +540,7 @@ def _log_unit_term(x: np.ndarray, g: float) -> np.ndarray:
     out = np.empty_like(x)
     big = g * x > 600.0
     if np.any(~big):
-        out[~big] = np.log(_alpha_terms_log(x[~big], np.zeros(1), g))
+        out[~big] = np.log(alpha_terms_log(x[~big], np.zeros(1), g))
     if np.any(big):
         xb = x[big]
         corr = ((1.0 - g) + g * np.exp(xb)) * np.exp(-g * xb)
@@ -657,68 +562,14 @@ def _js_log_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
     return out
 
 
-def _continuous_integral(p: Any, q: Any, terms_fn, log_terms_fn, outside_factor: float, what: str) -> float:
-    r"""Integrate a pointwise kernel of :math:`(\log p(x), \log q(x))` for two continuous distributions.
-
-    The quadrature is :mod:`klbook.core.numeric`'s (the same one behind
-    :func:`klbook.core.numeric.kl_numeric`): p's body split at its quantiles and at
-    both distributions' modes, vectorised adaptive Gauss-Kronrod to
-    :math:`10^{-13}`, each tail mapped to a logarithmic ladder with a
-    divergence test (``inf`` when the tail integrand does not decay). The
-    kernel is given twice: ``terms_fn`` returns the terms, ``log_terms_fn``
-    their logarithms (used in the tails, where the Jacobian is large). Where
-    q has mass outside p's support the kernel is ``outside_factor * q``
-    (:math:`\tfrac12\log 2` for JS, :math:`1/\alpha` for the alpha family),
-    added from q's cdf.
-    """
-    from .numeric import _continuous_integral as _nc_integral
-    from .numeric import _Uni
-
-    P, Q = _Uni(p, "p"), _Uni(q, "q")
-
-    def f(x: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            lp, lq = np.asarray(P.logdens(x), float), np.asarray(Q.logdens(x), float)
-        if np.isnan(lp).any() or np.isnan(lq).any():
-            raise FloatingPointError("a log-density came out NaN; check the distributions' parameters")
-        return terms_fn(lp, lq)
-
-    def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with np.errstate(all="ignore"):
-            lp, lq = np.asarray(P.logdens(x), float), np.asarray(Q.logdens(x), float)
-        if np.isnan(lp).any() or np.isnan(lq).any():
-            raise FloatingPointError("a log-density came out NaN; check the distributions' parameters")
-        lt = log_terms_fn(lp, lq)
-        return lt, np.where(lt == -np.inf, 0.0, 1.0)
-
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        total, _xl, _xr = _nc_integral(P, Q, f, f_tail, what)
-    if math.isinf(total):
-        return math.inf
-    with np.errstate(all="ignore"):
-        outside = 0.0
-        if P.lo > -math.inf:
-            outside += float(np.asarray(Q.cdf(P.lo)))
-        if P.hi < math.inf:
-            outside += float(np.asarray(Q.sf(P.hi)))
-    if outside > 0.0:
-        if not math.isfinite(outside_factor):
-            return math.inf
-        total += outside_factor * outside
-    return total
-
-
 def _dist_alpha_total(p: Any, q: Any, kind: str, alpha: float) -> float:
     """Minka's alpha-divergence of a discrete or continuous pair by summation or quadrature (nats)."""
     if kind == "discrete":
-        return _discrete_sum(p, q, lambda lp, lq: _alpha_terms_log(lp, lq, alpha))
-    return _continuous_integral(
+        return sum_kernel(p, q, lambda lp, lq: alpha_terms_log(lp, lq, alpha))
+    return integrate_kernel(
         p,
         q,
-        lambda lp, lq: _alpha_terms_log(lp, lq, alpha),
+        lambda lp, lq: alpha_terms_log(lp, lq, alpha),
         lambda lp, lq: _alpha_log_terms(lp, lq, alpha),
         (1.0 / alpha) if alpha > 0 else math.inf,
         "alpha-divergence",
@@ -728,8 +579,8 @@ def _dist_alpha_total(p: Any, q: Any, kind: str, alpha: float) -> float:
 def _dist_js_total(p: Any, q: Any, kind: str) -> float:
     """Jensen-Shannon divergence of a discrete or continuous pair by summation or quadrature (nats)."""
     if kind == "discrete":
-        return _discrete_sum(p, q, _js_terms_log)
-    return _continuous_integral(p, q, _js_terms_log, _js_log_terms, 0.5 * math.log(2.0), "js_divergence")
+        return sum_kernel(p, q, _js_terms_log)
+    return integrate_kernel(p, q, _js_terms_log, _js_log_terms, 0.5 * math.log(2.0), "js_divergence")
 
 
 def _dist_log_affinity(p: Any, q: Any, kind: str, alpha: float) -> float:
@@ -747,21 +598,10 @@ def _dist_log_affinity(p: Any, q: Any, kind: str, alpha: float) -> float:
         return alpha * lp + (1.0 - alpha) * lq
 
     if kind == "discrete":
-        val = _discrete_sum(p, q, terms)
+        val = sum_kernel(p, q, terms)
     else:
-        val = _continuous_integral(p, q, terms, log_terms, 0.0, "affinity")
+        val = integrate_kernel(p, q, terms, log_terms, 0.0, "affinity")
     return math.log(val) if val > 0.0 else -math.inf
-
-
-def _support_mass_outside(a: Any, b: Any) -> float:
-    """Mass of ``a`` outside the support of ``b`` (continuous: an interval; discrete: its integer range)."""
-    lo, hi = b.support()
-    out = 0.0
-    if math.isfinite(lo):
-        out += float(a.cdf(lo)) - (float(a.pmf(lo)) if hasattr(a, "pmf") else 0.0)
-    if math.isfinite(hi):
-        out += float(a.sf(hi))
-    return max(out, 0.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -831,7 +671,7 @@ def js_divergence(p: Any, q: Any, *, base: float | None = None) -> float:
     if _kind(p, q) == "vec":
         pv, qv = _vector_pair(p, q)
         return to_base(float(np.sum(_js_terms(pv, qv))), b)
-    kind = _check_dists(p, q)
+    kind = classify_pair(p, q)
     if kind == "mvn":
         raise TypeError("js_divergence of multivariate normals is not implemented (no closed form)")
     if kind == "singular":
@@ -858,8 +698,6 @@ def _renyi_vectors(p: np.ndarray, q: np.ndarray, alpha: float) -> float:
             return math.inf
         return max(float(np.max(_log_ratio(p[pos], q[pos]))), 0.0)
     if alpha == 1.0:
-        from .divergences import kl_divergence
-
         return float(kl_divergence(p, q))
     if alpha > 1.0 and np.any(q[pos] == 0):
         return math.inf
@@ -894,10 +732,6 @@ def _gauss_renyi(p: Any, q: Any, alpha: float) -> float:
 
 def _poisson_renyi(p: Any, q: Any, alpha: float) -> float | None:
     """Poisson closed form :math:`D_\\alpha = \\alpha\\, a_\\alpha(\\lambda_p, \\lambda_q)` (``None`` if not applicable)."""
-    from scipy.stats._distn_infrastructure import rv_discrete_frozen
-
-    from .closed_forms import params_of
-
     if not (isinstance(p, rv_discrete_frozen) and isinstance(q, rv_discrete_frozen)):
         return None
     if p.dist.name != "poisson" or q.dist.name != "poisson":
@@ -1006,15 +840,13 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     >>> round(renyi_divergence([0.5, 0.5], [0.9, 0.1], 0.5), 12)
     0.223143551314
     """
-    a = _check_order(alpha, allow_inf=True, lo=0.0)
+    a = check_order(alpha, allow_inf=True, lo=0.0)
     b = check_base(base)
     if _kind(p, q) == "vec":
         pv, qv = _vector_pair(p, q)
         return to_base(_renyi_vectors(pv, qv, a), b)
-    kind = _check_dists(p, q)
+    kind = classify_pair(p, q)
     if a == 1.0:
-        from .divergences import kl_divergence
-
         return to_base(kl_divergence(p, q), b)
     if kind in ("mvn", "norm"):
         return to_base(_gauss_renyi(p, q, a), b)
@@ -1024,15 +856,15 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     if poi is not None:
         return to_base(max(poi, 0.0), b)
     if kind == "discrete":
-        k, lpq, exact = _discrete_values(p, q)
+        k, lpq, exact = discrete_values(p, q)
         if exact:
             with np.errstate(divide="ignore", under="ignore"):
                 return to_base(_renyi_vectors(np.exp(lpq[0]), np.exp(lpq[1]), a), b)
     # continuous, or discrete with an infinite support
     if a == 0.0:
-        outside = _support_mass_outside(q, p)
+        outside = mass_outside(q, p)
         return to_base(math.inf if outside >= 1.0 else -math.log1p(-outside), b)
-    if a >= 1.0 and _support_mass_outside(p, q) > 0.0:
+    if a >= 1.0 and mass_outside(p, q) > 0.0:
         return math.inf
     if a == math.inf:
         raise NotImplementedError(
@@ -1130,23 +962,23 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     >>> round(alpha_divergence(p, q, 0.5), 12)  # 4 (1 - BC)
     0.422291236
     """
-    a = _check_order(alpha, allow_inf=False, lo=None)
+    a = check_order(alpha, allow_inf=False, lo=None)
     b = check_base(base)
     if _kind(p, q) == "vec":
         pv, qv = _vector_pair(p, q)
         return to_base(float(np.sum(_alpha_terms(pv, qv, a))), b)
-    kind = _check_dists(p, q)
+    kind = classify_pair(p, q)
     if kind == "singular":
         return to_base(1.0 / (a * (1.0 - a)), b) if 0.0 < a < 1.0 else math.inf
     if kind in ("mvn", "norm"):
         return to_base(_gauss_alpha(p, q, a), b)
     if kind == "discrete":
-        _k, lpq, exact = _discrete_values(p, q)
+        _k, lpq, exact = discrete_values(p, q)
         if exact:
-            return to_base(float(np.sum(_alpha_terms_log(lpq[0], lpq[1], a))), b)
-    if a >= 1.0 and _support_mass_outside(p, q) > 0.0:
+            return to_base(float(np.sum(alpha_terms_log(lpq[0], lpq[1], a))), b)
+    if a >= 1.0 and mass_outside(p, q) > 0.0:
         return math.inf
-    if a <= 0.0 and _support_mass_outside(q, p) > 0.0:
+    if a <= 0.0 and mass_outside(q, p) > 0.0:
         return math.inf
     val = _dist_alpha_total(p, q, kind, a)
     return to_base(max(val, 0.0), b)
@@ -1251,9 +1083,9 @@ def _chernoff_log_affinity(p: Any, q: Any, kind: str, lam: float) -> float:
         return -lam * (1.0 - lam) * _gauss_G(delta, E, lam)  # (lam - 1) D_lam, D_lam = lam G
     else:
         if lam == 0.0:
-            return math.log1p(-min(_support_mass_outside(q, p), 1.0))
+            return math.log1p(-min(mass_outside(q, p), 1.0))
         if lam == 1.0:
-            return math.log1p(-min(_support_mass_outside(p, q), 1.0))
+            return math.log1p(-min(mass_outside(p, q), 1.0))
         A = _dist_alpha_total(p, q, kind, lam)
         if not -lam * (1.0 - lam) * A > -0.5:  # far apart: 1 - lam (1 - lam) A would cancel
             return _dist_log_affinity(p, q, kind, lam)
@@ -1344,7 +1176,7 @@ def chernoff_information(p: Any, q: Any, *, base: float | None = None) -> Cherno
         if not np.any((pv > 0) & (qv > 0)):
             return ChernoffResult(to_base(math.inf, b), 0.5)
     else:
-        kind = _check_dists(p, q)
+        kind = classify_pair(p, q)
         if kind == "singular":
             return ChernoffResult(to_base(math.inf, b), 0.5)
         P, Q = p, q
@@ -1361,288 +1193,3 @@ def chernoff_information(p: Any, q: Any, *, base: float | None = None) -> Cherno
     if value == 0.0:
         best_lam = 0.5
     return ChernoffResult(to_base(value, b), best_lam)
-
-
-# --------------------------------------------------------------------------- #
-# Fitting a Gaussian by minimising the alpha-divergence                       #
-# --------------------------------------------------------------------------- #
-
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
-
-
-def _feature_width(p: Any) -> float:
-    """Width of p's narrowest feature: the smallest component std of a mixture, else a robust spread."""
-    stds = getattr(p, "stds", None)
-    if stds is not None:
-        return float(np.min(stds))
-    sd = float(p.std())
-    iqr = float(p.ppf(0.75) - p.ppf(0.25)) / 1.3489795003921634
-    cands = [v for v in (sd, iqr) if math.isfinite(v) and v > 0]
-    return min(cands) if cands else 1.0
-
-
-def _panel_nodes(edges: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
-    """Composite 12-point Gauss-Legendre nodes and weights on segments split into panels <= ``width``."""
-    xs, ws = [], []
-    for a, b in zip(edges[:-1], edges[1:]):
-        if b <= a:
-            continue
-        n = max(1, int(math.ceil((b - a) / width))) if math.isfinite(width) else 1
-        cuts = np.linspace(a, b, n + 1)
-        half = 0.5 * np.diff(cuts)
-        mid = 0.5 * (cuts[:-1] + cuts[1:])
-        xs.append((mid[:, None] + half[:, None] * _GL_NODES[None, :]).ravel())
-        ws.append((half[:, None] * _GL_WEIGHTS[None, :]).ravel())
-    return np.concatenate(xs), np.concatenate(ws)
-
-
-def _p_range(p: Any) -> tuple[float, float, float, float, float]:
-    """p's support ends, its 1e-16 quantiles and its finest feature width (computed once per fit)."""
-    plo, phi = (float(v) for v in p.support())
-    with np.errstate(all="ignore"):
-        a_lo = float(p.ppf(1e-16))
-        a_hi = float(p.isf(1e-16)) if hasattr(p, "isf") else float(p.ppf(1.0 - 1e-16))
-    return plo, phi, a_lo, a_hi, _feature_width(p)
-
-
-def _alpha_gauss_objective(
-    p: Any,
-    mu: float,
-    sigma: float,
-    alpha: float,
-    *,
-    need_grad: bool = True,
-    prange: tuple[float, float, float, float, float] | None = None,
-) -> tuple[float, np.ndarray]:
-    r"""Minka's :math:`D^{(\alpha)}(p\,\|\,q)` for :math:`q = \mathcal{N}(\mu,\sigma^2)` and its gradient.
-
-    .. math::
-
-        D^{(\alpha)} = \int q\,\psi_\alpha(\ell)\,dx, \qquad
-        \frac{\partial D^{(\alpha)}}{\partial\theta}
-            = -\int q(x)\, \frac{e^{\alpha\ell(x)} - 1}{\alpha}\, \frac{\partial \log q(x)}{\partial\theta}\,dx,
-
-    with :math:`\ell = \log p - \log q`, :math:`\theta = (\mu, \log\sigma)`,
-    :math:`\partial_\mu\log q = (x-\mu)/\sigma^2`,
-    :math:`\partial_{\log\sigma}\log q = (x-\mu)^2/\sigma^2 - 1`; at
-    :math:`\alpha = 0` the factor :math:`(e^{\alpha\ell}-1)/\alpha` is :math:`\ell`.
-    Composite 12-point Gauss-Legendre quadrature over q's
-    :math:`\mu\pm 14\sigma` and p's :math:`10^{-16}` quantiles, on panels
-    no wider than half p's finest feature over p's body, no wider than
-    :math:`\sigma/2` over q's, and than half the larger of the two scales
-    elsewhere, with p's support ends as panel edges; a
-    side is extended (up to 2^10 times) while the integrand is not negligible
-    there, and the value is ``inf`` if it never becomes so (the integral
-    diverges). A q more than :math:`10^6` feature widths wide, or narrower
-    than :math:`10^{-8}` of one, is reported as ``inf`` (keeps the optimiser
-    in range).
-    """
-    plo, phi, a_lo, a_hi, feat = prange if prange is not None else _p_range(p)
-    lo = min(mu - 14.0 * sigma, a_lo if math.isfinite(a_lo) else mu - 14.0 * sigma)
-    hi = max(mu + 14.0 * sigma, a_hi if math.isfinite(a_hi) else mu + 14.0 * sigma)
-    if sigma > 1e6 * feat or sigma < 1e-8 * feat:
-        return math.inf, np.zeros(2)  # q absurdly wide or narrow next to p: keep the optimiser away
-    core_lo = max(lo, a_lo - 2.0 * feat) if math.isfinite(a_lo) else lo
-    core_hi = min(hi, a_hi + 2.0 * feat) if math.isfinite(a_hi) else hi
-
-    def grid(a_: float, b_: float, h: float) -> np.ndarray:
-        return np.linspace(a_, b_, int(math.ceil((b_ - a_) / h)) + 1) if b_ > a_ else np.zeros(0)
-
-    def evaluate(lo_: float, hi_: float):
-        # p's scale over p's body, q's scale over q's body, the wider of the two elsewhere
-        edges = [
-            grid(max(lo_, core_lo), min(hi_, core_hi), 0.5 * feat),
-            grid(lo_, hi_, 0.5 * max(sigma, feat)),
-            grid(max(lo_, mu - 14.0 * sigma), min(hi_, mu + 14.0 * sigma), 0.5 * sigma),
-        ]
-        edges.append(np.array([e for e in (plo, phi) if math.isfinite(e) and lo_ < e < hi_]))
-        x, w = _panel_nodes(np.unique(np.concatenate(edges)), math.inf)
-        z = (x - mu) / sigma
-        lq = -0.5 * z * z - math.log(sigma) - 0.5 * math.log(2.0 * math.pi)
-        with np.errstate(all="ignore"):
-            lp = np.asarray(p.logpdf(x), dtype=float)
-        if np.any(np.isnan(lp)):
-            raise FloatingPointError("p.logpdf returned NaN inside the quadrature")
-        f = _alpha_terms_log(lp, lq, alpha)
-        return x, w, z, lp, lq, f
-
-    for _ in range(11):
-        x, w, z, lp, lq, f = evaluate(lo, hi)
-        if np.any(np.isinf(f)):
-            return math.inf, np.zeros(2)
-        total = float(np.dot(w, f))
-        span = hi - lo
-        # integrand mass in the outer 12-node panels at each end
-        left = float(np.dot(w[:12], f[:12]))
-        right = float(np.dot(w[-12:], f[-12:]))
-        tol = 1e-15 * max(total, 1e-300)
-        grow_l, grow_r = left > tol, right > tol
-        if not (grow_l or grow_r):
-            break
-        if grow_l:
-            lo -= span
-        if grow_r:
-            hi += span
-    else:
-        return math.inf, np.zeros(2)
-    if not math.isfinite(total):
-        return math.inf, np.zeros(2)
-    if not need_grad:
-        return max(total, 0.0), np.zeros(2)
-    ell = lp - lq
-    with np.errstate(all="ignore"):
-        if alpha == 0.0:
-            qe = np.where(np.isfinite(lp), np.exp(lq) * ell, -np.inf)
-        else:
-            t = alpha * ell
-            qe = np.where(
-                np.abs(t) <= 1.0, np.exp(lq) * np.expm1(t), np.exp(lq + t) - np.exp(lq)
-            ) / alpha
-    if np.any(~np.isfinite(qe)):
-        return math.inf, np.zeros(2)
-    g_mu = -float(np.dot(w, qe * z / sigma))
-    g_rho = -float(np.dot(w, qe * (z * z - 1.0)))
-    return max(total, 0.0), np.array([g_mu, g_rho])
-
-
-def _fit_gaussian_alpha(p: Any, *, alpha: float | None, init: tuple[float, float] | None = None):
-    r"""Fit :math:`q = \mathcal{N}(\mu, \sigma^2)` to p by minimising :math:`D^{(\alpha)}(p\,\|\,q)`.
-
-    Called by ``klbook.fit_gaussian(p, direction="alpha", alpha=..., init=...)``.
-    The objective is Minka's alpha-divergence (:func:`alpha_divergence`),
-    minimised over :math:`(\mu, \log\sigma)` by BFGS with the exact gradient
-    of :func:`_alpha_gauss_objective`. :math:`\alpha = 1` gives the forward
-    (moment-matching) fit, :math:`\alpha = 0` the reverse (mode-seeking) fit;
-    the larger :math:`\alpha`, the more of p the fit covers.
-
-    The objective can have several local minima (for a bimodal p: one wide q
-    centred between the modes and one q on each mode). Without ``init`` the
-    optimiser starts from both ends of the family, p's mean and standard
-    deviation (the forward fit) and the reverse-KL fit of
-    ``fit_gaussian(p, direction="reverse")`` (on p's highest mode), skips a
-    start where the divergence is infinite, and returns the lower of the two
-    minima (``message`` says which start won). If neither start is finite
-    (:math:`\alpha < 0` needs a q narrower than p's tails, :math:`\alpha > 1`
-    a wider one), the standard deviation of the reverse (resp. forward) start
-    is scaled by 0.8 (resp. 1.25) until the divergence is finite. With ``init`` it returns the
-    local minimum reached from there.
-
-    Returns
-    -------
-    klbook.FitResult
-        ``direction="alpha"``, ``alpha`` set, ``kl`` the minimised
-        alpha-divergence (nats), ``path`` the iterates :math:`(\mu, \log\sigma)`.
-
-    Raises
-    ------
-    ValueError
-        ``alpha`` missing, NaN or infinite; an ``init`` where the divergence is
-        infinite; :math:`\alpha \le 0` with p not supported on the whole line
-        (every Gaussian q then has an infinite divergence).
-    TypeError
-        p not a univariate continuous distribution; ``alpha`` not a real number.
-    """
-    import warnings
-
-    from scipy import optimize
-
-    from .fitting import FitResult, _central_hessian, _check_init, _check_univariate, _full_support, fit_gaussian
-
-    if alpha is None:
-        raise ValueError("direction='alpha' needs alpha, e.g. fit_gaussian(p, direction='alpha', alpha=0.5)")
-    a = _check_order(alpha, allow_inf=False, lo=None)
-    _check_univariate(p)
-    init_pair = _check_init(init)
-    if a <= 0.0 and not _full_support(p):
-        raise ValueError(
-            f"p's support is not the whole real line, so the alpha-divergence of order {a:g} <= 0 is "
-            "infinite for every Gaussian q; no fit exists"
-        )
-    prange = _p_range(p)
-    cache: dict[tuple[float, float], tuple[float, np.ndarray]] = {}
-
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        key = (float(theta[0]), float(theta[1]))
-        if key not in cache:
-            if not (math.isfinite(key[0]) and abs(key[1]) < 40):
-                cache[key] = (math.inf, np.zeros(2))
-            else:
-                cache[key] = _alpha_gauss_objective(p, key[0], math.exp(key[1]), a, prange=prange)
-        v_, g_ = cache[key]
-        return v_, g_.copy()
-
-    starts: list[tuple[str, tuple[float, float]]] = []
-    if init_pair is not None:
-        starts.append(("init", init_pair))
-    else:
-        m, sd = float(p.mean()), float(p.std())
-        if math.isfinite(m) and math.isfinite(sd) and sd > 0:
-            starts.append(("forward fit (p's mean and std)", (m, sd)))
-        if _full_support(p):
-            rev = fit_gaussian(p, direction="reverse")
-            starts.append(("reverse-KL fit", (rev.mean, rev.std)))
-    valid = []
-    for name, (mu0, sd0) in starts:
-        theta0 = np.array([mu0, math.log(sd0)])
-        if math.isfinite(fun(theta0)[0]):
-            valid.append((name, theta0))
-    if not valid and init_pair is None and starts:
-        # alpha < 0 needs a q narrower than p's tails, alpha > 1 a wider one: rescale the
-        # start that is closest in spirit until the divergence is finite.
-        name, (mu0, sd0) = starts[-1] if a < 0.5 else starts[0]
-        factor = 0.8 if a < 0.5 else 1.25
-        for k in range(1, 31):
-            theta0 = np.array([mu0, math.log(sd0) + k * math.log(factor)])
-            if math.isfinite(fun(theta0)[0]):
-                valid.append((f"{name}, std scaled by {factor ** k:.3g}", theta0))
-                break
-    if not valid:
-        if init_pair is not None:
-            raise ValueError(
-                f"the alpha-divergence of order {a:g} is infinite at init (mean {init_pair[0]:g}, "
-                f"std {init_pair[1]:g}); start with a {'wider' if a > 1 else 'narrower'} q"
-            )
-        raise ValueError(f"no default start gives a finite alpha-divergence of order {a:g}; pass init=(mean, std)")
-
-    runs = []
-    for name, theta0 in valid:
-        path = [theta0.copy()]
-
-        def callback(xk: np.ndarray, path=path) -> None:
-            path.append(np.array(xk, dtype=float))
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = optimize.minimize(
-                fun, theta0, jac=True, method="BFGS", callback=callback, options={"gtol": 1e-9, "maxiter": 500}
-            )
-        theta = np.asarray(res.x, dtype=float)
-        if not np.array_equal(path[-1], theta):
-            path.append(theta.copy())
-        runs.append((fun(theta)[0], name, theta, path, res))
-    best = runs[0]
-    for run in runs[1:]:  # a later start wins only if clearly lower (ties keep the forward start)
-        if run[0] < best[0] - 1e-10 * max(abs(best[0]), 1e-300):
-            best = run
-    value, name, theta, path, res = best
-    value, grad = fun(theta)
-    converged = bool(np.max(np.abs(grad)) <= 1e-7)
-    hess = _central_hessian(fun, theta)
-    path_arr = np.array(path)
-    msg = str(res.message)
-    if init_pair is None:
-        msg = f"{msg} (best of {len(runs)} start(s); winner: {name})"
-    return FitResult(
-        mean=float(theta[0]),
-        std=float(math.exp(theta[1])),
-        kl=float(value),
-        path=path_arr,
-        direction="alpha",
-        kl_path=np.array([fun(t)[0] for t in path_arr]),
-        n_iter=int(res.nit),
-        converged=converged,
-        grad=np.asarray(grad, dtype=float),
-        hessian=hess,
-        alpha=a,
-        message=msg,
-    )

@@ -548,7 +548,14 @@ def _check_entries(v: np.ndarray, name: str) -> None:
         )
 
 
-def _vectors(p: object, q: object | None, check_entries: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def check_vectors(p: object, q: object | None, check_entries: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate one or two probability vectors: the one place klbook checks them.
+
+    1-D, numeric, finite, entries >= 0, summing to 1 within ``SUM_RTOL``
+    (never renormalised), the same length; ``q=None`` checks p alone. Returns
+    them as float arrays. Raises ``TypeError`` (not array-like, a distribution,
+    booleans, strings) or ``ValueError`` (naming the argument and the problem).
+    """
     pv = _as_vector(p, "p")
     qv = None if q is None else _as_vector(q, "q")
     if qv is not None and qv.size != pv.size:
@@ -560,8 +567,8 @@ def _vectors(p: object, q: object | None, check_entries: bool = True) -> tuple[n
     return pv, qv
 
 
-def _pair_kind(p: object, q: object) -> bool:
-    """True for two distributions, False for two vectors, TypeError for one of each."""
+def is_distribution_pair(p: object, q: object) -> bool:
+    """True for two distributions, False for two vectors, ``TypeError`` for one of each or an unsupported object."""
     pd, qd = is_distribution(p), is_distribution(q)
     for name, x, xd in (("p", p, pd), ("q", q, qd)):
         reason = None if xd else _unsupported_distribution(x)
@@ -656,9 +663,9 @@ def kl_divergence(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
     0.5
     """
     b = check_base(base)
-    if _pair_kind(p, q):
+    if is_distribution_pair(p, q):
         return to_base(kl_distributions(p, q), b)
-    pv, qv = _vectors(p, q, check_entries=False)
+    pv, qv = check_vectors(p, q, check_entries=False)
     if pv.size <= _CHUNK:
         _check_entries(pv, "p")
         _check_entries(qv, "q")
@@ -714,7 +721,7 @@ def entropy(p: ArrayLike | object, *, base: float | None = None) -> float:
     b = check_base(base)
     if is_distribution(p):
         return to_base(entropy_distribution(p), b)
-    pv, _ = _vectors(p, None)
+    pv, _ = check_vectors(p, None)
     return to_base(_entropy_vector(pv), b)
 
 
@@ -762,10 +769,10 @@ def cross_entropy(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
     inf
     """
     b = check_base(base)
-    if _pair_kind(p, q):
+    if is_distribution_pair(p, q):
         kl = kl_distributions(p, q)
         if kl == math.inf:
             return to_base(math.inf, b)
         return to_base(entropy_distribution(p) + kl, b)
-    pv, qv = _vectors(p, q)
+    pv, qv = check_vectors(p, q)
     return to_base(_cross_entropy_vector(pv, qv), b)

@@ -49,7 +49,7 @@ import numpy as np
 from scipy import integrate
 from scipy.stats._multivariate import multivariate_normal_frozen
 
-from .closed_forms import _check_valid, is_discrete, is_distribution
+from .closed_forms import check_distribution, is_discrete, is_distribution
 
 __all__ = [
     "MCResult",
@@ -192,7 +192,7 @@ def _check_pair(p: object, q: object) -> None:
                 f"{name} must be a frozen scipy.stats distribution, a frozen multivariate_normal "
                 f"or a klbook.Distribution, got {type(d).__name__}"
             )
-        _check_valid(d, name)
+        check_distribution(d, name)
     mv_p, mv_q = isinstance(p, multivariate_normal_frozen), isinstance(q, multivariate_normal_frozen)
     if mv_p != mv_q:
         raise TypeError("a multivariate normal can only be compared with another multivariate normal")
@@ -679,7 +679,7 @@ def naive_kl_gradients(
 
     if not is_distribution(p) or isinstance(p, multivariate_normal_frozen) or is_discrete(p):
         raise TypeError("p must be a univariate continuous distribution")
-    _check_valid(p, "p")
+    check_distribution(p, "p")
     for name, v in (("mean", mean), ("std", std)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(float(v)):
             raise ValueError(f"{name} must be a finite number, got {v!r}")

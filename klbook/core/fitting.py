@@ -30,7 +30,9 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 from scipy.stats._multivariate import multivariate_normal_frozen
 
+from .alpha import alpha_terms_log, check_order
 from .closed_forms import entropy_distribution, is_discrete, is_distribution
+from .divergences import kl_divergence
 
 __all__ = [
     "FitResult",
@@ -699,8 +701,6 @@ def fit_gaussian(
     """
     direction = _check_direction(direction, ("forward", "reverse", "alpha"))
     if direction == "alpha":
-        from .alpha import _fit_gaussian_alpha
-
         return _fit_gaussian_alpha(p, alpha=alpha, init=init)
     if alpha is not None:
         raise ValueError(f"alpha is only used with direction='alpha' (got alpha={alpha!r}, direction={direction!r})")
@@ -914,8 +914,285 @@ def fit_factorised_gaussian(
         precision_diag = np.sum(inv_chol**2, axis=0)  # diag(Sigma^{-1}) = column norms of L^{-1}
         var = 1.0 / precision_diag
     std = np.sqrt(var)
-    from .divergences import kl_divergence
-
     q = stats.multivariate_normal(m, np.diag(var))
     kl = kl_divergence(p, q) if direction == "forward" else kl_divergence(q, p)
     return FactorisedFitResult(mean=m.copy(), std=std, kl=float(kl), direction=direction)
+
+
+# --------------------------------------------------------------------------- #
+# Fitting a Gaussian by minimising the alpha-divergence (moved from alpha.py)  #
+# --------------------------------------------------------------------------- #
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
+
+
+def _feature_width(p: Any) -> float:
+    """Width of p's narrowest feature: the smallest component std of a mixture, else a robust spread."""
+    stds = getattr(p, "stds", None)
+    if stds is not None:
+        return float(np.min(stds))
+    sd = float(p.std())
+    iqr = float(p.ppf(0.75) - p.ppf(0.25)) / 1.3489795003921634
+    cands = [v for v in (sd, iqr) if math.isfinite(v) and v > 0]
+    return min(cands) if cands else 1.0
+
+
+def _panel_nodes(edges: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Composite 12-point Gauss-Legendre nodes and weights on segments split into panels <= ``width``."""
+    xs, ws = [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b <= a:
+            continue
+        n = max(1, int(math.ceil((b - a) / width))) if math.isfinite(width) else 1
+        cuts = np.linspace(a, b, n + 1)
+        half = 0.5 * np.diff(cuts)
+        mid = 0.5 * (cuts[:-1] + cuts[1:])
+        xs.append((mid[:, None] + half[:, None] * _GL_NODES[None, :]).ravel())
+        ws.append((half[:, None] * _GL_WEIGHTS[None, :]).ravel())
+    return np.concatenate(xs), np.concatenate(ws)
+
+
+def _p_range(p: Any) -> tuple[float, float, float, float, float]:
+    """p's support ends, its 1e-16 quantiles and its finest feature width (computed once per fit)."""
+    plo, phi = (float(v) for v in p.support())
+    with np.errstate(all="ignore"):
+        a_lo = float(p.ppf(1e-16))
+        a_hi = float(p.isf(1e-16)) if hasattr(p, "isf") else float(p.ppf(1.0 - 1e-16))
+    return plo, phi, a_lo, a_hi, _feature_width(p)
+
+
+def _alpha_gauss_objective(
+    p: Any,
+    mu: float,
+    sigma: float,
+    alpha: float,
+    *,
+    need_grad: bool = True,
+    prange: tuple[float, float, float, float, float] | None = None,
+) -> tuple[float, np.ndarray]:
+    r"""Minka's :math:`D^{(\alpha)}(p\,\|\,q)` for :math:`q = \mathcal{N}(\mu,\sigma^2)` and its gradient.
+
+    .. math::
+
+        D^{(\alpha)} = \int q\,\psi_\alpha(\ell)\,dx, \qquad
+        \frac{\partial D^{(\alpha)}}{\partial\theta}
+            = -\int q(x)\, \frac{e^{\alpha\ell(x)} - 1}{\alpha}\, \frac{\partial \log q(x)}{\partial\theta}\,dx,
+
+    with :math:`\ell = \log p - \log q`, :math:`\theta = (\mu, \log\sigma)`,
+    :math:`\partial_\mu\log q = (x-\mu)/\sigma^2`,
+    :math:`\partial_{\log\sigma}\log q = (x-\mu)^2/\sigma^2 - 1`; at
+    :math:`\alpha = 0` the factor :math:`(e^{\alpha\ell}-1)/\alpha` is :math:`\ell`.
+    Composite 12-point Gauss-Legendre quadrature over q's
+    :math:`\mu\pm 14\sigma` and p's :math:`10^{-16}` quantiles, on panels
+    no wider than half p's finest feature over p's body, no wider than
+    :math:`\sigma/2` over q's, and than half the larger of the two scales
+    elsewhere, with p's support ends as panel edges; a
+    side is extended (up to 2^10 times) while the integrand is not negligible
+    there, and the value is ``inf`` if it never becomes so (the integral
+    diverges). A q more than :math:`10^6` feature widths wide, or narrower
+    than :math:`10^{-8}` of one, is reported as ``inf`` (keeps the optimiser
+    in range).
+    """
+    plo, phi, a_lo, a_hi, feat = prange if prange is not None else _p_range(p)
+    lo = min(mu - 14.0 * sigma, a_lo if math.isfinite(a_lo) else mu - 14.0 * sigma)
+    hi = max(mu + 14.0 * sigma, a_hi if math.isfinite(a_hi) else mu + 14.0 * sigma)
+    if sigma > 1e6 * feat or sigma < 1e-8 * feat:
+        return math.inf, np.zeros(2)  # q absurdly wide or narrow next to p: keep the optimiser away
+    core_lo = max(lo, a_lo - 2.0 * feat) if math.isfinite(a_lo) else lo
+    core_hi = min(hi, a_hi + 2.0 * feat) if math.isfinite(a_hi) else hi
+
+    def grid(a_: float, b_: float, h: float) -> np.ndarray:
+        return np.linspace(a_, b_, int(math.ceil((b_ - a_) / h)) + 1) if b_ > a_ else np.zeros(0)
+
+    def evaluate(lo_: float, hi_: float):
+        # p's scale over p's body, q's scale over q's body, the wider of the two elsewhere
+        edges = [
+            grid(max(lo_, core_lo), min(hi_, core_hi), 0.5 * feat),
+            grid(lo_, hi_, 0.5 * max(sigma, feat)),
+            grid(max(lo_, mu - 14.0 * sigma), min(hi_, mu + 14.0 * sigma), 0.5 * sigma),
+        ]
+        edges.append(np.array([e for e in (plo, phi) if math.isfinite(e) and lo_ < e < hi_]))
+        x, w = _panel_nodes(np.unique(np.concatenate(edges)), math.inf)
+        z = (x - mu) / sigma
+        lq = -0.5 * z * z - math.log(sigma) - 0.5 * math.log(2.0 * math.pi)
+        with np.errstate(all="ignore"):
+            lp = np.asarray(p.logpdf(x), dtype=float)
+        if np.any(np.isnan(lp)):
+            raise ValueError("p.logpdf returned NaN inside the quadrature; check p's parameters")
+        f = alpha_terms_log(lp, lq, alpha)
+        return x, w, z, lp, lq, f
+
+    for _ in range(11):
+        x, w, z, lp, lq, f = evaluate(lo, hi)
+        if np.any(np.isinf(f)):
+            return math.inf, np.zeros(2)
+        total = float(np.dot(w, f))
+        span = hi - lo
+        # integrand mass in the outer 12-node panels at each end
+        left = float(np.dot(w[:12], f[:12]))
+        right = float(np.dot(w[-12:], f[-12:]))
+        tol = 1e-15 * max(total, 1e-300)
+        grow_l, grow_r = left > tol, right > tol
+        if not (grow_l or grow_r):
+            break
+        if grow_l:
+            lo -= span
+        if grow_r:
+            hi += span
+    else:
+        return math.inf, np.zeros(2)
+    if not math.isfinite(total):
+        return math.inf, np.zeros(2)
+    if not need_grad:
+        return max(total, 0.0), np.zeros(2)
+    ell = lp - lq
+    with np.errstate(all="ignore"):
+        if alpha == 0.0:
+            qe = np.where(np.isfinite(lp), np.exp(lq) * ell, -np.inf)
+        else:
+            t = alpha * ell
+            qe = np.where(
+                np.abs(t) <= 1.0, np.exp(lq) * np.expm1(t), np.exp(lq + t) - np.exp(lq)
+            ) / alpha
+    if np.any(~np.isfinite(qe)):
+        return math.inf, np.zeros(2)
+    g_mu = -float(np.dot(w, qe * z / sigma))
+    g_rho = -float(np.dot(w, qe * (z * z - 1.0)))
+    return max(total, 0.0), np.array([g_mu, g_rho])
+
+
+def _fit_gaussian_alpha(p: Any, *, alpha: float | None, init: tuple[float, float] | None = None):
+    r"""Fit :math:`q = \mathcal{N}(\mu, \sigma^2)` to p by minimising :math:`D^{(\alpha)}(p\,\|\,q)`.
+
+    Called by ``klbook.fit_gaussian(p, direction="alpha", alpha=..., init=...)``.
+    The objective is Minka's alpha-divergence (:func:`alpha_divergence`),
+    minimised over :math:`(\mu, \log\sigma)` by BFGS with the exact gradient
+    of :func:`_alpha_gauss_objective`. :math:`\alpha = 1` gives the forward
+    (moment-matching) fit, :math:`\alpha = 0` the reverse (mode-seeking) fit;
+    the larger :math:`\alpha`, the more of p the fit covers.
+
+    The objective can have several local minima (for a bimodal p: one wide q
+    centred between the modes and one q on each mode). Without ``init`` the
+    optimiser starts from both ends of the family, p's mean and standard
+    deviation (the forward fit) and the reverse-KL fit of
+    ``fit_gaussian(p, direction="reverse")`` (on p's highest mode), skips a
+    start where the divergence is infinite, and returns the lower of the two
+    minima (``message`` says which start won). If neither start is finite
+    (:math:`\alpha < 0` needs a q narrower than p's tails, :math:`\alpha > 1`
+    a wider one), the standard deviation of the reverse (resp. forward) start
+    is scaled by 0.8 (resp. 1.25) until the divergence is finite. With ``init`` it returns the
+    local minimum reached from there.
+
+    Returns
+    -------
+    klbook.FitResult
+        ``direction="alpha"``, ``alpha`` set, ``kl`` the minimised
+        alpha-divergence (nats), ``path`` the iterates :math:`(\mu, \log\sigma)`.
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` missing, NaN or infinite; an ``init`` where the divergence is
+        infinite; :math:`\alpha \le 0` with p not supported on the whole line
+        (every Gaussian q then has an infinite divergence).
+    TypeError
+        p not a univariate continuous distribution; ``alpha`` not a real number.
+    """
+    if alpha is None:
+        raise ValueError("direction='alpha' needs alpha, e.g. fit_gaussian(p, direction='alpha', alpha=0.5)")
+    a = check_order(alpha, allow_inf=False, lo=None)
+    _check_univariate(p)
+    init_pair = _check_init(init)
+    if a <= 0.0 and not _full_support(p):
+        raise ValueError(
+            f"p's support is not the whole real line, so the alpha-divergence of order {a:g} <= 0 is "
+            "infinite for every Gaussian q; no fit exists"
+        )
+    prange = _p_range(p)
+    cache: dict[tuple[float, float], tuple[float, np.ndarray]] = {}
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        key = (float(theta[0]), float(theta[1]))
+        if key not in cache:
+            if not (math.isfinite(key[0]) and abs(key[1]) < 40):
+                cache[key] = (math.inf, np.zeros(2))
+            else:
+                cache[key] = _alpha_gauss_objective(p, key[0], math.exp(key[1]), a, prange=prange)
+        v_, g_ = cache[key]
+        return v_, g_.copy()
+
+    starts: list[tuple[str, tuple[float, float]]] = []
+    if init_pair is not None:
+        starts.append(("init", init_pair))
+    else:
+        m, sd = float(p.mean()), float(p.std())
+        if math.isfinite(m) and math.isfinite(sd) and sd > 0:
+            starts.append(("forward fit (p's mean and std)", (m, sd)))
+        if _full_support(p):
+            rev = fit_gaussian(p, direction="reverse")
+            starts.append(("reverse-KL fit", (rev.mean, rev.std)))
+    valid = []
+    for name, (mu0, sd0) in starts:
+        theta0 = np.array([mu0, math.log(sd0)])
+        if math.isfinite(fun(theta0)[0]):
+            valid.append((name, theta0))
+    if not valid and init_pair is None and starts:
+        # alpha < 0 needs a q narrower than p's tails, alpha > 1 a wider one: rescale the
+        # start that is closest in spirit until the divergence is finite.
+        name, (mu0, sd0) = starts[-1] if a < 0.5 else starts[0]
+        factor = 0.8 if a < 0.5 else 1.25
+        for k in range(1, 31):
+            theta0 = np.array([mu0, math.log(sd0) + k * math.log(factor)])
+            if math.isfinite(fun(theta0)[0]):
+                valid.append((f"{name}, std scaled by {factor ** k:.3g}", theta0))
+                break
+    if not valid:
+        if init_pair is not None:
+            raise ValueError(
+                f"the alpha-divergence of order {a:g} is infinite at init (mean {init_pair[0]:g}, "
+                f"std {init_pair[1]:g}); start with a {'wider' if a > 1 else 'narrower'} q"
+            )
+        raise ValueError(f"no default start gives a finite alpha-divergence of order {a:g}; pass init=(mean, std)")
+
+    runs = []
+    for name, theta0 in valid:
+        path = [theta0.copy()]
+
+        def callback(xk: np.ndarray, path=path) -> None:
+            path.append(np.array(xk, dtype=float))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = optimize.minimize(
+                fun, theta0, jac=True, method="BFGS", callback=callback, options={"gtol": 1e-9, "maxiter": 500}
+            )
+        theta = np.asarray(res.x, dtype=float)
+        if not np.array_equal(path[-1], theta):
+            path.append(theta.copy())
+        runs.append((fun(theta)[0], name, theta, path, res))
+    best = runs[0]
+    for run in runs[1:]:  # a later start wins only if clearly lower (ties keep the forward start)
+        if run[0] < best[0] - 1e-10 * max(abs(best[0]), 1e-300):
+            best = run
+    value, name, theta, path, res = best
+    value, grad = fun(theta)
+    converged = bool(np.max(np.abs(grad)) <= 1e-7)
+    hess = _central_hessian(fun, theta)
+    path_arr = np.array(path)
+    msg = str(res.message)
+    if init_pair is None:
+        msg = f"{msg} (best of {len(runs)} start(s); winner: {name})"
+    return FitResult(
+        mean=float(theta[0]),
+        std=float(math.exp(theta[1])),
+        kl=float(value),
+        path=path_arr,
+        direction="alpha",
+        kl_path=np.array([fun(t)[0] for t in path_arr]),
+        n_iter=int(res.nit),
+        converged=converged,
+        grad=np.asarray(grad, dtype=float),
+        hessian=hess,
+        alpha=a,
+        message=msg,
+    )

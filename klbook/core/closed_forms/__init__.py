@@ -27,6 +27,7 @@ from scipy.stats._distn_infrastructure import rv_continuous, rv_continuous_froze
 from scipy.stats._multivariate import multivariate_normal_frozen
 
 from ..base import Distribution
+from ..numeric import entropy_numeric, kl_numeric
 
 __all__ = [
     "Params",
@@ -161,8 +162,14 @@ def kl_registry_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_valid(d: object, name: str) -> None:
-    """Reject frozen scipy distributions with invalid parameters (scipy would return NaN)."""
+def check_distribution(d: object, name: str) -> None:
+    """Reject a frozen scipy distribution with invalid parameters (scipy would return NaN).
+
+    ``name`` ("p", "q") names the argument in the ``ValueError``: a batch of
+    distributions (array-valued parameters), a non-finite loc, a scale that is
+    not finite and > 0, or shape parameters outside the family's range.
+    Other objects pass unchecked.
+    """
     if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
         lo, hi = d.support()
         if np.ndim(lo) != 0 or np.ndim(hi) != 0:
@@ -198,7 +205,7 @@ def kl_distributions(p: object, q: object) -> float:
     for name, d in (("p", p), ("q", q)):
         if not is_distribution(d):
             raise TypeError(f"{name} must be a distribution, got {type(d).__name__}")
-        _check_valid(d, name)
+        check_distribution(d, name)
     mv_p, mv_q = isinstance(p, multivariate_normal_frozen), isinstance(q, multivariate_normal_frozen)
     if mv_p != mv_q:
         raise TypeError("a multivariate normal can only be compared with another multivariate normal")
@@ -211,11 +218,9 @@ def kl_distributions(p: object, q: object) -> float:
     if fn is not None:
         value = float(fn(params_of(p), params_of(q)))
     else:
-        from ..numeric import kl_numeric
-
         value = float(kl_numeric(p, q))
     if math.isnan(value):
-        raise FloatingPointError(f"KL({family_of(p)} || {family_of(q)}) came out NaN; please report this pair")
+        raise ValueError(f"KL({family_of(p)} || {family_of(q)}) came out NaN; check the parameters")
     return max(value, 0.0)
 
 
@@ -324,7 +329,7 @@ def entropy_distribution(p: object) -> float:
     """
     if not is_distribution(p):
         raise TypeError(f"p must be a distribution, got {type(p).__name__}")
-    _check_valid(p, "p")
+    check_distribution(p, "p")
     if isinstance(p, (rv_continuous_frozen, rv_discrete_frozen, multivariate_normal_frozen)):
         own = _entropy_form(p)
         if own is not None:
@@ -334,9 +339,7 @@ def entropy_distribution(p: object) -> float:
             if not math.isnan(value):
                 return value
         if isinstance(p, multivariate_normal_frozen):  # pragma: no cover - scipy's log-det is never NaN here
-            raise FloatingPointError("the entropy of this multivariate normal came out NaN; please report it")
-    from ..numeric import entropy_numeric
-
+            raise ValueError("the entropy of this multivariate normal came out NaN; check its covariance")
     return float(entropy_numeric(p))
 
 

@@ -39,6 +39,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
+from ..numeric import kl_numeric
 from . import Params, register_kl
 
 __all__: list[str] = []  # everything here is registered, nothing is imported by name
@@ -80,7 +81,7 @@ def _log_of(x: Fraction) -> float:
     return math.log(x.numerator) - math.log(x.denominator)
 
 
-def _log_ratio(a: float, b: float) -> float:
+def log_quotient(a: float, b: float) -> float:
     """``log(a / b)`` for positive floats, without rounding ``a / b`` first near 1."""
     return _log_of(Fraction(a) / Fraction(b))
 
@@ -99,14 +100,14 @@ def _diff(a: float, b: float) -> float:
 _ETA_COEF = [1.0 / math.factorial(k) for k in range(2, 22)]
 
 
-def _eta(y: float) -> float:
+def eta(y: float) -> float:
     r""":math:`\eta(y) = e^y - 1 - y \ge 0`, to a few ulp for every real ``y``.
 
     Series for :math:`|y| \le 1`; ``expm1(y) - y`` otherwise (no cancellation
     there); ``inf`` once :math:`e^y` overflows.
     """
     if math.isnan(y):
-        raise FloatingPointError("eta(nan)")
+        raise ValueError("eta(nan): a NaN reached the closed form")
     if abs(y) <= 1.0:
         s = 0.0
         for c in reversed(_ETA_COEF):
@@ -201,7 +202,7 @@ def _breg_lgamma(a: float, u: float) -> float:
     if u == 0.0:
         return 0.0
     L = math.log1p(u)
-    return a * (1.0 + u) * _eta(-L) + 0.5 * _eta(L) + _breg_R(a, a * (1.0 + u), u)
+    return a * (1.0 + u) * eta(-L) + 0.5 * eta(L) + _breg_R(a, a * (1.0 + u), u)
 
 
 def _check_finite_shapes(*ps: Params) -> None:
@@ -212,14 +213,7 @@ def _check_finite_shapes(*ps: Params) -> None:
 
 
 def _numeric(p: Params, q: Params) -> float:
-    """Defer to the quadrature fallback (imported lazily: it lives in :mod:`klbook.core.numeric`)."""
-    try:
-        from ..numeric import kl_numeric
-    except ImportError as err:  # pragma: no cover - only until klbook.core.numeric lands
-        raise NotImplementedError(
-            f"KL({p.family} || {q.family}) with these locations has no closed form and needs "
-            "klbook.core.numeric.kl_numeric, which is not available"
-        ) from err
+    """Defer to the quadrature fallback, :func:`klbook.core.numeric.kl_numeric`."""
     return float(kl_numeric(p.dist, q.dist))
 
 
@@ -277,7 +271,7 @@ def _register_all(pairs: list[tuple[str, str]], summary: str) -> Callable:
 def _norm_core(m1: float, s1: float, m2: float, s2: float) -> float:
     r"""KL between normals: :math:`\tfrac12\eta(2\log(s_1/s_2)) + \tfrac12((m_1-m_2)/s_2)^2`."""
     z = _diff(m1, m2) / s2
-    return 0.5 * _eta(2.0 * _log_ratio(s1, s2)) + 0.5 * z * z
+    return 0.5 * eta(2.0 * log_quotient(s1, s2)) + 0.5 * z * z
 
 
 @register_kl("norm", "norm")
@@ -314,8 +308,8 @@ def _kl_lognorm_lognorm(p: Params, q: Params) -> float:
     if p.loc != q.loc:
         return _numeric(p, q)
     (s1,), (s2,) = p.shapes, q.shapes
-    z = _log_ratio(p.scale, q.scale) / s2
-    return 0.5 * _eta(2.0 * _log_ratio(s1, s2)) + 0.5 * z * z
+    z = log_quotient(p.scale, q.scale) / s2
+    return 0.5 * eta(2.0 * log_quotient(s1, s2)) + 0.5 * z * z
 
 
 @register_kl("halfnorm", "halfnorm")
@@ -334,7 +328,7 @@ def _kl_halfnorm_halfnorm(p: Params, q: Params) -> float:
         return math.inf
     z = _diff(p.loc, q.loc) / q.scale
     rho = p.scale / q.scale
-    return 0.5 * _eta(2.0 * _log_ratio(p.scale, q.scale)) + z * rho * _SQRT_2_OVER_PI + 0.5 * z * z
+    return 0.5 * eta(2.0 * log_quotient(p.scale, q.scale)) + z * rho * _SQRT_2_OVER_PI + 0.5 * z * z
 
 
 @register_kl("rayleigh", "rayleigh")
@@ -352,7 +346,7 @@ def _kl_rayleigh_rayleigh(p: Params, q: Params) -> float:
         return math.inf
     if p.loc != q.loc:
         return _numeric(p, q)
-    return _eta(2.0 * _log_ratio(p.scale, q.scale))
+    return eta(2.0 * log_quotient(p.scale, q.scale))
 
 
 # --------------------------------------------------------------------------
@@ -379,7 +373,7 @@ def _gamma_core(a1: float, s1: float, a2: float, s2: float) -> float:
     r"""KL between gammas with equal loc (shape a, scale s), as a sum of non-negative terms."""
     mean_ratio = (Fraction(a1) * Fraction(s1)) / (Fraction(a2) * Fraction(s2))
     u = _rel(a2, a1)
-    return a2 * _eta(_log_of(mean_ratio)) + 0.5 * _eta(_log_ratio(a2, a1)) + _breg_R(a1, a2, u)
+    return a2 * eta(_log_of(mean_ratio)) + 0.5 * eta(log_quotient(a2, a1)) + _breg_R(a1, a2, u)
 
 
 @_register_all(
@@ -430,9 +424,9 @@ def _beta_core(a1: float, b1: float, a2: float, b2: float) -> float:
     A1, B1, A2, B2 = Fraction(a1), Fraction(b1), Fraction(a2), Fraction(b2)
     C1, C2 = A1 + B1, A2 + B2
     c1, c2 = _to_float(C1), _to_float(C2)
-    main = a2 * _eta(_log_of(A1 * C2 / (A2 * C1))) + b2 * _eta(_log_of(B1 * C2 / (B2 * C1)))
+    main = a2 * eta(_log_of(A1 * C2 / (A2 * C1))) + b2 * eta(_log_of(B1 * C2 / (B2 * C1)))
     cross = A2 * B1 - A1 * B2
-    stirling_f = 0.5 * _eta(_log_of(A2 * B2 * C1 / (A1 * B1 * C2))) + 0.5 * _to_float(
+    stirling_f = 0.5 * eta(_log_of(A2 * B2 * C1 / (A1 * B1 * C2))) + 0.5 * _to_float(
         cross * cross / (A1 * B1 * C1 * C2)
     )
     rem = (
@@ -450,7 +444,7 @@ def _beta_like(a1, b1, l1, s1, a2, b2, l2, s2, p: Params, q: Params) -> float:
     if l1 == l2 and s1 == s2:
         return _beta_core(a1, b1, a2, b2)
     if a2 == 1.0 and b2 == 1.0:  # q uniform on its support: D = log(s_q) - H(p)
-        return _log_ratio(s2, s1) + _beta_core(a1, b1, 1.0, 1.0)
+        return log_quotient(s2, s1) + _beta_core(a1, b1, 1.0, 1.0)
     return _numeric(p, q)
 
 
@@ -508,7 +502,7 @@ def _kl_uniform_uniform(p: Params, q: Params) -> float:
     L1, S1, L2, S2 = Fraction(p.loc), Fraction(p.scale), Fraction(q.loc), Fraction(q.scale)
     if L1 < L2 or L1 + S1 > L2 + S2:
         return math.inf
-    return _log_ratio(q.scale, p.scale)
+    return log_quotient(q.scale, p.scale)
 
 
 # --------------------------------------------------------------------------
@@ -533,8 +527,8 @@ def _kl_laplace_laplace(p: Params, q: Params) -> float:
     if t > 1.0:
         tail = delta / q.scale + rho * math.expm1(-t)
     else:
-        tail = rho * _eta(-t)
-    return _eta(_log_ratio(p.scale, q.scale)) + tail
+        tail = rho * eta(-t)
+    return eta(log_quotient(p.scale, q.scale)) + tail
 
 
 @register_kl("cauchy", "cauchy")
@@ -578,8 +572,8 @@ def _gumbel_core(delta: float, beta1: float, beta2: float) -> float:
     r"""KL between right-skewed Gumbels with :math:`\delta = (\mu_p - \mu_q)/\beta_q`."""
     eps = _rel(beta1, beta2)
     b1 = _breg_lgamma(1.0, eps)  # log Gamma(1 + eps) + gamma * eps
-    y = _log_ratio(beta1, beta2) + b1 - EULER_GAMMA * eps - delta  # log Gamma(1 + rho) - delta
-    return _eta(y) + b1
+    y = log_quotient(beta1, beta2) + b1 - EULER_GAMMA * eps - delta  # log Gamma(1 + rho) - delta
+    return eta(y) + b1
 
 
 @register_kl("gumbel_r", "gumbel_r")
@@ -620,7 +614,7 @@ def _gumbel_cross(delta: float, beta1: float, beta2: float) -> float:
         return math.inf
     rho = beta1 / beta2
     lg = float(special.gammaln(-_rel(beta1, beta2)))  # log Gamma(1 - rho)
-    return _eta(lg + delta) - _log_ratio(beta1, beta2) - EULER_GAMMA * (1.0 + rho) + lg
+    return eta(lg + delta) - log_quotient(beta1, beta2) - EULER_GAMMA * (1.0 + rho) + lg
 
 
 @register_kl("gumbel_r", "gumbel_l")
@@ -663,8 +657,8 @@ def _as_weibull(d: Params) -> tuple[float, float, float]:
 def _weibull_core(c1: float, s1: float, c2: float, s2: float) -> float:
     eps = _rel(c2, c1)  # k - 1 with k = c_q / c_p
     b1 = _breg_lgamma(1.0, eps)  # log Gamma(1 + eps) + gamma * eps = log Gamma(k) + gamma (k - 1)
-    y = c2 * _log_ratio(s1, s2) + _log_ratio(c2, c1) + b1 - EULER_GAMMA * eps  # c_q log rho + log Gamma(1+k)
-    return _eta(y) + b1
+    y = c2 * log_quotient(s1, s2) + log_quotient(c2, c1) + b1 - EULER_GAMMA * eps  # c_q log rho + log Gamma(1+k)
+    return eta(y) + b1
 
 
 @_register_all(
@@ -739,7 +733,7 @@ def _kl_pareto_pareto(p: Params, q: Params) -> float:
     if p.loc != q.loc:
         return _numeric(p, q)
     (b1,), (b2,) = p.shapes, q.shapes
-    return _eta(_log_ratio(b2, b1)) + b2 * _log_ratio(p.scale, q.scale)
+    return eta(log_quotient(b2, b1)) + b2 * log_quotient(p.scale, q.scale)
 
 
 # --------------------------------------------------------------------------
@@ -763,14 +757,14 @@ def _kl_norm_laplace(p: Params, q: Params) -> float:
     delta = abs(_diff(p.loc, q.loc))
     t = delta / p.scale
     if t > 40.0:  # erf = 1 and exp(-t^2/2) < 1e-347: sigma M = |m - mu| exactly
-        log_q = _log_ratio(delta, p.scale) - 0.5 * math.log(2.0 / math.pi)
-        return _eta(_log_ratio(delta, q.scale)) + log_q + (0.5 + math.log(2.0 / math.pi))
+        log_q = log_quotient(delta, p.scale) - 0.5 * math.log(2.0 / math.pi)
+        return eta(log_quotient(delta, q.scale)) + log_q + (0.5 + math.log(2.0 / math.pi))
     if t < 1.0:
         log_q = math.log1p(math.expm1(-0.5 * t * t) + t * math.sqrt(math.pi / 2.0) * math.erf(t / math.sqrt(2.0)))
     else:
         log_q = math.log(math.exp(-0.5 * t * t) + t * math.sqrt(math.pi / 2.0) * math.erf(t / math.sqrt(2.0)))
-    log_rho_m = _log_ratio(p.scale, q.scale) + 0.5 * math.log(2.0 / math.pi) + log_q
-    return _eta(log_rho_m) + log_q + (0.5 + math.log(2.0 / math.pi))
+    log_rho_m = log_quotient(p.scale, q.scale) + 0.5 * math.log(2.0 / math.pi) + log_q
+    return eta(log_rho_m) + log_q + (0.5 + math.log(2.0 / math.pi))
 
 
 @register_kl("laplace", "norm")
@@ -785,7 +779,7 @@ def _kl_laplace_norm(p: Params, q: Params) -> float:
          = \tfrac12\,\eta(\log 2\rho^2) + \frac{(\mu-m)^2}{2\sigma^2} + \tfrac12(\log\pi - 1).
     """
     z = _diff(p.loc, q.loc) / q.scale
-    return 0.5 * _eta(math.log(2.0) + 2.0 * _log_ratio(p.scale, q.scale)) + 0.5 * z * z + 0.5 * (math.log(math.pi) - 1.0)
+    return 0.5 * eta(math.log(2.0) + 2.0 * log_quotient(p.scale, q.scale)) + 0.5 * z * z + 0.5 * (math.log(math.pi) - 1.0)
 
 
 @register_kl("uniform", "norm")
@@ -802,14 +796,14 @@ def _kl_uniform_norm(p: Params, q: Params) -> float:
     """
     c = Fraction(p.loc) + Fraction(p.scale) / 2 - Fraction(q.loc)
     z = _to_float(c) / q.scale
-    lr = 2.0 * _log_ratio(p.scale, q.scale) - math.log(12.0)
-    return 0.5 * _eta(lr) + 0.5 * z * z + 0.5 * (1.0 + math.log(math.pi / 6.0))
+    lr = 2.0 * log_quotient(p.scale, q.scale) - math.log(12.0)
+    return 0.5 * eta(lr) + 0.5 * z * z + 0.5 * (1.0 + math.log(math.pi / 6.0))
 
 
 def _norm_gumbel_r(delta: float, log_sigma: float, sigma: float) -> float:
     """KL(N(m, s) || gumbel_r(mu, beta)), delta = (m - mu)/beta, sigma = s/beta."""
     y = -delta + 0.5 * sigma * sigma
-    return _eta(y) + 0.5 * _eta(2.0 * log_sigma) + (1.0 - _HALF_LOG_2PI)
+    return eta(y) + 0.5 * eta(2.0 * log_sigma) + (1.0 - _HALF_LOG_2PI)
 
 
 @register_kl("norm", "gumbel_r")
@@ -824,7 +818,7 @@ def _kl_norm_gumbel_r(p: Params, q: Params) -> float:
        D = -\tfrac12\log(2\pi e\sigma^2) + \log\beta + \delta + e^{-\delta+\varsigma^2/2}
          = \eta(\varsigma^2/2 - \delta) + \tfrac12\,\eta(2\log\varsigma) + 1 - \tfrac12\log 2\pi.
     """
-    return _norm_gumbel_r(_diff(p.loc, q.loc) / q.scale, _log_ratio(p.scale, q.scale), p.scale / q.scale)
+    return _norm_gumbel_r(_diff(p.loc, q.loc) / q.scale, log_quotient(p.scale, q.scale), p.scale / q.scale)
 
 
 @register_kl("norm", "gumbel_l")
@@ -837,15 +831,15 @@ def _kl_norm_gumbel_l(p: Params, q: Params) -> float:
 
        D = \eta(\varsigma^2/2 - \delta) + \tfrac12\,\eta(2\log\varsigma) + 1 - \tfrac12\log 2\pi.
     """
-    return _norm_gumbel_r(_diff(q.loc, p.loc) / q.scale, _log_ratio(p.scale, q.scale), p.scale / q.scale)
+    return _norm_gumbel_r(_diff(q.loc, p.loc) / q.scale, log_quotient(p.scale, q.scale), p.scale / q.scale)
 
 
 def _gumbel_r_norm(mu: float, beta: float, m: float, s: float) -> float:
     """KL(gumbel_r(mu, beta) || N(m, s))."""
     z = _to_float(Fraction(mu) + Fraction(EULER_GAMMA) * Fraction(beta) - Fraction(m)) / s
-    log_kappa = 2.0 * _log_ratio(beta, s) + math.log(math.pi**2 / 6.0)
+    log_kappa = 2.0 * log_quotient(beta, s) + math.log(math.pi**2 / 6.0)
     const = 0.5 * math.log(math.pi**3 / 3.0) - EULER_GAMMA - 0.5
-    return 0.5 * _eta(log_kappa) + 0.5 * z * z + const
+    return 0.5 * eta(log_kappa) + 0.5 * z * z + const
 
 
 @register_kl("gumbel_r", "norm")

@@ -27,6 +27,8 @@ import math
 import numpy as np
 from scipy import special, stats
 
+from ..engine import scipy_logpmf
+from ..numeric import kl_numeric, kl_terms_log
 from . import Params, register_kl
 
 __all__ = [
@@ -105,8 +107,6 @@ def _same_loc(p: Params, q: Params) -> bool:
 
 
 def _numeric(p: Params, q: Params) -> float:
-    from ..numeric import kl_numeric
-
     return kl_numeric(p.dist, q.dist)
 
 
@@ -252,11 +252,10 @@ def _kl_binom_different_n(n1: int, a: float, n2: int, b: float) -> float:
         L[0] = _log_binom_ratio_at(k_lo, n1, n2)
         L[1:] = L[0] + _accurate_cumsum(steps)
     d = L + k * lr1 + (n1 - k) * lr0 + c0
-    from ..numeric import _kl_terms, _scipy_logpmf
 
-    logp = _scipy_logpmf(stats.binom, k, (n1, a))
+    logp = scipy_logpmf(stats.binom, k, (n1, a))
     logq = logp - d
-    total = math.fsum(_kl_terms(logp, logq).tolist())
+    total = math.fsum(kl_terms_log(logp, logq).tolist())
     q_beyond = float(stats.binom.sf(n1, n2, b))
     result = total + q_beyond
     if k_lo > 0 or k_hi < n1:

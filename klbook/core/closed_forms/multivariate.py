@@ -12,7 +12,7 @@ import numpy as np
 from scipy import linalg
 
 from . import register_kl
-from .continuous import _eta, _log_ratio
+from .continuous import eta, log_quotient
 
 __all__: list[str] = []
 
@@ -105,7 +105,7 @@ def _kl_full_rank(mp: np.ndarray, sp: np.ndarray, mq: np.ndarray, sq: np.ndarray
     e = linalg.eigvalsh(0.5 * (e_mat + e_mat.T), check_finite=False)
     if float(np.max(np.abs(e))) <= NEAR_THRESHOLD:
         # sum of lambda - 1 - log(lambda) = eta(log1p(e)), each term >= 0
-        cov = math.fsum(_eta(math.log1p(float(x))) for x in e)
+        cov = math.fsum(eta(math.log1p(float(x))) for x in e)
         return 0.5 * (cov + maha)
 
     # Far regime: A = L_q^{-1} L_p, ||A||_F^2 - k - 2 sum log a_ii = sum eta(2 log a_ii) + sum_{i>j} a_ij^2,
@@ -113,7 +113,7 @@ def _kl_full_rank(mp: np.ndarray, sp: np.ndarray, mq: np.ndarray, sq: np.ndarray
     lp, gp = _refined_cholesky(sp)
     a = linalg.solve_triangular(lq, lp, lower=True, check_finite=False)
     k = a.shape[0]
-    diag = math.fsum(_eta(2.0 * _log_ratio(float(lp[i, i]), float(lq[i, i]))) for i in range(k))
+    diag = math.fsum(eta(2.0 * log_quotient(float(lp[i, i]), float(lq[i, i]))) for i in range(k))
     off = math.fsum(float(x) * float(x) for x in a[np.tril_indices(k, -1)])
     corr = float(np.sum((a @ gp) * a) - np.sum((gq @ a) * a)) - _logdet1p(gp) + _logdet1p(gq)
     return 0.5 * (diag + off + corr + maha)

@@ -1,0 +1,232 @@
+"""Tests of the pairwise engine (klbook.core.engine) and of the defect classes of issue 16.
+
+References are independent: mpmath sums and quadratures of hand-written
+log-densities at 30-40 digits, mpmath's Bessel function, closed forms.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+from scipy import stats
+
+import klbook
+from klbook import (
+    alpha_divergence,
+    f_divergence,
+    hellinger_distance,
+    js_divergence,
+    kl_divergence,
+    renyi_divergence,
+    total_variation,
+)
+from klbook.core.engine import Univariate, standardise_pair
+
+MP_DPS = 40
+
+
+def rel(x, ref):
+    ref = mp.mpf(ref)
+    return float(abs((mp.mpf(x) - ref) / ref)) if ref != 0 else abs(x)
+
+
+# --------------------------------------------------------------------------------------
+# Class 1: discrete log-pmfs that scipy computes as log(pmf)
+@pytest.mark.parametrize("k", [0, 7, -12, 150, 600, 2500])
+def test_skellam_logpmf_against_mpmath_bessel(k):
+    mu1, mu2 = 3.0, 5.0
+    ref = -(mp.mpf(mu1) + mu2) + mp.mpf(k) / 2 * mp.log(mp.mpf(mu1) / mu2) + mp.log(
+        mp.besseli(abs(k), 2 * mp.sqrt(mp.mpf(mu1) * mu2))
+    )
+    got = float(Univariate(stats.skellam(mu1, mu2), "p").logdens(np.array([float(k)]))[0])
+    assert rel(got, ref) < 1e-13
+
+
+def test_skellam_pair_is_finite_and_matches_mpmath():
+    # q's scipy logpmf underflows to -inf where p still has mass: the KL was wrongly inf
+    p, q = stats.skellam(60.0, 1.0), stats.skellam(1.0, 2.0)
+    with np.errstate(all="ignore"):
+        assert np.isneginf(q.logpmf(500.0))
+
+    def lpmf(k, a, b):
+        return -(a + b) + mp.mpf(k) / 2 * mp.log(mp.mpf(a) / b) + mp.log(mp.besseli(abs(k), 2 * mp.sqrt(mp.mpf(a) * b)))
+
+    with mp.workdps(30):
+        ref = mp.fsum(
+            mp.exp(lpmf(k, 60, 1)) * (lpmf(k, 60, 1) - lpmf(k, 1, 2)) for k in range(-40, 200)
+        )
+    assert rel(kl_divergence(p, q), ref) < 1e-10
+
+
+def test_logser_pair_matches_mpmath():
+    a, b = 0.99, 0.5
+
+    def lpmf(k, t):
+        return k * mp.log(t) - mp.log(k) - mp.log(-mp.log(1 - mp.mpf(t)))
+
+    with mp.workdps(30):
+        ref = mp.nsum(lambda k: mp.exp(lpmf(k, a)) * (lpmf(k, a) - lpmf(k, b)), [1, mp.inf])
+    assert rel(kl_divergence(stats.logser(a), stats.logser(b)), ref) < 1e-10
+
+
+# --------------------------------------------------------------------------------------
+# Class 3: p's standardised coordinates
+@pytest.mark.parametrize("loc", [0.0, 1e9, 1e13, -3e15])
+def test_error_does_not_grow_with_location(loc):
+    # logistic against t(4): no closed form; the divergence does not depend on the common shift
+    s = 1e-3 * max(abs(loc), 1.0)
+    p, q = stats.logistic(loc, s), stats.t(4.0, loc + 0.5 * s, 2 * s)
+    ref = kl_divergence(stats.logistic(0.0, 1.0), stats.t(4.0, 0.5, 2.0))
+    with mp.workdps(30):
+        lp = lambda x: -x - 2 * mp.log1p(mp.exp(-x))  # noqa: E731
+        lq = lambda x: (  # noqa: E731
+            mp.loggamma(2.5) - mp.loggamma(2) - mp.log(mp.sqrt(4 * mp.pi) * 2)
+            - 2.5 * mp.log1p(((x - 0.5) / 2) ** 2 / 4)
+        )
+        mref = mp.quad(lambda x: mp.exp(lp(x)) * (lp(x) - lq(x)), [-mp.inf, -20, 0, 20, mp.inf])
+    assert rel(ref, mref) < 1e-12
+    assert rel(kl_divergence(p, q), mref) < 1e-12
+
+
+def test_standardise_pair_leaves_other_pairs_alone():
+    p, q = stats.norm(5, 2), stats.poisson(3)
+    assert standardise_pair(p, q) == (p, q)
+    p2, q2 = standardise_pair(stats.gamma(2.0, 10.0, 3.0), stats.norm(13.0, 6.0))
+    assert p2.kwds == {} and q2.kwds["loc"] == 1.0 and q2.kwds["scale"] == 2.0
+
+
+# --------------------------------------------------------------------------------------
+# Classes 1, 7: underflow of q's log-density in the continuous branch
+@pytest.mark.parametrize("p,q", [(stats.t(3), stats.gumbel_r()), (stats.lognorm(0.7), stats.gumbel_l(1.0, 2.0))])
+def test_light_q_against_heavy_p_is_inf(p, q):
+    assert kl_divergence(p, q) == math.inf
+
+
+def test_bernoulli_against_huge_poisson():
+    mu = 1.75e30
+    ref = 0.94 * mp.log(0.94 / mp.exp(-mp.mpf(mu))) + 0.06 * mp.log(0.06 / (mu * mp.exp(-mp.mpf(mu))))
+    assert rel(kl_divergence(stats.bernoulli(0.06), stats.poisson(mu)), ref) < 1e-14
+
+
+# --------------------------------------------------------------------------------------
+# f_divergence: the engine's public entry point
+def test_f_divergence_matches_the_specialised_functions():
+    pairs = [
+        ([0.2, 0.5, 0.3], [0.3, 0.3, 0.4]),
+        (stats.norm(0, 1), stats.logistic(0.5, 1.2)),
+        (stats.poisson(3.0), stats.nbinom(4, 0.5)),
+    ]
+    for p, q in pairs:
+        assert f_divergence(p, q, lambda t: t * np.log(t)) == pytest.approx(kl_divergence(p, q), rel=1e-9)
+        assert f_divergence(p, q, lambda t: 0.5 * np.abs(t - 1)) == pytest.approx(total_variation(p, q), rel=1e-8)
+        h2 = f_divergence(p, q, lambda t: 0.5 * (np.sqrt(t) - 1) ** 2)
+        assert h2 == pytest.approx(hellinger_distance(p, q) ** 2, rel=1e-8)
+        js = f_divergence(p, q, lambda t: 0.5 * (t * np.log(t) - (1 + t) * np.log((1 + t) / 2)), f0=0.5 * math.log(2))
+        assert js == pytest.approx(js_divergence(p, q), rel=1e-8)
+        a = 0.3
+        fa = lambda t: (a * t + (1 - a) - t**a) / (a * (1 - a))  # noqa: E731
+        assert f_divergence(p, q, fa) == pytest.approx(alpha_divergence(p, q, a), rel=1e-8)
+
+
+def test_f_divergence_pearson_chi2_closed_form():
+    # chi^2(N(0,1) || N(0, s^2)) = s^2 / sqrt(2 s^2 - 1) - 1 for s^2 > 1/2
+    s = 1.5
+    ref = mp.mpf(s) ** 2 / mp.sqrt(2 * mp.mpf(s) ** 2 - 1) - 1
+    assert rel(f_divergence(stats.norm(0, 1), stats.norm(0, s), lambda t: (t - 1) ** 2), ref) < 1e-10
+
+
+def test_f_divergence_input_checks():
+    with pytest.raises(TypeError):
+        f_divergence([0.5, 0.5], None, lambda t: t * np.log(t))
+    with pytest.raises(TypeError):
+        f_divergence([0.5, 0.5], [0.5, 0.5], "kl")
+    with pytest.raises(ValueError, match="f\\(1\\) = 0"):
+        f_divergence([0.5, 0.5], [0.5, 0.5], lambda t: t)
+    with pytest.raises(ValueError, match="convex"):
+        f_divergence([0.5, 0.5], [0.5, 0.5], lambda t: -(t - 1) ** 2)
+    with pytest.raises(TypeError):
+        f_divergence(stats.norm(), [0.5, 0.5], lambda t: (t - 1) ** 2)
+
+
+# --------------------------------------------------------------------------------------
+# The seeded fuzz over random cross-family pairs
+CONT = [
+    lambda r: stats.norm(r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.t(r.uniform(0.3, 10), r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.laplace(r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.logistic(r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.gumbel_r(r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.gumbel_l(r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.cauchy(r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.gamma(r.uniform(0.2, 8), 0.0, r.uniform(0.2, 4)),
+    lambda r: stats.lognorm(r.uniform(0.2, 2), 0.0, r.uniform(0.2, 4)),
+    lambda r: stats.expon(0.0, r.uniform(0.2, 4)),
+    lambda r: stats.beta(r.uniform(0.2, 5), r.uniform(0.2, 5)),
+    lambda r: stats.weibull_min(r.uniform(0.5, 4), 0.0, r.uniform(0.2, 4)),
+    lambda r: stats.skewnorm(r.normal(0, 4), r.normal(0, 2), r.uniform(0.2, 3)),
+]
+DISC = [
+    lambda r: stats.poisson(r.uniform(0.1, 50)),
+    lambda r: stats.geom(r.uniform(0.05, 0.95)),
+    lambda r: stats.nbinom(r.uniform(0.5, 20), r.uniform(0.05, 0.95)),
+    lambda r: stats.binom(int(r.integers(1, 200)), r.uniform(0.01, 0.99)),
+    lambda r: stats.skellam(r.uniform(0.1, 30), r.uniform(0.1, 30)),
+    lambda r: stats.logser(r.uniform(0.05, 0.95)),
+    lambda r: stats.planck(r.uniform(0.1, 3)),
+    lambda r: stats.dlaplace(r.uniform(0.1, 3)),
+    # zipf is left out: its heavy tails take seconds to sum (issue 16, class 2, still open)
+    lambda r: stats.betabinom(int(r.integers(1, 60)), r.uniform(0.3, 5), r.uniform(0.3, 5)),
+]
+FUNCS = [
+    ("kl", kl_divergence),
+    ("js", js_divergence),
+    ("tv", total_variation),
+    ("hellinger", hellinger_distance),
+    ("renyi 0.5", lambda p, q: renyi_divergence(p, q, 0.5)),
+    ("alpha 0.3", lambda p, q: alpha_divergence(p, q, 0.3)),
+]
+ALLOWED = (ValueError, TypeError, NotImplementedError)
+
+
+def test_fuzz_random_cross_family_pairs():
+    rng = np.random.default_rng(20261206)
+    counts = {"pairs": 0, "calls": 0, "finite": 0, "inf": 0, "allowed errors": 0}
+    start = time.perf_counter()
+    while time.perf_counter() - start < 18.0 and counts["pairs"] < 400:
+        fam = CONT if rng.random() < 0.6 else DISC
+        p = fam[int(rng.integers(len(fam)))](rng)
+        q = fam[int(rng.integers(len(fam)))](rng)
+        counts["pairs"] += 1
+        for name, fn in FUNCS:
+            counts["calls"] += 1
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    v = fn(p, q)
+            except ALLOWED:
+                counts["allowed errors"] += 1
+                continue
+            assert not math.isnan(v), (name, p.dist.name, p.args, p.kwds, q.dist.name, q.args, q.kwds)
+            assert v >= 0.0, (name, v, p.dist.name, p.args, q.dist.name, q.args)
+            if v == math.inf:
+                counts["inf"] += 1
+                # inf only where the supports or the tails say so
+                assert name in ("kl", "renyi 0.5", "alpha 0.3") or name == "kl", (name, p.dist.name, q.dist.name)
+                if name == "kl":
+                    plo, phi = p.support()
+                    qlo, qhi = q.support()
+                    heavy_p = p.dist.name in ("cauchy", "t", "zipf", "lognorm", "logser")
+                    light_q = q.dist.name not in ("cauchy", "t")
+                    assert plo < qlo or phi > qhi or (heavy_p and light_q) or q.dist.name in (
+                        "gumbel_r", "gumbel_l", "beta", "weibull_min", "expon", "gamma", "lognorm", "skewnorm",
+                        "binom", "betabinom",
+                    ), (p.dist.name, p.args, p.kwds, q.dist.name, q.args, q.kwds)
+            else:
+                counts["finite"] += 1
+    print("\nfuzz counts:", counts)
+    assert counts["pairs"] >= 30
