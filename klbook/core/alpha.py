@@ -892,7 +892,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
         D^{(\alpha)}(p\,\|\,q) = \frac{\sum_x \big[\alpha\, p(x) + (1-\alpha)\, q(x)
             - p(x)^{\alpha} q(x)^{1-\alpha}\big]}{\alpha(1-\alpha)}, \qquad \alpha\in\mathbb{R},
 
-    an integral for densities (Zhu & Rohwer's and Minka's form; for
+    an integral for densities (the form of Zhu & Rohwer, 1995, and Minka, 2005; for
     normalised p and q the first two terms add up to 1). Every term of the sum
     is :math:`\ge 0`, so the divergence is :math:`\ge 0`, and zero exactly when
     :math:`p = q`.
@@ -914,7 +914,10 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
 
     As q is fitted to p (``klbook.fit_gaussian(p, direction="alpha", alpha=...)``),
     :math:`\alpha \ge 1` covers all of p's mass and :math:`\alpha \le 0`
-    locks onto a mode; values in between interpolate.
+    locks onto a mode. In between the best q need not move continuously: for
+    a bimodal p the divergence has a covering and a mode-seeking local
+    minimum, and the global one jumps from the first to the second at some
+    :math:`\alpha` (chapter 6 shows the jump).
 
     Parameters
     ----------
@@ -1014,10 +1017,12 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> float:
 
 
 def hellinger_distance(p: Any, q: Any) -> float:
-    r"""The Hellinger distance :math:`H(p, q) = \sqrt{\tfrac12\sum_x (\sqrt{p(x)} - \sqrt{q(x)})^2}`.
+    r"""The Hellinger distance :math:`\sqrt{H^2(p, q)}`, the square root of the squared Hellinger distance.
 
-    In :math:`[0, 1]`, a metric, and :math:`H^2 = 1 - \mathrm{BC}(p, q)`
-    (Bhattacharyya coefficient) for normalised p, q. Related divergences:
+    In the book's notation :math:`H^2(p, q) = 1 - \mathrm{BC}(p, q) = \tfrac12\sum_x (\sqrt{p(x)} - \sqrt{q(x)})^2`
+    (an integral for densities; the two forms agree for normalised p, q), with
+    the Bhattacharyya coefficient of :func:`bhattacharyya_coefficient`. The
+    returned distance is in :math:`[0, 1]` and a metric; square it for :math:`H^2`. Related divergences:
     :math:`D_{1/2}(p\,\|\,q) = -2\log(1 - H^2)` (Rényi) and
     :math:`D^{(1/2)}(p\,\|\,q) = 4H^2` (alpha-divergence). Vectors use
     :math:`\sqrt{p_i} - \sqrt{q_i} = (p_i - q_i)/(\sqrt{p_i} + \sqrt{q_i})`,
