@@ -90,3 +90,60 @@ def test_bad_arguments():
         kl_regularised_explorer(PI_REF, R_MODEL, beta_range="wide")
     with pytest.raises(ValueError, match="eval_reward must have length"):
         kl_regularised_explorer(PI_REF, R_MODEL, eval_reward=[1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- the distillation explorer
+
+from klbook import kl_divergence  # noqa: E402
+from klbook.book import ml  # noqa: E402
+from klbook.book.explorers import distillation_explorer  # noqa: E402
+
+TEACHER = [0.004, 0.003, 0.20, 0.22, 0.06, 0.012, 0.008, 0.010, 0.10, 0.25, 0.12, 0.005, 0.008]
+E = np.linspace(-1.0, 1.0, 13)
+FEATURES = np.column_stack([E, E ** 2])
+STARTS = [np.zeros(2), np.array([-12.0, -12.0]), np.array([12.0, -12.0])]
+
+
+@pytest.fixture(scope="module")
+def student_explorer():
+    return distillation_explorer(TEACHER, FEATURES, inits=STARTS, weights=(0.0, 0.5, 0.9, 1.0),
+                                 temperatures=(0.5, 1.0, 2.0))
+
+
+def test_student_numbers_match_klbook(engine, student_explorer):
+    e = student_explorer
+    states = [{"w_index": w, "t_index": t} for w in range(4) for t in range(3)]
+    [vals] = engine.run([{"spec": e.spec, "states": states}])
+    for s, v in zip(states, vals):
+        want = expected_values(e.spec, s)
+        for k in want:
+            assert R.close(v[k], want[k]), (s, k, v[k], want[k])
+
+
+def test_student_fits_are_the_chapters(student_explorer):
+    """Independent of the spec: refit with ml.fit_student and compare the stored students."""
+    e = student_explorer
+    p = np.array(TEACHER)
+    fwd = ml.fit_student(p, FEATURES, "forward", inits=STARTS).student
+    rev = ml.fit_student(p, FEATURES, "reverse", inits=STARTS).student
+    got_f = expected_values(e.spec, {"w_index": 0, "t_index": 1})
+    got_r = expected_values(e.spec, {"w_index": 3, "t_index": 1})
+    assert got_f["forward"] == pytest.approx(kl_divergence(p, fwd), rel=1e-9)
+    assert got_r["reverse"] == pytest.approx(kl_divergence(rev, p), rel=1e-9)
+    assert got_f["rare_mass"] == pytest.approx(fwd[p < 0.015].sum(), rel=1e-9)
+    assert round(got_f["rare_mass"], 3) == 0.505 and round(got_r["rare_mass"], 3) == 0.035
+    # the tempered reverse student covers (chapter: T >= 1.25)
+    assert expected_values(e.spec, {"w_index": 3, "t_index": 2})["rare_mass"] > 0.45
+
+
+def test_student_bad_arguments():
+    with pytest.raises(ValueError, match="teacher"):
+        distillation_explorer([0.5, 0.5, 0.0], np.eye(3))
+    with pytest.raises(ValueError, match="features"):
+        distillation_explorer(TEACHER, FEATURES[:4])
+    with pytest.raises(ValueError, match="weights"):
+        distillation_explorer(TEACHER, FEATURES, weights=(0.0, 1.5))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        distillation_explorer(TEACHER, FEATURES, temperatures=(2.0, 1.0))
+    with pytest.raises(ValueError, match="labels"):
+        distillation_explorer(TEACHER, FEATURES, labels=["a"])

@@ -30,6 +30,7 @@ from .alpha import alpha_explorer
 from .bernoulli import bernoulli_explorer
 from .estimators import estimator_explorer
 from .policy import kl_regularised_explorer
+from .student import distillation_explorer
 
 __all__ = [
     "Explorer",
@@ -39,6 +40,7 @@ __all__ = [
     "bernoulli_explorer",
     "estimator_explorer",
     "kl_regularised_explorer",
+    "distillation_explorer",
     "page",
     "expected_values",
     "p_from_spec",
