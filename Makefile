@@ -33,7 +33,7 @@ TOC_NOTEBOOKS := $(wildcard $(addsuffix .ipynb,$(shell grep -o 'chapters/[A-Za-z
 NB_TIMEOUT := 120
 JOBS := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: book test test-unit test-notebooks test-browser serve clean distclean help
+.PHONY: book lab test test-unit test-notebooks test-browser test-lab serve clean distclean help
 
 help:
 	@echo "make book            build the HTML book into $(HTML) (creates $(VENV), installs everything)"
@@ -41,17 +41,37 @@ help:
 	@echo "make test-unit       klbook's unit and property tests (pytest tests, browser tests excluded)"
 	@echo "make test-notebooks  re-run every chapter notebook and compare its outputs (nbval)"
 	@echo "make test-browser    open every page of the built book in headless Chromium"
+	@echo "make test-lab        open and run every chapter in JupyterLab in headless Chromium"
+	@echo "make lab             JupyterLab on the chapter notebooks, from $(VENV)"
 	@echo "make serve           serve the book at http://127.0.0.1:8000"
 	@echo "make clean           remove _build and the copied MathJax; distclean also $(VENV) and node_modules"
 
 # ---------------------------------------------------------------- installation
 
-# Byte-compile site-packages once, on both cores, instead of pip's serial pass: with
-# PYTHONDONTWRITEBYTECODE set, Python would otherwise recompile on every run.
-$(VENV_STAMP): requirements.txt constraints.txt pyproject.toml
+# The book's environment needs the Python that runtime.txt names (Binder uses the same file) or newer:
+# the pinned numpy, scipy, ipython and sphinx-design need it. Checked before anything is installed,
+# on the interpreter that will run everything (.venv's if it exists, else $(PYTHON)).
+MIN_PYTHON := $(patsubst python-%,%,$(strip $(file < runtime.txt)))
+define check_python
+	@py=$(PYTHON); if [ -x $(BIN)/python ]; then py=$(BIN)/python; fi; \
+	$$py -c 'import sys; want = tuple(map(int, "$(MIN_PYTHON)".split("."))); sys.exit(sys.version_info[:2] < want)' 2>/dev/null || { \
+	  echo "klbook: the book needs Python >= $(MIN_PYTHON) (runtime.txt), but $$py is $$($$py --version 2>&1 || echo missing)." >&2; \
+	  echo "        Run with a newer one, e.g.  make PYTHON=python$(MIN_PYTHON) $(or $(MAKECMDGOALS),book)  (remove an old .venv first: make distclean)." >&2; \
+	  echo "        The library alone supports Python >= 3.10: pip install ." >&2; exit 1; }
+endef
+
+# Installer: uv (from PyPI, pinned in constraints.txt) into .venv, about ten times faster than pip;
+# pip when uv cannot be installed or fails. uv byte-compiles on both cores (--compile-bytecode).
+UV_INSTALL  := $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -q -r requirements.txt
+PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
+
+$(VENV_STAMP): requirements.txt constraints.txt pyproject.toml runtime.txt
+	$(check_python)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
+	if $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt uv 2>/dev/null \
+	   && $(UV_INSTALL); then :; else \
+	  echo "klbook: uv unavailable or failed; installing with pip" >&2; \
+	  $(PIP_INSTALL) && $(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null; fi
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -85,17 +105,23 @@ book: $(BOOK_STAMP)
 	@echo "    $(BIN)/python -m http.server -d $(HTML) 8000"
 	@echo "and open http://127.0.0.1:8000 (or run: make serve)."
 
+# JupyterLab (with jupyterlab-myst) on the chapters, from .venv. Set LAB_ARGS for more, e.g.
+# make lab LAB_ARGS=--port=8890. --allow-root only when run as root (containers).
+lab: $(VENV_STAMP)
+	cd chapters && ../$(BIN)/jupyter-lab --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
 serve: $(BOOK_STAMP)
 	$(BIN)/python -m http.server -d $(HTML) -b 127.0.0.1 8000
 
 # ---------------------------------------------------------------- tests
 
-test: test-unit test-notebooks test-browser
+test: test-unit test-notebooks test-browser test-lab
 	@echo "All tests passed."
 
-# pytest exits with 5 when it collects no test at all: not a failure while tests/ is empty.
+# Unit and property tests on both cores (pytest-xdist; hypothesis draws the same examples in
+# every worker: tests/conftest.py). pytest exits with 5 when it collects no test at all.
 test-unit: $(VENV_STAMP)
-	$(PYTEST) tests --ignore=tests/browser || [ $$? -eq 5 ]
+	$(PYTEST) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
 
 # One pytest per notebook, $(JOBS) at a time (each runs its own kernel). The nbval-*
 # targets never exist as files, so they always run.
@@ -111,6 +137,11 @@ nbval-%: chapters/%.ipynb $(VENV_STAMP)
 
 test-browser: $(BOOK_STAMP)
 	$(PYTEST) --durations=8 tests/browser
+
+# Every chapter opened, run and used in JupyterLab from .venv, in headless Chromium, one
+# JupyterLab per core (tests/lab/conftest.py). Screenshots land in _build/lab-screenshots/.
+test-lab: $(VENV_STAMP)
+	$(PYTEST) -n $(JOBS) -q --durations=8 tests/lab
 
 # ---------------------------------------------------------------- cleaning
 

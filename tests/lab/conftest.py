@@ -1,0 +1,165 @@
+"""JupyterLab as a reader runs it: a real server from the book's .venv, driven in headless Chromium.
+
+Fixtures (``make test-lab`` runs ``pytest tests/lab``):
+
+``lab_root`` (session)
+    A copy of ``chapters/`` in a temporary directory. JupyterLab serves the copy, so nothing a
+    test runs or saves ever touches the repository's notebooks.
+``lab`` (session)
+    A :class:`Lab`: ``jupyter lab`` started from this interpreter (the .venv) on 127.0.0.1 at a
+    free port with a random token, its config, runtime, settings and workspace directories in
+    a temporary directory (a reader's own settings play no part). Settings: notebooks render
+    every cell (``windowingMode: none``, so every markdown cell is rendered and checked, not
+    only those on screen), no autosave, no news or update checks. ``window.jupyterapp`` is
+    exposed (``--LabApp.expose_app_in_browser``) so tests can read the notebook model.
+    Stopped, with its kernels, at the end of the session.
+``lab_browser`` (session)
+    A Playwright ``Browser``: Debian's ``/usr/bin/chromium`` (or ``$KLBOOK_CHROMIUM``), headless.
+    Never ``playwright install``.
+``lab_page`` (function)
+    ``lab_page() -> Page`` in a fresh browser context whose requests to any host other than
+    127.0.0.1 are aborted and recorded in ``page.klbook_foreign``; console errors and warnings
+    and uncaught page errors are recorded in ``page.klbook_console``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+START_TIMEOUT_S = 120
+
+# JupyterLab user settings for the test server (plugin id -> settings).
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
+}
+
+
+@dataclass
+class Lab:
+    url: str      # http://127.0.0.1:PORT
+    token: str
+    root: Path    # the directory JupyterLab serves
+
+    def notebook_url(self, name: str) -> str:
+        """The URL that opens ``name`` (relative to ``root``) in a fresh workspace."""
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("lab") / "chapters"
+    shutil.copytree(REPO / "chapters", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab(lab_root, tmp_path_factory) -> Lab:
+    home = tmp_path_factory.mktemp("lab-home")
+    settings = home / "settings"
+    for plugin, values in SETTINGS.items():
+        path = settings / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    env = dict(os.environ,
+               JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               PYTHONUNBUFFERED="1")
+    port, token = _free_port(), secrets.token_hex(24)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={lab_root}",
+           "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
+           "--ServerApp.port_retries=0"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(home / "server.log", "wb")
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=lab_root)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if server.poll() is not None:
+            log.close()
+            pytest.fail(f"jupyter lab exited with {server.returncode}:\n{(home / 'server.log').read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"jupyter lab did not answer in {START_TIMEOUT_S} s")
+        time.sleep(0.3)
+    yield Lab(url=url, token=token, root=lab_root)
+    server.terminate()  # jupyter_server shuts its kernels down on SIGTERM
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def lab_browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: sudo apt-get install -y chromium (never `playwright install`)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def lab_page(lab_browser):
+    contexts = []
+
+    def make(width: int = 1280, height: int = 900):
+        context = lab_browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.klbook_foreign = []
+        page.klbook_console = []
+
+        def route(r):
+            if urlsplit(r.request.url).hostname in ("127.0.0.1", None) or r.request.url.startswith(("data:", "blob:")):
+                r.continue_()
+            else:
+                page.klbook_foreign.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: page.klbook_console.append(f"{m.type}: {m.text}")
+                if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: page.klbook_console.append(f"pageerror: {e}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
