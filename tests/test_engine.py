@@ -230,3 +230,31 @@ def test_fuzz_random_cross_family_pairs():
                 counts["finite"] += 1
     print("\nfuzz counts:", counts)
     assert counts["pairs"] >= 30
+
+
+# --------------------------------------------------------------------------------------
+# Class 5: multivariate normals from the covariance itself, not scipy's eigenvalue cutoff
+@pytest.mark.parametrize("cond", [1e8, 5e9, 1e11])
+def test_mvn_keeps_every_dimension_of_an_ill_conditioned_covariance(cond):
+    rng = np.random.default_rng(1)
+    Q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    ev = np.array([1.0, 0.3, 0.02, 1 / cond])
+    S1 = (Q * ev) @ Q.T
+    S1 = 0.5 * (S1 + S1.T)
+    S2 = (Q * (ev * np.array([1.1, 0.9, 1.0, 1.2]))) @ Q.T
+    S2 = 0.5 * (S2 + S2.T)
+    m1, m2 = np.zeros(4), np.array([0.1, 0.0, 0.0, 0.0])
+    p = stats.multivariate_normal(m1, S1, allow_singular=True)
+    q = stats.multivariate_normal(m2, S2, allow_singular=True)
+    with mp.workdps(50):
+        A, B, d = mp.matrix(S1.tolist()), mp.matrix(S2.tolist()), mp.matrix((m2 - m1).tolist())
+        iB = mp.inverse(B)
+        ref = (sum((iB * A)[i, i] for i in range(4)) - 4 + mp.log(mp.det(B) / mp.det(A)) + (d.T * iB * d)[0]) / 2
+    assert rel(kl_divergence(p, q), ref) < 1e-12 * max(1.0, cond / 1e9)
+
+
+def test_mvn_genuinely_singular_covariance_is_the_degenerate_answer():
+    S = np.array([[1.0, 1.0], [1.0, 1.0]])
+    p = stats.multivariate_normal([0, 0], S, allow_singular=True)
+    q = stats.multivariate_normal([0, 0], np.eye(2))
+    assert kl_divergence(q, p) == math.inf

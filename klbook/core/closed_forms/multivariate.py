@@ -77,6 +77,15 @@ def _refined_cholesky(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return l, _sandwich(l, _cholesky_residual(s, l))
 
 
+def _positive_definite(s: np.ndarray) -> bool:
+    """True when the symmetric matrix ``s`` has a Cholesky factor with a positive diagonal."""
+    try:
+        l = linalg.cholesky(s, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        return False
+    return bool(np.all(np.diag(l) > 0))
+
+
 def _logdet1p(g: np.ndarray) -> float:
     r""":math:`\log\det(I + G)` for a small symmetric G."""
     return math.fsum(math.log1p(float(x)) for x in linalg.eigvalsh(g, check_finite=False))
@@ -161,9 +170,17 @@ def _kl_mvn_mvn(p, q) -> float:
     for name, m, s in (("p", mp, sp), ("q", mq, sq)):
         if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s))):
             raise ValueError(f"{name}: multivariate normal with a non-finite mean or covariance")
+    # Positive definite is decided by a Cholesky factorisation of the covariance itself, never by
+    # scipy's eigenvalue cutoff (which drops a direction once cond >~ 4.5e9, although the matrix is
+    # numerically positive definite and the KL well defined).
+    if _positive_definite(sp) and _positive_definite(sq):
+        return _kl_full_rank(mp, sp, mq, sq)
     rp, rq = int(p.cov_object.rank), int(q.cov_object.rank)
     if rp == k and rq == k:
-        return _kl_full_rank(mp, sp, mq, sq)
+        raise ValueError(
+            "a covariance is positive definite by scipy's eigenvalue test but has no Cholesky factor "
+            "(it is singular to working precision); pass allow_singular=True with the degenerate covariance"
+        )
     if rp != rq:
         # p has mass off q's support (rp > rq), or p lives on a null set of q (rp < rq)
         return math.inf
