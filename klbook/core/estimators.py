@@ -47,6 +47,7 @@ from numpy.typing import ArrayLike
 
 import numpy as np
 from scipy import integrate
+from scipy.stats import norm
 from scipy.stats._multivariate import multivariate_normal_frozen
 
 from .closed_forms import check_distribution, is_discrete, is_distribution
@@ -292,7 +293,7 @@ def mc_kl(
     can lie on either side of it (above it for two Gaussians differing in their
     means, far below it for some pairs), but it has a low variance when p
     and q are close. :math:`k_3` is evaluated without cancellation (a series for
-    :math:`|\log r| \le 1`, ``expm1(u) - u`` beyond, :func:`k3_from_log_ratio`).
+    :math:`|\log r| \le 1`, ``expm1(u) - u`` beyond, :func:`~klbook.core.estimators.k3_from_log_ratio`).
 
     Parameters
     ----------
@@ -675,8 +676,6 @@ def naive_kl_gradients(
         ``{"k1": MCResult, "k2": MCResult, "k3": MCResult}``: per-sample
         gradient values, their mean and its standard error.
     """
-    from scipy.stats import norm
-
     if not is_distribution(p) or isinstance(p, multivariate_normal_frozen) or is_discrete(p):
         raise TypeError("p must be a univariate continuous distribution")
     check_distribution(p, "p")
