@@ -599,7 +599,7 @@ BAD = [
     ("invalid parameters", lambda: kl_divergence(stats.norm(0.0, -1.0), stats.norm()), ValueError,
      r"p = norm.*invalid"),
     ("invalid parameters", lambda: entropy(stats.gamma(-2.0)), ValueError, r"p = gamma.*invalid"),
-    ("base <= 0", lambda: kl_divergence(V, V, base=0), ValueError, r"base must be .*> 0.*got 0"),
+    ("base <= 0", lambda: kl_divergence(V, V, base=0), ValueError, r"base must be .*> 1.*got 0"),
     ("base <= 0", lambda: entropy(V, base=-2.0), ValueError, r"base .*got -2\.0"),
     ("base == 1", lambda: cross_entropy(V, V, base=1), ValueError, r"base .*!= 1.*got 1"),
     ("base == 1", lambda: kl_divergence(stats.norm(), stats.norm(), base=1.0), ValueError, r"base"),

@@ -45,7 +45,7 @@ from scipy.stats._multivariate import multivariate_normal_frozen
 
 from ..core._checks import check_base, to_base
 from ..core.closed_forms import check_distribution, entropy_distribution, is_discrete, is_distribution, kl_distributions
-from ..core.divergences import check_vectors, cross_entropy, entropy
+from ..core.divergences import check_vectors, cross_entropy, entropy, is_distribution_pair
 
 __all__ = ["FORM_NAMES", "KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
 
@@ -202,6 +202,7 @@ def kl_terms(p: ArrayLike, q: ArrayLike, *, base: float | None = None) -> np.nda
     [-0.34657359027997264, inf]
     """
     b = check_base(base)
+    is_distribution_pair(p, q)  # None, a distribution or an unknown object: TypeError naming it
     pv, qv = check_vectors(p, q)
     t = _terms(pv, qv)
     return t if b is None else t / math.log(b)
@@ -427,9 +428,7 @@ def kl_forms(p: ArrayLike | object, q: ArrayLike | object, *, base: float | None
     True
     """
     b = check_base(base)
-    pd, qd = is_distribution(p), is_distribution(q)
-    if pd != qd:
-        raise TypeError("pass two probability vectors or two distributions, not one of each")
+    pd = is_distribution_pair(p, q)
     if pd:
         vals = _forms_continuous(p, q)
         kind = "integral"
@@ -580,8 +579,8 @@ def kl_exact(
     bf: Fraction | None = None
     if base is not None:
         bf = _as_fraction(base, "base")
-        if bf <= 0 or bf == 1:
-            raise ValueError(f"base must be > 0 and != 1 (2 gives bits, None gives nats); got {base!r}")
+        if bf <= 1:
+            raise ValueError(f"base must be a number > 1 (2 gives bits, None gives nats); got {base!r}")
     out_ctx = decimal.Context(prec=digits, rounding=decimal.ROUND_HALF_EVEN)
     prec = digits + 20
     prev = out_ctx.plus(_kl_decimal(pf, qf, bf, prec))

@@ -19,7 +19,8 @@ def check_base(base: float | None) -> float | None:
     ----------
     base : float or None
         ``None`` means natural logarithms (nats). Otherwise a finite real
-        number ``> 0`` and ``!= 1``; ``2`` gives bits.
+        number ``> 1``; ``2`` gives bits. Bases in (0, 1) are refused: they
+        would make every divergence and entropy negative (a unit nobody means).
 
     Returns
     -------
@@ -31,23 +32,23 @@ def check_base(base: float | None) -> float | None:
     TypeError
         If ``base`` is not a real number (booleans included).
     ValueError
-        If ``base`` is not finite, is ``<= 0`` or equals 1.
+        If ``base`` is not finite or is ``<= 1``.
     """
     if base is None:
         return None
     if isinstance(base, bool) or not isinstance(base, numbers.Real):
         raise TypeError(f"base must be a real number or None, got {type(base).__name__} {base!r}")
     b = float(base)
-    if not math.isfinite(b) or b <= 0.0 or b == 1.0:
-        raise ValueError(f"base must be finite, > 0 and != 1 (2 gives bits, None gives nats); got {base!r}")
+    if not math.isfinite(b) or b <= 1.0:
+        why = " (a base in (0, 1) would turn every divergence and entropy negative)" if 0.0 < b < 1.0 else ""
+        raise ValueError(f"base must be a finite number > 1 (2 gives bits, None gives nats){why}; got {base!r}")
     return b
 
 
 def to_base(value_nats: float, base: float | None) -> float:
     """Convert a value in nats to the unit of ``base`` (already validated).
 
-    ``value / log(base)``; ``inf`` stays ``inf`` for every base > 1, and a base
-    in (0, 1) flips the sign, as a change of logarithm base does.
+    ``value / log(base)``; ``inf`` stays ``inf`` (bases are > 1, see :func:`check_base`).
     """
     if base is None:
         return float(value_nats)

@@ -1172,8 +1172,6 @@ def chernoff_information(p: Any, q: Any, *, base: float | None = None) -> Cherno
     (0.5, 0.5)
     """
     b = check_base(base)
-    if q is None or p is None:
-        raise TypeError("chernoff_information needs two arguments p and q (got None)")
     if _kind(p, q) == "vec":
         pv, qv = _vector_pair(p, q)
         kind = "vec"

@@ -568,7 +568,13 @@ def check_vectors(p: object, q: object | None, check_entries: bool = True) -> tu
 
 
 def is_distribution_pair(p: object, q: object) -> bool:
-    """True for two distributions, False for two vectors, ``TypeError`` for one of each or an unsupported object."""
+    """True for two distributions, False for two vectors, ``TypeError`` for one of each, ``None`` or an unsupported object."""
+    for name, x in (("p", p), ("q", q)):
+        if x is None:
+            raise TypeError(
+                f"{name} is None; {name} must be a 1-D array-like of probabilities or a distribution "
+                "(pass two probability vectors or two distributions p and q)"
+            )
     pd, qd = is_distribution(p), is_distribution(q)
     for name, x, xd in (("p", p, pd), ("q", q, qd)):
         reason = None if xd else _unsupported_distribution(x)

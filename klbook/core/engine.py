@@ -1092,7 +1092,7 @@ def f_divergence(p: Any, q: Any, f: Callable[[np.ndarray], np.ndarray], *, f0: f
     0.510825623766
     """
     if p is None or q is None:
-        raise TypeError("f_divergence needs two distributions or probability vectors p and q (got None)")
+        raise TypeError(f"{'p' if p is None else 'q'} is None; pass two probability vectors or two distributions p and q")
     if not callable(f):
         raise TypeError(f"f must be a callable f(t), got {type(f).__name__}")
     probe = np.array([0.25, 0.5, 1.0, 2.0, 4.0])

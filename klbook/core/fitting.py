@@ -700,6 +700,10 @@ def fit_gaussian(
     (1.997, 0.605)
     """
     direction = _check_direction(direction, ("forward", "reverse", "alpha"))
+    if isinstance(gtol, bool) or not isinstance(gtol, numbers.Real) or not (math.isfinite(gtol) and gtol > 0):
+        raise ValueError(f"gtol must be a finite number > 0, got {gtol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if direction == "alpha":
         return _fit_gaussian_alpha(p, alpha=alpha, init=init)
     if alpha is not None:
