@@ -289,3 +289,8 @@ def test_exercise_solutions():
     assert ml.beta_vae_optimum(C, 2.0, 1.0, 2).active.tolist() == [False, False]
     assert ml.beta_vae_optimum(C, 0.5, 2.0, 2).rate == pytest.approx(2 * math.log(2), rel=1e-14)
     assert round(2 * math.log(2), 3) == 1.386
+
+
+def test_sharpened_teacher_prefers_hot_drinks():
+    sq = TEACHER ** 2
+    assert round(sq[HOT].sum(), 3) == 0.092 and round(sq[COLD].sum(), 3) == 0.087
