@@ -31,7 +31,8 @@ its directory and below). They check a page the way the book's pages are checked
     * ``<img>`` elements without alt text.
 
     ``screenshot="name"`` saves a full-page PNG as ``<book>/../screenshots/name.png``
-    (``_build/screenshots/``). ``PageCheck.page`` is the Playwright ``Page``: interact with
+    (``_build/screenshots/``). ``viewport=(width, height)`` sets the window (1280 x 900 by
+    default) and ``dark=True`` opens the page in the theme's dark mode. ``PageCheck.page`` is the Playwright ``Page``: interact with
     it (``page.fill``, ``page.click`` ...), call ``check.rescan()`` after a change, and end
     with ``check.assert_clean()``, which fails listing every problem found. Example::
 
@@ -40,6 +41,20 @@ its directory and below). They check a page the way the book's pages are checked
             check.page.locator("#my-slider").fill("1.5")
             check.rescan()
             check.assert_clean()
+
+    The screen checks (issue 13), on a page opened by ``open_page``:
+
+    * ``check.view(width, dark)`` resizes the window and switches the theme's mode in place;
+      ``check.shoot(name)`` saves a full-page screenshot (capped at 30,000 px tall);
+    * ``check.expand()`` opens every folded solution, dropdown and toggle, so that the checks
+      below see what a reader sees after opening them;
+    * ``check.screen()`` measures the page as it is shown now (see ``SCREEN_JS``): the page
+      width against the window, inline formulas clipped by a box that does not scroll, explorer
+      controls that are covered or too small, explorer text (contrast < 4.5) and data curves
+      (< 3) against what is really behind them, and raster images shown with fewer than two
+      image pixels per CSS pixel;
+    * ``check.axe()`` runs axe-core (vendored from npm: ``node_modules/axe-core``) with the
+      WCAG 2.0/2.1 A and AA rules and returns its serious and critical violations.
 """
 
 from __future__ import annotations
@@ -64,6 +79,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+MAX_SHOT_PX = 30_000             # taller pages are cut: Chromium cannot capture much more at once
 TIMEOUT_MS = 60_000             # page loads and waits; generous: 2 cores are shared
 SCREENSHOT_TIMEOUT_MS = 240_000  # a full-page capture of a very long page (the API page) is slow
 
@@ -223,6 +240,196 @@ async () => {
 """
 
 
+# The screen checks (issue 13). Returns {width, clippedMath, controls, contrast, figures,
+# wideDisplay, wideTables}; every list holds one readable line per problem.
+SCREEN_JS = r"""
+(opts) => {
+  // opts: {expand: bool}
+  const out = {width: null, clippedMath: [], controls: [], contrast: [], figures: [], wideDisplay: 0, wideTables: 0};
+  const de = document.documentElement;
+  if (opts.expand) {
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
+    document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  }
+  out.width = {scroll: de.scrollWidth, client: de.clientWidth, inner: window.innerWidth};
+  const describe = (el) => {
+    const sec = el.closest('section[id]');
+    const t = (el.getAttribute('aria-label') || el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 70);
+    return (sec ? '#' + sec.id + ': ' : '') + t;
+  };
+  // ---- inline math that no one can see whole: clipped by a box that does not scroll
+  const isScroll = (v) => v === 'auto' || v === 'scroll';
+  for (const mj of document.querySelectorAll('.bd-article mjx-container:not([display="true"])')) {
+    if (mj.parentElement && mj.parentElement.closest('mjx-container')) continue;
+    let rect = mj.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) continue;
+    let verdict = null;
+    for (let a = mj.parentElement; a && a !== de && a !== document.body; a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (cs.overflowX === 'visible') continue;
+      const ar = a.getBoundingClientRect();
+      const left = ar.left + a.clientLeft, right = left + a.clientWidth;
+      if (rect.right <= right + 1 && rect.left >= left - 1) continue;
+      if (isScroll(cs.overflowX)) { rect = ar; continue; }
+      verdict = `clipped at ${Math.round(right - left)} px of ${Math.round(mj.getBoundingClientRect().width)} px`;
+      break;
+    }
+    if (!verdict && rect.right > de.clientWidth + 1) verdict = `past the screen edge (right ${Math.round(rect.right)} px)`;
+    if (verdict) {
+      const tex = (mj.querySelector('mjx-assistive-mml') || mj).textContent.replace(/\s+/g, ' ').slice(0, 60);
+      const sec = mj.closest('section[id]');
+      out.clippedMath.push(`${sec ? '#' + sec.id : ''} "${tex}": ${verdict}`);
+    }
+  }
+  // display math and tables wider than their box (they scroll; counted for the record)
+  for (const mj of document.querySelectorAll('.bd-article mjx-container[display="true"]')) {
+    const w = mj.scrollWidth, c = mj.clientWidth;
+    if (mj.getBoundingClientRect().width > 0 && w > c + 1) out.wideDisplay += 1;
+  }
+  for (const t of document.querySelectorAll('.bd-article table, .bd-article pre')) {
+    const r = t.getBoundingClientRect();
+    if (r.width > 0 && r.right > de.clientWidth + 1) out.wideTables += 1;
+  }
+  // ---- explorer controls: covered by something else, or too small to use
+  for (const c of document.querySelectorAll('.klbook-explorer :is(input, button, select, textarea)')) {
+    let r = c.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    c.scrollIntoView({block: 'center', inline: 'nearest'});
+    r = c.getBoundingClientRect();
+    const name = (c.id || c.getAttribute('aria-label') || c.textContent || c.type).trim().slice(0, 40);
+    const range = c.type === 'range';
+    if (range && r.width < 200) out.controls.push(`slider ${name}: ${Math.round(r.width)} px wide (< 200)`);
+    if (!range && (r.width < 24 || r.height < 24)) out.controls.push(`control ${name}: ${Math.round(r.width)}x${Math.round(r.height)} px (< 24x24)`);
+    const y = r.top + r.height / 2;
+    for (const f of [0.05, 0.25, 0.5, 0.75, 0.95]) {
+      const x = r.left + f * r.width;
+      if (x < 0 || x >= de.clientWidth) { out.controls.push(`${name}: off screen at ${Math.round(x)} px`); break; }
+      const hit = document.elementFromPoint(x, y);
+      if (hit && hit !== c && !c.contains(hit) && !(hit.tagName === 'LABEL' && hit.control === c)) {
+        out.controls.push(`${name}: covered at ${Math.round(f * 100)}% of its width by <${hit.tagName.toLowerCase()} class="${hit.getAttribute('class') || ''}"> "${(hit.textContent || '').trim().slice(0, 30)}"`);
+        break;
+      }
+    }
+  }
+  // ---- contrast of explorer text (4.5) and data lines (3), against what is really behind them
+  const parse = (s) => {
+    const m = /rgba?\(([^)]+)\)/.exec(s || '');
+    if (!m) return null;
+    const v = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const lum = (c) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const DATA_LINE = /(^|\s)kx-(p|q|integrand|ref)(\s|-|$)/;
+  const SHAPES = new Set(['rect', 'path', 'circle', 'ellipse', 'polygon']);
+  const opacityChain = (el) => {
+    let o = 1;
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) o *= parseFloat(getComputedStyle(e).opacity || '1');
+    return o;
+  };
+  const backgroundAt = (self, x, y) => {
+    const layers = [];
+    for (const e of document.elementsFromPoint(x, y)) {
+      if (e === self || self.contains(e) || e.contains(self) && e.namespaceURI === 'http://www.w3.org/2000/svg' && !SHAPES.has(e.tagName)) continue;
+      const cs = getComputedStyle(e);
+      let c = null;
+      if (e.namespaceURI === 'http://www.w3.org/2000/svg') {
+        if (!SHAPES.has(e.tagName)) continue;
+        c = parse(cs.fill);
+        if (c) c[3] *= parseFloat(cs.fillOpacity || '1') * opacityChain(e);
+      } else {
+        c = parse(cs.backgroundColor);
+        if (c) c[3] *= opacityChain(e);
+      }
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 0.999) break; }
+    }
+    let bg = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return bg;
+  };
+  const check = (el, fgStr, x, y, min, what) => {
+    const fg = parse(fgStr);
+    if (!fg) return;
+    fg[3] *= opacityChain(el);
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return;
+    const bg = backgroundAt(el, x, y);
+    const r = ratio(over(fg, bg), bg);
+    if (r < min) out.contrast.push(`${what} "${describe(el).slice(0, 50)}": ${r.toFixed(2)} (< ${min}) ${fgStr} on rgb(${bg.slice(0, 3).map(Math.round).join(',')})`);
+  };
+  for (const root of document.querySelectorAll('.klbook-explorer')) {
+    root.scrollIntoView({block: 'start'});
+    const els = [...root.querySelectorAll('*')].filter(e =>
+      !e.closest('mjx-container') || e.tagName === 'MJX-CONTAINER');
+    for (const e of els) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      if (r.top < 0 || r.bottom > innerHeight) { e.scrollIntoView({block: 'center'}); }
+      const rr = e.getBoundingClientRect();
+      const cx = rr.left + rr.width / 2, cy = rr.top + rr.height / 2;
+      const cs = getComputedStyle(e);
+      if (e.namespaceURI === 'http://www.w3.org/2000/svg') {
+        if (e.tagName === 'text' && e.textContent.trim()) check(e, cs.fill, cx, cy, 4.5, 'text');
+        else if (DATA_LINE.test(e.getAttribute('class') || '') && cs.stroke !== 'none' && e.getTotalLength && e.getTotalLength() > 20) {
+          const L = e.getTotalLength();
+          const p = e.getPointAtLength(L / 2), m = e.getScreenCTM();
+          if (!m) continue;
+          const sx = m.a * p.x + m.c * p.y + m.e, sy = m.b * p.x + m.d * p.y + m.f;
+          const fg = parse(cs.stroke); if (!fg) continue;
+          check(e, `rgba(${fg[0]},${fg[1]},${fg[2]},${fg[3] * parseFloat(cs.strokeOpacity || '1')})`, sx, sy, 3, 'line');
+        }
+      } else if (e.tagName === 'MJX-CONTAINER' || [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) {
+        check(e, cs.color, cx, cy, 4.5, 'text');
+      }
+    }
+  }
+  // ---- raster figures: at least 2 image pixels per CSS pixel shown
+  for (const img of document.querySelectorAll('.bd-article img')) {
+    const src = img.currentSrc || img.src || '';
+    if (!img.naturalWidth || /\.svg(\?|#|$)/i.test(src) || src.startsWith('data:image/svg')) continue;
+    const w = img.getBoundingClientRect().width;
+    if (w < 1) continue;
+    if (img.naturalWidth < 2 * w - 0.5) out.figures.push(`${src.split('/').pop().slice(0, 16)}: ${img.naturalWidth} px shown at ${Math.round(w)} px (${(img.naturalWidth / w).toFixed(2)}x)`);
+  }
+  return out;
+}
+"""
+
+_EXPAND_JS = """
+() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  document.querySelectorAll('button.toggle-button-hidden').forEach(b => b.classList.remove('toggle-button-hidden'));
+}
+"""
+
+_SET_MODE_JS = """
+(mode) => {
+  document.documentElement.dataset.theme = mode;
+  document.documentElement.dataset.mode = mode;
+  localStorage.setItem('theme', mode);
+  localStorage.setItem('mode', mode);
+}
+"""
+
+_AXE_RUN_JS = """
+async (rules) => {
+  // MathJax's visual glyph boxes (aria-hidden; readers get its assistive MathML) make the
+  // colour-contrast rule crawl: tens of thousands of nodes. Their colour is the text's.
+  const result = await axe.run({exclude: [['mjx-container > mjx-math']]}, {
+    runOnly: rules ? {type: 'rule', values: rules} : {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+    resultTypes: ['violations'],   // passes and incomplete results are not collected: much faster
+  });
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v =>
+    `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.help}; e.g. ` +
+    v.nodes.slice(0, 3).map(n => n.target.join(' ') + (n.any[0] && n.any[0].message ? ' [' + n.any[0].message.slice(0, 120) + ']' : '')).join(' | '));
+}
+"""
+
+
 @dataclass
 class PageCheck:
     """One page opened in the browser, with every problem seen so far (see the module docstring)."""
@@ -238,6 +445,7 @@ class PageCheck:
     mathjax: str = ""
     math_count: int = 0
     server: StaticServer | None = None
+    shots: Path = REPO / "_build" / "screenshots"
     _log_start: int = 0
 
     def _evaluate(self, script: str):
@@ -262,6 +470,46 @@ class PageCheck:
         self.raw_math = found["raw"]
         self.no_alt = found["noAlt"]
         self.math_count = found["math"]
+
+    def view(self, width: int, dark: bool = False, height: int = 900) -> None:
+        """Resize the window and switch the theme's light / dark mode, in place."""
+        self.page.set_viewport_size({"width": width, "height": height})
+        self._evaluate_arg(_SET_MODE_JS, "dark" if dark else "light")
+        self.page.wait_for_timeout(150)   # layout, ResizeObservers
+
+    def shoot(self, name: str) -> Path:
+        """A full-page screenshot in ``_build/screenshots/<name>.png`` (at most MAX_SHOT_PX tall)."""
+        self.shots.mkdir(parents=True, exist_ok=True)
+        path = self.shots / f"{name}.png"
+        height = self._evaluate("() => document.documentElement.scrollHeight")
+        width = self.page.viewport_size["width"]
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT_PX)}
+        self.page.screenshot(path=str(path), full_page=True, clip=clip, animations="disabled",
+                             timeout=SCREENSHOT_TIMEOUT_MS)
+        return path
+
+    def expand(self) -> None:
+        """Open every folded solution, dropdown and toggle on the page."""
+        self._evaluate(_EXPAND_JS)
+        self.page.wait_for_timeout(150)
+
+    def screen(self) -> dict:
+        """The screen measurements of the page as shown now (see ``SCREEN_JS``)."""
+        return self._evaluate_arg(SCREEN_JS, {"expand": False})
+
+    def axe(self, rules: list[str] | None = None) -> list[str]:
+        """axe-core's serious and critical WCAG 2 A/AA violations on the page as shown now.
+
+        ``rules``: only these axe rules (e.g. the colour ones, to check a second colour mode).
+        """
+        if not AXE_JS.is_file():
+            pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
+        if not self._evaluate("() => typeof axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(AXE_JS))
+        return self._evaluate_arg(_AXE_RUN_JS, rules)
+
+    def _evaluate_arg(self, script: str, arg):
+        return self.page.evaluate(script, arg)
 
     def problems(self) -> dict[str, list[str]]:
         """Every problem, by kind; empty lists when the page is clean."""
@@ -293,9 +541,9 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
     contexts = []
     shots = (book_html_or_none.parent if book_html_or_none else REPO / "_build") / "screenshots"
 
-    def _open(url: str, screenshot: str | None = None, viewport=(1280, 900)) -> PageCheck:
+    def _open(url: str, screenshot: str | None = None, viewport=(1280, 900), dark: bool = False) -> PageCheck:
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-        check = PageCheck(url=url, server=_server_for_url(url))
+        check = PageCheck(url=url, server=_server_for_url(url), shots=shots)
         if check.server is not None:
             check._log_start = len(check.server.log)
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
@@ -311,6 +559,8 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
                 r.abort("blockedbyclient")
 
         context.route("**/*", route)
+        mode = "dark" if dark else "light"
+        context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
         page = context.new_page()
         check.page = page
 
@@ -330,9 +580,7 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
         page.goto(url, wait_until="load")
         check.rescan()
         if screenshot:
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / f"{screenshot}.png"), full_page=True, animations="disabled",
-                            timeout=SCREENSHOT_TIMEOUT_MS)
+            check.shoot(screenshot)
         return check
 
     yield _open

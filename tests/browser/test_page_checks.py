@@ -70,3 +70,103 @@ def test_mathjax_typesets_macros_and_reports_unknown_ones(site, open_page):
     assert check.mathjax == "typeset" and check.math_count == 2
     assert any("nosuchmacro" in item for item in check.raw_math), check.raw_math
     assert not check.external and not check.failed
+
+
+# ---------------------------------------------------------------- the screen checks (issue 13)
+
+# One fault per page, inside the theme's article box; `mjx-container` is MathJax's element
+# (here a plain custom element of the width a long formula would have).
+_WIDE_PNG_W = 64
+SCREEN_PAGES = {
+    "screen_clean.html": (
+        '<p>Short <span class="math" style="display:inline-flex;max-width:100%;overflow-x:auto">'
+        '<mjx-container style="display:inline-block"><span style="display:inline-block;width:900px">'
+        'a long formula that scrolls</span></mjx-container></span> in its own box.</p>'
+        '<div class="klbook-explorer"><label for="s">mu</label> <input id="s" type="range" style="width:240px">'
+        ' <button style="padding:6px 10px">Reset</button><p>Readable text</p></div>'
+        f'<img src="dot2x.png" alt="a crisp figure" style="width:{_WIDE_PNG_W // 2}px">'),
+    "screen_wide.html": '<p><span style="display:inline-block;width:520px">a table too wide for a phone</span></p>',
+    "screen_clipped.html": (
+        '<p>Cut: <span class="math" style="display:inline-flex;max-width:100%;overflow:hidden">'
+        '<mjx-container style="display:inline-block"><span style="display:inline-block;width:900px">'
+        'a long formula</span></mjx-container></span></p>'),
+    "screen_covered.html": (
+        '<div class="klbook-explorer" style="position:relative"><input id="s" type="range" aria-label="mu" '
+        'style="width:240px"><output style="position:absolute;left:60px;top:0;background:#fff">mu = 0.60</output></div>'),
+    "screen_tiny.html": '<div class="klbook-explorer"><input type="range" aria-label="mu" style="width:120px"></div>',
+    "screen_contrast.html": (
+        '<div class="klbook-explorer" style="background:#fff"><svg width="200" height="60">'
+        '<rect width="200" height="60" fill="#121212"/><text x="10" y="30" fill="#222832">legend</text></svg></div>'),
+    "screen_blurry.html": f'<img src="dot2x.png" alt="a blurry figure" style="width:{_WIDE_PNG_W}px">',
+    "screen_axe.html": '<button></button><p style="color:#bbb;background:#fff">faint text</p>',
+}
+
+
+def _png(width: int) -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(width))
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, width, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def screen_site(tmp_path_factory, serve):
+    d = tmp_path_factory.mktemp("screen_site")
+    for name, body in SCREEN_PAGES.items():
+        (d / name).write_text(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>t</title>"
+            "<meta name='viewport' content='width=device-width'><link rel='icon' href='dot.svg'></head>"
+            f"<body><main><div class='bd-article'>{body}</div></main></body></html>")
+    (d / "dot.svg").write_text(DOT)
+    (d / "dot2x.png").write_bytes(_png(_WIDE_PNG_W))
+    return serve(d)
+
+
+def _measure(open_page, url, width=390, dark=False):
+    check = open_page(url, viewport=(width, 800), dark=dark)
+    return check, check.screen()
+
+
+def test_screen_checks_pass_a_clean_page(screen_site, open_page):
+    check, m = _measure(open_page, f"{screen_site}/screen_clean.html")
+    assert m["width"]["scroll"] <= m["width"]["client"], m["width"]
+    assert not m["clippedMath"] and not m["controls"] and not m["contrast"], m
+    check.view(1280)
+    assert not check.screen()["figures"]
+    assert check.axe() == []
+
+
+def test_screen_check_catches_a_page_wider_than_the_phone(screen_site, open_page):
+    _, m = _measure(open_page, f"{screen_site}/screen_wide.html")
+    assert m["width"]["scroll"] > m["width"]["client"], m["width"]
+
+
+def test_screen_check_catches_clipped_inline_math(screen_site, open_page):
+    _, m = _measure(open_page, f"{screen_site}/screen_clipped.html")
+    assert len(m["clippedMath"]) == 1 and "clipped at" in m["clippedMath"][0], m["clippedMath"]
+
+
+@pytest.mark.parametrize("page, phrase", [("screen_covered.html", "covered"), ("screen_tiny.html", "< 200")])
+def test_screen_check_catches_covered_or_tiny_sliders(screen_site, open_page, page, phrase):
+    _, m = _measure(open_page, f"{screen_site}/{page}")
+    assert any(phrase in c for c in m["controls"]), m["controls"]
+
+
+def test_screen_check_catches_dark_text_on_a_dark_legend(screen_site, open_page):
+    _, m = _measure(open_page, f"{screen_site}/screen_contrast.html", dark=True)
+    assert len(m["contrast"]) == 1 and "legend" in m["contrast"][0], m["contrast"]
+
+
+def test_screen_check_catches_a_figure_with_too_few_pixels(screen_site, open_page):
+    _, m = _measure(open_page, f"{screen_site}/screen_blurry.html", width=1280)
+    assert len(m["figures"]) == 1 and "(1.00x)" in m["figures"][0], m["figures"]
+
+
+def test_axe_reports_serious_violations(screen_site, open_page):
+    check = open_page(f"{screen_site}/screen_axe.html")
+    found = " ".join(check.axe())
+    assert "button-name" in found and "color-contrast" in found, found
