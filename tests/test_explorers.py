@@ -120,6 +120,22 @@ def test_integrand_numbers_match_independent_references(engine, name):
         assert v["kl"] >= 0
 
 
+@pytest.mark.parametrize("p", [BIMODAL, GaussianMixture([0.7, 0.3], [-1.0, 1.5], [0.6, 0.9]), stats.norm(1.5, 0.4)],
+                         ids=["bimodal", "chapter-2", "normal"])
+def test_integrand_signed_areas_and_tv_match_references(engine, p):
+    e = integrand_explorer(p)
+    states = positions(e.spec, 4, seed=5)
+    [vals] = engine.run([{"spec": e.spec, "states": states}])
+    for s, v in zip(states, vals):
+        ref = R.ref_signed_areas(p, s["mean"], s["scale"])
+        want = expected_values(e.spec, s)  # klbook.book.integrand.signed_areas
+        for key in ("positive", "negative", "total_variation"):
+            assert_close(v[key], ref[key], f"{key} at {s} vs quadrature")
+            assert_close(v[key], want[key], f"{key} at {s} vs klbook")
+        assert_close(v["positive"] + v["negative"], v["kl"], "positive + negative = KL")
+        assert -v["total_variation"] <= v["negative"] <= 0 <= v["positive"]
+
+
 @needs_klbook_kl
 @pytest.mark.parametrize("name", ["norm", "gamma2", "beta25", "t5", "laplace", "bimodal"])
 def test_integrand_numbers_match_klbook(engine, name):

@@ -178,6 +178,37 @@ def ref_alpha(p, m: float, s: float, alpha: float) -> float:
     return _quad(f, p, m, s) / (alpha * (1 - alpha))
 
 
+def ref_signed_areas(p, m: float, s: float) -> dict[str, float]:
+    """Positive and negative areas of p log(p/q) and TV(p, q) = int max(p - q, 0), for a Gaussian mixture p:
+    the crossings p = q found by brentq on a fine scan, each region integrated by adaptive quadrature."""
+    from scipy.optimize import brentq
+
+    _, mm, ss = mixture_params(p)
+    lo = min(min(mm - 14 * ss), m - 14 * s)
+    hi = max(max(mm + 14 * ss), m + 14 * s)
+
+    def d(x):
+        return _mixture_logpdf(p, x) - _norm_logpdf(x, m, s)
+
+    xs = np.linspace(lo, hi, 20001)
+    ds = [d(x) for x in xs]
+    cuts = [lo] + [brentq(d, a, b, xtol=1e-15, rtol=1e-15) for a, b, da, db in zip(xs[:-1], xs[1:], ds[:-1], ds[1:])
+                   if (da > 0) != (db > 0)] + [hi]
+    out = {"positive": 0.0, "negative": 0.0, "total_variation": 0.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            f = lambda x: math.exp(_mixture_logpdf(p, x)) * d(x)  # noqa: E731
+            v = quad(f, a, b, epsabs=1e-15, epsrel=1e-13, limit=400)[0]
+            if d(0.5 * (a + b)) > 0:
+                out["positive"] += v
+                g = lambda x: math.exp(_mixture_logpdf(p, x)) - math.exp(_norm_logpdf(x, m, s))  # noqa: E731
+                out["total_variation"] += quad(g, a, b, epsabs=1e-15, epsrel=1e-13, limit=400)[0]
+            else:
+                out["negative"] += v
+    return out
+
+
 def mp_reverse(p, m: float, s: float) -> float:
     """KL(q || p) by mpmath at 20 digits (slow; checks the Gauss-Hermite reference)."""
     w, mm, ss = mixture_params(p)

@@ -421,6 +421,8 @@
     this.root.classList.add("kx-mounted");
     if (spec.title) el("p", { "class": "kx-title" }, body).textContent = spec.title;
     this.kind.build(this, body);
+    // the numbers next to the figure (spec.readouts_first), or after the controls
+    if (spec.readouts_first) this.buildReadouts(body);
 
     var controls = el("div", { "class": "kx-controls" }, body);
     this.controlsBox = controls;
@@ -436,17 +438,22 @@
     }
     if (this.kind.buildButtons) this.kind.buildButtons(this, body);
 
-    var ro = this.kind.buildReadouts ? null : el("div", { "class": "kx-readout", "aria-live": "polite", "aria-atomic": "true" }, body);
+    if (!spec.readouts_first) this.buildReadouts(body);
+    if (spec.note) el("p", { "class": "kx-note" }, body).textContent = spec.note;
+  };
+
+  Explorer.prototype.buildReadouts = function (body) {
+    var spec = this.spec, i;
+    if (this.kind.buildReadouts) return this.kind.buildReadouts(this, body);
+    var ro = el("div", { "class": "kx-readout", "aria-live": "polite", "aria-atomic": "true" }, body);
     this.readoutBox = ro;
-    if (this.kind.buildReadouts) this.kind.buildReadouts(this, body);
-    for (i = 0; ro && i < spec.readouts.length; i++) {
+    for (i = 0; i < spec.readouts.length; i++) {
       var r = spec.readouts[i];
       var line = el("div", { "class": "kx-readout-line" + (r.group ? " kx-group-" + r.group : "") }, ro);
       el("span", { "class": "kx-readout-label" }, line).textContent = r.label + " = ";
       this.outputs[r.quantity] = el("output", { "class": "kx-value", "data-quantity": r.quantity }, line);
       if (r.unit) el("span", { "class": "kx-unit" }, line).textContent = " " + r.unit;
     }
-    if (spec.note) el("p", { "class": "kx-note" }, body).textContent = spec.note;
   };
 
   Explorer.prototype.button = function (parent, text, attrs) {

@@ -452,6 +452,7 @@ register("forward_reverse", function (K) {
     if (!ex.landDirty || !ex.land) return;
     ex.landDirty = false;
     if (typeof document === "undefined") return;
+    var t0 = typeof performance !== "undefined" ? performance.now() : 0;
     var L = ex.spec.landscape, box = boxOf(ex), k, i;
     var data = landscape(ex.ctx, box, L.n_mean, L.n_log_scale);
     ex.landData = data;
@@ -483,6 +484,7 @@ register("forward_reverse", function (K) {
       ex.land.panels[k].img.setAttribute("href", canvas.toDataURL("image/png"));
     }
     paintColourBar(ex, lo, hi);
+    if (t0) (ex.paintTimings = ex.paintTimings || []).push(performance.now() - t0);
   }
 
   function paintColourBar(ex, lo, hi) {
@@ -682,7 +684,12 @@ register("forward_reverse", function (K) {
       inp.setAttribute("aria-valuetext", text);
     });
     if (!ex.land) return;
-    if (ex.landDirty) paintIfDirty(ex);
+    if (ex.landDirty && !ex.paintQueued) {
+      // one repaint per frame however many events arrive (a drag sends many)
+      ex.paintQueued = true;
+      var go = function () { ex.paintQueued = false; paintIfDirty(ex); };
+      if (typeof requestAnimationFrame === "function") requestAnimationFrame(go); else go();
+    }
     if (ex.marksDrawn !== true) { drawMarks(ex); ex.marksDrawn = true; }
     for (var q = 0; q < 2; q++) {
       var P = ex.land.panels[q], cx = P.panel.sx(ex.state.mean).toFixed(2), cy = P.panel.sy(ex.state.log_scale).toFixed(2);

@@ -285,6 +285,7 @@ def forward_reverse_explorer(
             {"quantity": "forward", "label": "forward KL(p ‖ q)", "unit": "nats", "format": "fixed"},
             {"quantity": "reverse", "label": "reverse KL(q ‖ p)", "unit": "nats", "format": "fixed"},
         ],
+        "readouts_first": True,
         "note": (
             "Forward KL is smallest when q covers all of p (moment matching); "
             "reverse KL is smallest when q sits inside one mode, and it can have several local minima."
@@ -298,8 +299,8 @@ def forward_reverse_explorer(
         spec["p"]["label"] = p_label or "p (drag the handles)"
     if landscape:
         spec["landscape"] = {
-            "n_mean": 48,
-            "n_log_scale": 32,
+            "n_mean": 44,
+            "n_log_scale": 30,
             "vmax": 60.0,
             "label": (
                 "Loss landscapes over the mean μ (across) and log σ (up) of q: forward KL(p ‖ q) on the left, "

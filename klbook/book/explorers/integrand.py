@@ -188,6 +188,7 @@ def integrand_explorer(
             {"quantity": "cross_entropy", "label": "cross-entropy H(p, q)", "unit": "nats", "format": "fixed"},
             {"quantity": "entropy", "label": "entropy H(p)", "unit": "nats", "format": "fixed"},
         ],
+        "readouts_first": True,
         "note": "KL(p ‖ q) = H(p, q) − H(p): the total shaded area, positive minus negative.",
         "axes": {"fixed": True},
     }
