@@ -500,3 +500,56 @@ def test_errors_name_the_argument():
         ml.sequence_kl_estimates(P_LM, Q_LM, np.zeros((2, 2), dtype=int), "k1", level="word")
     with pytest.raises(ValueError, match="beta must be in"):
         ml.generalized_jsd([0.5, 0.5], [0.5, 0.5], 1.5)
+
+
+# --------------------------------------------------------------------------- #
+# Property tests                                                              #
+# --------------------------------------------------------------------------- #
+
+
+def _simplex(rng, k, floor=0.0):
+    v = rng.dirichlet(np.ones(k)) + floor
+    return v / v.sum()
+
+
+@given(st.integers(2, 3), st.integers(1, 4), st.integers(0, 10_000))
+@settings(max_examples=25)
+def test_sequence_kl_random_chains_vs_enumeration(v, length, seed):
+    rng = np.random.default_rng(seed)
+    p = ml.MarkovLM(_simplex(rng, v, 0.05), np.array([_simplex(rng, v, 0.05) for _ in range(v)]))
+    q = ml.MarkovLM(_simplex(rng, v, 0.05), np.array([_simplex(rng, v, 0.05) for _ in range(v)]))
+    seqs = np.array(list(itertools.product(range(v), repeat=length)))
+    lp = p.token_log_probs(seqs).sum(axis=1)
+    lq = q.token_log_probs(seqs).sum(axis=1)
+    brute = float(np.sum(np.exp(lp) * (lp - lq)))
+    assert ml.sequence_kl(p, q, length).total == pytest.approx(brute, rel=1e-11, abs=1e-15)
+
+
+@given(st.integers(2, 6), st.floats(0.01, 0.99), st.integers(0, 10_000))
+@settings(max_examples=40)
+def test_generalized_jsd_bounds(k, beta, seed):
+    rng = np.random.default_rng(seed)
+    p, q = _simplex(rng, k), _simplex(rng, k)
+    val = ml.generalized_jsd(p, q, beta)
+    h = -beta * math.log(beta) - (1 - beta) * math.log(1 - beta)
+    assert -1e-15 <= val <= h + 1e-12
+    # symmetry of the family: JSD_beta(p || q) = JSD_{1-beta}(q || p)
+    assert val == pytest.approx(ml.generalized_jsd(q, p, 1 - beta), rel=1e-9, abs=1e-15)
+
+
+@given(st.integers(2, 6), st.floats(0.05, 5.0), st.integers(0, 10_000))
+@settings(max_examples=40)
+def test_forward_penalised_optimum_is_stationary_and_beats_gibbs(k, beta, seed):
+    rng = np.random.default_rng(seed)
+    ref = _simplex(rng, k, 0.02)
+    rew = rng.normal(size=k)
+    pol = ml.forward_penalised_optimum(ref, rew, beta)
+    assert pol.sum() == pytest.approx(1.0, abs=1e-12) and np.all(pol > 0)
+    c = rew + beta * ref / pol
+    assert np.ptp(c) <= 1e-9 * max(1.0, np.abs(c).max())
+    gibbs = ml.kl_regularised_optimum(ref, rew, beta).policy
+
+    def obj(pi):
+        return pi @ rew - beta * klbook.kl_divergence(ref, pi)
+
+    assert obj(pol) >= obj(gibbs) - 1e-12
