@@ -193,14 +193,40 @@ def test_heavy_tailed_p_against_light_q_is_flagged_with_an_open_interval():
 
 
 def test_heavy_tail_estimate_is_too_low_as_the_docstring_says():
-    """Exact KL(t_2 || N(0, 1)) by mpmath quadrature; the estimate falls short of it."""
-    with mp.workdps(20):
-        f = lambda t: stats.t(2).pdf(float(t)) * (stats.t(2).logpdf(float(t)) - stats.norm.logpdf(float(t)))  # noqa: E731
-        true = float(mp.quad(lambda t: mp.mpf(f(t)), [-mp.inf, -50, -5, 0, 5, 50, mp.inf]))
+    """Exact KL(t_3 || N(0, 1)) by mpmath quadrature (finite: t_3 has a variance); the estimate
+    falls short of it, and the warning fires."""
+    with mp.workdps(25):
+        nu = mp.mpf(3)
+        c = mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2))
+
+        def logt(t):
+            return mp.log(c) - (nu + 1) / 2 * mp.log(1 + t**2 / nu)
+
+        def f(t):
+            return mp.exp(logt(t)) * (logt(t) + t**2 / 2 + mp.log(2 * mp.pi) / 2)
+
+        true = float(mp.quad(f, [-mp.inf, -50, -5, 0, 5, 50, mp.inf]))
+    assert 0.6 < true < 0.7
     rng = np.random.default_rng(9)
-    x = stats.t(2).rvs(size=4000, random_state=rng)
+    x = stats.t(3).rvs(size=4000, random_state=rng)
     y = rng.normal(size=4000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = kl_from_samples(x, y)
-    assert r.value < true
+    with pytest.warns(RuntimeWarning, match="heavier-tailed"):
+        r = kl_from_samples(x, y, bias_correction=False)
+    assert r.value < true and r.heavy_tail
+
+
+# ------------------------------------------------------------------- histogram
+def test_histogram_kl_against_hand_counts_and_its_failures():
+    from klbook.core.samples import histogram_kl
+
+    x = np.array([0.1, 0.2, 0.6, 0.9])
+    y = np.array([0.15, 0.55, 0.6, 0.95])
+    # two bins [0.1, 0.525), [0.525, 0.95]: p-hat = (1/2, 1/2), q-hat = (1/4, 3/4)
+    ref = 0.5 * math.log(0.5 / 0.25) + 0.5 * math.log(0.5 / 0.75)
+    assert abs(histogram_kl(x, y, bins=2) - ref) < 1e-15
+    # a bin with x's but no y: infinite
+    assert histogram_kl([0.0, 1.0, 5.0], [0.0, 1.0, 1.5], bins=[0.0, 2.0, 6.0]) == math.inf
+    with pytest.raises(ValueError, match="one-dimensional"):
+        histogram_kl(np.zeros((5, 2)), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="bins"):
+        histogram_kl(x, y, bins=0)
