@@ -55,7 +55,7 @@ MIN_PYTHON := $(patsubst python-%,%,$(strip $(file < runtime.txt)))
 define check_python
 	@py=$(PYTHON); if [ -x $(BIN)/python ]; then py=$(BIN)/python; fi; \
 	$$py -c 'import sys; want = tuple(map(int, "$(MIN_PYTHON)".split("."))); sys.exit(sys.version_info[:2] < want)' 2>/dev/null || { \
-	  echo "klbook: the book needs Python >= $(MIN_PYTHON) (runtime.txt), but $$py is $$($$py --version 2>&1 || echo missing)." >&2; \
+	  echo "klbook: the book needs Python >= $(MIN_PYTHON) (runtime.txt), but $$py is $$($$py --version 2>/dev/null || echo "not found")." >&2; \
 	  echo "        Run with a newer one, e.g.  make PYTHON=python$(MIN_PYTHON) $(or $(MAKECMDGOALS),book)  (remove an old .venv first: make distclean)." >&2; \
 	  echo "        The library alone supports Python >= 3.10: pip install ." >&2; exit 1; }
 endef
