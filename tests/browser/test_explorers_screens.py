@@ -362,3 +362,20 @@ def test_estimators_draw_more_and_stay_deterministic(browser, site, explorers):
     loc.locator("button[data-action=reset]").click()
     assert read(root)["numbers"] == first["numbers"]   # seeded: the same draws again
     ctx.close()
+
+
+def test_ch4_every_button_in_any_order_raises_no_error(browser, site, explorers):
+    """Jump to an optimum, then fit from there (nothing to move), restart, edit p, fit again."""
+    ctx, page, errors = open_at(browser, site, 1280)
+    loc = root_of(page, "forward_reverse")
+    root = loc.element_handle()
+    for sel in ["button[data-action=jump] >> nth=1", "button[data-action=descend][data-direction=reverse]",
+                "button[data-action=descend][data-direction=forward]", "button[data-action=restart]",
+                "button[data-action=add-bump]", "button[data-action=descend][data-direction=reverse]",
+                "button[data-action=remove-bump] >> nth=0", "button[data-action=jump] >> nth=0"]:
+        loc.locator(sel).click()
+        check_shown(explorers[2].spec, read(root))
+    page.wait_for_function("r => r.klbookExplorer.anim === null", arg=root, timeout=20_000)
+    check_shown(explorers[2].spec, read(root))
+    assert not errors, errors
+    ctx.close()

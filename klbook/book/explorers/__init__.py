@@ -31,6 +31,7 @@ from .bernoulli import bernoulli_explorer
 from .estimators import estimator_explorer
 from .policy import kl_regularised_explorer
 from .student import distillation_explorer
+from .mixture import mixture_bracket_explorer
 
 __all__ = [
     "Explorer",
@@ -41,6 +42,7 @@ __all__ = [
     "estimator_explorer",
     "kl_regularised_explorer",
     "distillation_explorer",
+    "mixture_bracket_explorer",
     "page",
     "expected_values",
     "p_from_spec",

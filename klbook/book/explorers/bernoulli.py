@@ -103,8 +103,8 @@ def bernoulli_explorer(
             {"quantity": "tv", "label": "TV(p, q) = |a − b|", "unit": "", "group": "tv"},
             {"quantity": "pinsker_pq", "label": "Pinsker √(KL(p ‖ q)/2)", "unit": "", "group": "tv"},
             {"quantity": "pinsker_qp", "label": "Pinsker √(KL(q ‖ p)/2)", "unit": "", "group": "tv"},
-            {"quantity": "bh_pq", "label": "Bretagnolle–Huber √(1 − e^−KL(p ‖ q))", "unit": "", "group": "tv"},
-            {"quantity": "bh_qp", "label": "Bretagnolle–Huber √(1 − e^−KL(q ‖ p))", "unit": "", "group": "tv"},
+            {"quantity": "bh_pq", "label": "Bretagnolle–Huber √(1 − exp(−KL(p ‖ q)))", "unit": "", "group": "tv"},
+            {"quantity": "bh_qp", "label": "Bretagnolle–Huber √(1 − exp(−KL(q ‖ p)))", "unit": "", "group": "tv"},
         ],
         "note": (
             "Sign rule: the gap is positive exactly when the first coin is the more uncertain one, "

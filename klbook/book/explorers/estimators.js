@@ -121,13 +121,13 @@ register("estimators", function (K) {
     var table = K.el("table", { "class": "kx-table" }, scroll);
     K.el("caption", null, table).textContent = "Bias and sd of the average of n per-sample values (nats)";
     var head = K.el("tr", null, K.el("thead", null, table));
-    ["estimator", "bias, exact", "bias, simulated", "sd, exact", "sd, simulated"].forEach(function (t) {
+    ["", "bias exact", "bias sim.", "sd exact", "sd sim."].forEach(function (t) {
       K.el("th", { scope: "col" }, head).textContent = t;
     });
     var tb = K.el("tbody", null, table);
     spec.estimators.forEach(function (e) {
       var tr = K.el("tr", null, tb);
-      K.el("th", { scope: "row", "class": e.cls + "-name" }, tr).textContent = e.label;
+      K.el("th", { scope: "row", "class": e.cls + "-name", title: e.label }, tr).textContent = e.short || e.label;
       ["exact_bias_", "bias_", "exact_sd_", "sd_"].forEach(function (w) {
         var q = w + e.name;
         ex.outputs[q] = K.el("output", { "class": "kx-value", "data-quantity": q }, K.el("td", null, tr));

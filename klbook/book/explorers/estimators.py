@@ -154,9 +154,9 @@ def estimator_explorer(
              "step": 1, "value": SAMPLE_SIZES.index(n), "digits": 0},
         ],
         "estimators": [
-            {"name": "k1", "label": "k1 = −log r", "cls": "kx-est-k1"},
-            {"name": "k2", "label": "k2 = ½ (log r)²", "cls": "kx-est-k2"},
-            {"name": "k3", "label": "k3 = (r − 1) − log r", "cls": "kx-est-k3"},
+            {"name": "k1", "label": "k1 = −log r", "short": "k1", "cls": "kx-est-k1"},
+            {"name": "k2", "label": "k2 = ½ (log r)²", "short": "k2", "cls": "kx-est-k2"},
+            {"name": "k3", "label": "k3 = (r − 1) − log r", "short": "k3", "cls": "kx-est-k3"},
         ],
         "readouts": [{"quantity": "kl", "label": "exact KL(p ‖ q) = μ²/2", "unit": "nats"}]
         + [

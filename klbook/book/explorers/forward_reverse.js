@@ -558,6 +558,12 @@ register("forward_reverse", function (K) {
 
   function animate(ex, direction, path, done) {
     var P = null, k, box = boxOf(ex);
+    if (path.length < 2) {            // already at a minimum: nothing to move
+      ex.anim = null;
+      ex.lastAnim = { stopped: false, direction: direction, frames: 0, positions: [], path: path, duration: 0 };
+      if (done) done(path[0]);
+      return ex.lastAnim;
+    }
     if (ex.land) for (k = 0; k < 2; k++) {
       var Q = ex.land.panels[k];
       if (Q.name === direction) P = Q;
