@@ -601,7 +601,7 @@ BAD = [
     ("invalid parameters", lambda: entropy(stats.gamma(-2.0)), ValueError, r"p = gamma.*invalid"),
     ("base <= 0", lambda: kl_divergence(V, V, base=0), ValueError, r"base must be .*> 1.*got 0"),
     ("base <= 0", lambda: entropy(V, base=-2.0), ValueError, r"base .*got -2\.0"),
-    ("base == 1", lambda: cross_entropy(V, V, base=1), ValueError, r"base .*!= 1.*got 1"),
+    ("base == 1", lambda: cross_entropy(V, V, base=1), ValueError, r"base .*> 1.*got 1"),
     ("base == 1", lambda: kl_divergence(stats.norm(), stats.norm(), base=1.0), ValueError, r"base"),
     ("base not a number", lambda: kl_divergence(V, V, base="2"), TypeError, r"base must be a real number"),
     ("scalar for a vector", lambda: kl_divergence(0.5, V), TypeError, r"p must be .* got a scalar"),
@@ -652,7 +652,7 @@ def edge_vectors(draw):
 
 
 @SWEEP
-@given(edge_vectors(), st.sampled_from([None, 2, 10, 0.5]))
+@given(edge_vectors(), st.sampled_from([None, 2, 10, 1.5]))  # bases < 1 are refused (see test_engine)
 def test_vectors_never_nan_and_inf_exactly_from_supports(pq, base):
     p, q = pq
     outside = bool(np.any((p > 0) & (q == 0)))
