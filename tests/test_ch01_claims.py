@@ -93,7 +93,7 @@ def test_entropy_cross_entropy_and_kl_of_the_dice_in_bits():
     assert cross_entropy(P, Q, base=2) == pytest.approx(2.75, abs=1e-15)
     assert kl_divergence(P, Q, base=2) == pytest.approx(0.625, abs=1e-15)
     on_page("H(p)           = 2.1250 bits", "H(p, q)        = 2.7500 bits",
-            "H(p, q) - H(p) = 0.6250 bits", "kl_divergence  = 0.6250 bits")
+            "H(p, q) - H(p) = 0.6250 bits = KL(p ‖ q)", "kl_divergence  = 0.6250 bits")
 
 
 def test_reverse_direction_is_half_a_bit():
@@ -167,7 +167,7 @@ def test_units():
     nats = kl_divergence(P, Q)
     assert nats / kl_divergence(P, Q, base=2) == pytest.approx(math.log(2), rel=1e-15)
     assert kl_divergence(P, Q, base=10) == pytest.approx(0.625 * math.log10(2), rel=1e-15)
-    on_page("KL(p || q) = 0.4332169878 nats = 0.6250000000 bits",
+    on_page("KL(p ‖ q) = 0.4332169878 nats = 0.6250000000 bits",
             "nats per bit: 0.6931471806", "in hartleys (base 10): 0.1881437473",
             r"1 \text{ bit} = \log 2 \approx 0.693 \text{ nats}")
 

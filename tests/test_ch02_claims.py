@@ -75,7 +75,7 @@ def areas_by_quadrature(p, q, lo=-40.0, hi=40.0):
 def test_running_example_kl():
     ref = gauss_kl(0, 1, 1, 1.5)
     assert kl_divergence(P, Q) == pytest.approx(ref, rel=1e-14)
-    on_page(f"KL(p || q) = {ref:.6f} nats = {ref / math.log(2):.6f} bits")
+    on_page(f"KL(p ‖ q) = {ref:.6f} nats = {ref / math.log(2):.6f} bits")
 
 
 def test_log_ratio_table_and_underflow():
@@ -186,7 +186,8 @@ def test_chernoff_comparisons_in_prose():
              for l in lam]
     renyi = np.log(affin) / (lam - 1)
     assert np.max((1 - lam) * renyi) == pytest.approx(c_run, rel=1e-3)
-    on_page("about a third of the smaller divergence", "a tenth of $D_{\\mathrm{KL}}(p \\Vert q)$")
+    on_page("about a third of the smaller divergence", "a tenth of $D_{\\mathrm{KL}}(p \\Vert q)$",
+            "by a factor of 10 to 15")
 
 
 def test_bayes_error_simulation_against_the_bound():
@@ -206,7 +207,9 @@ def test_bayes_error_simulation_against_the_bound():
         assert bound / 4.5 < err < bound                      # "below the bound, by 2 to 4"
         errs[n] = err
         on_page(f"{n:4d}   {err:22.4f}   {bound:16.4f}")
-    assert errs[20] / errs[40] == pytest.approx(13, abs=1)   # "a factor of about 13"
+    assert 10 < errs[20] / errs[40] < 15                       # "a factor of 10 to 15"
+    n_err_40 = reps * (np.mean(s_p[:, 39] < 0) + np.mean(s_q[:, 39] >= 0))
+    assert n_err_40 < 100                                      # "only a few dozen errors"
     assert math.exp(20 * c) == pytest.approx(11, abs=0.2)     # "the bound by e^{20C} ~ 11"
 
 

@@ -140,7 +140,10 @@ def test_fisher_claims_in_prose():
     assert kl_divergence(p, q) == pytest.approx(0.5 * chi2, rel=1e-3)
     # the two directions agree to second order
     assert kl_divergence(q, p) == pytest.approx(kl_divergence(p, q), rel=1e-3)
-    on_page("about 25 times more divergence at $a = 0.99$ than at $a = 0.5$")
+    ratio = kl_divergence([0.01, 0.99], [0.009, 0.991]) / kl_divergence([0.5, 0.5], [0.499, 0.501])
+    assert round(ratio) == 27                                               # "27 times in fact"
+    on_page("about 25 times more divergence at $a = 0.99$ than at $a = 0.5$",
+            "$F(0.99)/F(0.5) = 25.3$), and 27 times in fact")
 
 
 # --- asymmetry -----------------------------------------------------------------------------
@@ -152,8 +155,8 @@ def test_coin_asymmetry(checks):
     assert kl_asymmetry([0.5, 0.5], [0.1, 0.9]) == pytest.approx(pq - qp, rel=1e-14)
     assert (pq - qp) / qp == pytest.approx(0.39, abs=0.01)     # "almost 40 %"
     assert math.log(5) == pytest.approx(1.6, abs=0.01)
-    on_page(f"KL(p || q) = {pq:.6f} nats = {pq / math.log(2):.6f} bits",
-            f"KL(q || p) = {qp:.6f} nats", f"KL(p || q) - KL(q || p) = {pq - qp:.6f} nats",
+    on_page(f"KL(p ‖ q) = {pq:.6f} nats = {pq / math.log(2):.6f} bits",
+            f"KL(q ‖ p) = {qp:.6f} nats", f"KL(p ‖ q) - KL(q ‖ p) = {pq - qp:.6f} nats",
             f"reaches {np.max(np.abs(checks.kl_pq - checks.kl_qp)):.4f} nats", "almost 40 %")
 
 
@@ -226,8 +229,8 @@ def test_infinite_support_claims():
     at_1e15 = kl_divergence(p3, q_eps)
     assert at_1e15 == pytest.approx(kl_ref(p3, q_eps), rel=1e-12)
     assert round(at_1e15, 1) == 6.4
-    on_page(f"KL(q0 || p) = {kl_ref(q0, p3):.6f} nats", "pays about 6.4 nats",
-            "KL(U(0,1) || U(0,2)) = 0.693147 nats")
+    on_page(f"KL(q0 ‖ p) = {kl_ref(q0, p3):.6f} nats", "the divergence of this example is only about 6.4 nats",
+            "KL(U(0,1) ‖ U(0,2)) = 0.693147 nats")
 
 
 # --- additivity, chain rule, mutual information ---------------------------------------------
@@ -267,7 +270,7 @@ def test_mutual_information_of_the_binary_channel():
     assert mi == pytest.approx(math.log(2) - h, rel=1e-14)
     assert entropy([1 - flip, flip]) == pytest.approx(h, rel=1e-15)
     assert mi / math.log(2) == pytest.approx(0.531, abs=5e-4)          # "about half a bit"
-    on_page(f"I(X; Y) = KL(joint || product of margins) = {mi:.6f} nats = {mi / math.log(2):.4f} bits",
+    on_page(f"I(X; Y) = KL(joint ‖ product of margins) = {mi:.6f} nats = {mi / math.log(2):.4f} bits",
             "about half a bit")
     # symmetric in X and Y; zero for independent variables
     assert kl_divergence(joint.T.ravel(), np.outer(joint.sum(0), joint.sum(1)).ravel()) == \
@@ -347,7 +350,7 @@ def test_almost_never_coins():
     assert total_variation([0.999, 0.001], [1.0, 0.0]) == pytest.approx(0.001, rel=1e-12)
     assert kl_divergence([0.999, 0.001], [1.0, 0.0]) == math.inf
     assert kl_divergence([1.0, 0.0], [0.999, 0.001]) == pytest.approx(-math.log(0.999), rel=1e-14)
-    on_page("KL(never || almost) = 0.001001 nats")
+    on_page("KL(never ‖ almost) = 0.001001 nats", "the other direction is only $0.0010$ nats")
 
 
 def test_pinsker_exercise():
