@@ -21,7 +21,7 @@
  */
 (function (root, factory) {
   "use strict";
-  var VERSION = "2.0.0";
+  var VERSION = "2.0.0+@klbook-hash@";   /* core_js() puts a hash of the whole script here */
   if (typeof module === "object" && module.exports) {
     module.exports = factory(VERSION);
   } else if (!(root.klbookExplorers && root.klbookExplorers.version === VERSION)) {

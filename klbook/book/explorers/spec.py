@@ -107,6 +107,9 @@ def core_js(compact: bool = True) -> str:
         raise RuntimeError("explorers' core.js has lost its parts marker")
     parts = "\n".join(folder.joinpath(n).read_text(encoding="utf-8") for n in js_parts())
     text = core.replace(_PARTS_MARKER, parts)
+    # the version a page compares before defining the core again: a hash of the code itself, so a
+    # newer script (another notebook run, another klbook) never hides behind an older one
+    text = text.replace("@klbook-hash@", hashlib.sha256(text.encode("utf-8")).hexdigest()[:12])
     if not compact:
         return text
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
