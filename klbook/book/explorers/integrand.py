@@ -62,7 +62,11 @@ def integrand_explorer(
         = H(p, q) - H(p),
 
     with :math:`H(p, q) = -\int p\log q\,dx` and :math:`H(p) = -\int p\log p\,dx`,
-    all in nats.
+    all in nats. For a Gaussian-mixture p it also shows the positive and negative
+    areas and the total variation :math:`\mathrm{TV}(p, q) = \int \max(p - q, 0)\,dx`
+    (the floor of the negative area, :func:`klbook.book.integrand.signed_areas`), integrated
+    piecewise between the crossings :math:`p = q`. The axes stay fixed while q moves; a
+    button lets them follow the curves.
 
     Parameters
     ----------
