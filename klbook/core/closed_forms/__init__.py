@@ -19,6 +19,7 @@ Modules that register closed forms: :mod:`klbook.core.closed_forms.continuous`,
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -96,6 +97,9 @@ def family_of(d: object) -> str:
 def params_of(d: object) -> Params:
     """Take a univariate distribution apart into :class:`Params`."""
     if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
+        hit = _cached_params(d)
+        if hit is not None:
+            return hit
         parsed = d.dist._parse_args(*d.args, **d.kwds)
         shapes, loc, scale = parsed[0], parsed[1], (parsed[2] if len(parsed) > 2 else 1.0)
         return Params(d.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale), d)
@@ -162,6 +166,19 @@ def kl_registry_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Frozen scipy distributions already validated and taken apart, keyed weakly on the object and
+#: checked against its (args, kwds) so that a mutated object is validated again. Makes repeated
+#: calls on the same pair (a loop over a grid, a benchmark) cost the closed form, not scipy's checks.
+_CHECKED: "weakref.WeakKeyDictionary[Any, tuple[Any, Any, Params]]" = weakref.WeakKeyDictionary()
+
+
+def _cached_params(d: Any) -> Params | None:
+    hit = _CHECKED.get(d)
+    if hit is not None and hit[0] is d.args and hit[1] == d.kwds:
+        return hit[2]
+    return None
+
+
 def check_distribution(d: object, name: str) -> None:
     """Reject a frozen scipy distribution with invalid parameters (scipy would return NaN).
 
@@ -171,6 +188,8 @@ def check_distribution(d: object, name: str) -> None:
     Other objects pass unchecked.
     """
     if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
+        if _cached_params(d) is not None:
+            return
         lo, hi = d.support()
         if np.ndim(lo) != 0 or np.ndim(hi) != 0:
             # a batch such as norm([0, 1], 1): one support per member (a vector shape, as in
@@ -186,6 +205,10 @@ def check_distribution(d: object, name: str) -> None:
         parsed = d.dist._parse_args(*d.args, **d.kwds)
         if len(parsed) > 2 and not (np.isfinite(parsed[2]) and parsed[2] > 0):
             raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} needs a finite scale > 0")
+        try:
+            _CHECKED[d] = (d.args, dict(d.kwds), params_of(d))
+        except TypeError:  # pragma: no cover - an object that cannot be weakly referenced
+            pass
 
 
 def kl_distributions(p: object, q: object) -> float:

@@ -82,7 +82,24 @@ def _log_of(x: Fraction) -> float:
 
 
 def log_quotient(a: float, b: float) -> float:
-    """``log(a / b)`` for positive floats, without rounding ``a / b`` first near 1."""
+    """``log(a / b)`` for positive floats, without rounding ``a / b`` first near 1.
+
+    Bit-identical to :func:`_log_of` of the exact quotient, but in floats where
+    IEEE arithmetic is already exact: for ``b/2 <= a <= 2b`` the difference
+    ``a - b`` is exact (Sterbenz) and ``(a - b)/b`` is rounded once; elsewhere
+    ``a / b`` is rounded once. Subnormal or overflowing quotients take the
+    rational path.
+    """
+    tiny = 2.2250738585072014e-308
+    if tiny <= a < math.inf and tiny <= b < 8.98846567431158e307:
+        if 0.5 * b <= a <= 2.0 * b:
+            x = (a - b) / b
+            if x == 0.0 or abs(x) >= 2.2250738585072014e-308:
+                return math.log1p(x)
+        else:
+            r = a / b
+            if 2.2250738585072014e-308 <= r < math.inf:
+                return math.log(r)
     return _log_of(Fraction(a) / Fraction(b))
 
 
@@ -93,6 +110,9 @@ def _rel(a: float, b: float) -> float:
 
 def _diff(a: float, b: float) -> float:
     """``a - b``, correctly rounded (and no spurious overflow)."""
+    d = a - b  # IEEE subtraction is correctly rounded; only an overflow needs the rationals
+    if math.isfinite(d):
+        return d
     return _to_float(Fraction(a) - Fraction(b))
 
 
