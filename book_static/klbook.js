@@ -116,9 +116,12 @@ const KLBOOK_SCROLLERS = [
 ].join(", ");
 
 function klbookMark(box) {
-  // A few pixels of overhang (an italic letter's slant) are not "more to see".
-  const over = box.scrollWidth - box.clientWidth;
-  const wide = over > 4 && box.clientWidth > 0;
+  // How far the content really reaches: for a formula, the width of its glyphs (MathJax's
+  // hidden assistive MathML and italic overhang make scrollWidth a few pixels too large).
+  const math = box.matches("span.math") ? box.querySelector("mjx-math") : null;
+  const content = math ? math.getBoundingClientRect().width : box.scrollWidth;
+  const over = content - box.clientWidth;
+  const wide = over > 2 && box.clientWidth > 0;
   box.classList.toggle("kl-more-right", wide && box.scrollLeft < over - 2);
   box.classList.toggle("kl-more-left", wide && box.scrollLeft > 2);
   if (box.tagName === "MJX-CONTAINER" && box.parentElement && box.parentElement.matches("div.math")) {

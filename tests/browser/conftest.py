@@ -422,6 +422,7 @@ async (rules) => {
   const result = await axe.run({exclude: [['mjx-container > mjx-math']]}, {
     runOnly: rules ? {type: 'rule', values: rules} : {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
     resultTypes: ['violations'],   // passes and incomplete results are not collected: much faster
+    preload: false,                // no re-fetching every stylesheet (only css-orientation-lock needs it)
   });
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v =>
     `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.help}; e.g. ` +
