@@ -87,12 +87,16 @@
       return out;
     }
     if (p.kind !== "mixture") throw new Error("klbook explorer: p needs a table or a mixture definition");
-    var K = p.weights.length, lw = [], terms = new Float64Array(K);
-    for (k = 0; k < K; k++) lw.push(Math.log(p.weights[k]));
+    var K = p.weights.length, lw = new Float64Array(K), inv = new Float64Array(K), terms = new Float64Array(K);
+    for (k = 0; k < K; k++) {
+      lw[k] = Math.log(p.weights[k]) - Math.log(p.stds[k]) - LOG_SQRT_2PI;   // log(w_k / (s_k sqrt(2 pi)))
+      inv[k] = 1 / p.stds[k];
+    }
     for (i = 0; i < n; i++) {
       var mx = -Infinity;
       for (k = 0; k < K; k++) {
-        terms[k] = lw[k] + normLogpdf(xs[i], p.means[k], p.stds[k]);
+        var z = (xs[i] - p.means[k]) * inv[k];
+        terms[k] = lw[k] - 0.5 * z * z;
         if (terms[k] > mx) mx = terms[k];
       }
       if (mx === -Infinity) { out[i] = -Infinity; continue; }

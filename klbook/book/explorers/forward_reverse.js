@@ -127,21 +127,21 @@ register("forward_reverse", function (K) {
 
   /** Both divergences on an nm x ns grid of (mu, log sigma) over the box, for the colours only
    *  (the numbers shown come from compute()). Forward KL from p's grid moments; reverse KL on every
-   *  k-th node within 12 sd of mu (k h <= s/10): a few parts in 10^4 at worst, invisible in a colour. */
+   *  k-th node within 10 sd of mu (k h <= s/8): a few parts in 10^4 at worst, invisible in a colour. */
   function landscape(ctx, box, nm, ns) {
     var x = ctx.x, lp = ctx.lp, w = ctx.w, n = x.length, i, j, k, M = ctx.mom;
     var uniform = ctx.spec.quad.rule === "trapezoid", h = uniform ? x[1] - x[0] : 0;
     var fwd = new Float64Array(nm * ns), rev = new Float64Array(nm * ns);
     for (j = 0; j < ns; j++) {
       var ls = box[1][0] + (box[1][1] - box[1][0]) * j / (ns - 1), s = Math.exp(ls), c = ls + LOG_SQRT_2PI;
-      var stride = uniform ? Math.max(1, Math.floor(s / (10 * h))) : 1;
+      var stride = uniform ? Math.max(1, Math.floor(s / (8 * h))) : 1;
       for (i = 0; i < nm; i++) {
         var m = box[0][0] + (box[0][1] - box[0][0]) * i / (nm - 1);
         fwd[j * nm + i] = M.negH + c * M.M0 + (M.M2 - 2 * m * M.M1 + m * m * M.M0) / (2 * s * s);
         var a = 0, b = n;
         if (uniform) {
-          a = Math.max(0, Math.floor((m - 12 * s - x[0]) / h));
-          b = Math.min(n, Math.ceil((m + 12 * s - x[0]) / h) + 1);
+          a = Math.max(0, Math.floor((m - 10 * s - x[0]) / h));
+          b = Math.min(n, Math.ceil((m + 10 * s - x[0]) / h) + 1);
         }
         var acc = 0;
         for (k = a; k < b; k += stride) {

@@ -4,16 +4,26 @@
 register("integrand", function (K) {
   "use strict";
 
-  /** log p at one point for a mixture p (log-sum-exp). */
-  function mixLogpdf(p, x) {
-    var mx = -Infinity, k, t = [];
-    for (k = 0; k < p.weights.length; k++) {
-      t.push(Math.log(p.weights[k]) + K.normLogpdf(x, p.means[k], p.stds[k]));
+  /** log p at one point for a mixture p (log-sum-exp), with the constants of `mixConst`. */
+  function mixConst(p) {
+    var c = { m: p.means, lw: [], inv: [], t: new Float64Array(p.means.length) };
+    for (var k = 0; k < p.means.length; k++) {
+      c.lw.push(Math.log(p.weights[k]) - Math.log(p.stds[k]) - K.LOG_SQRT_2PI);
+      c.inv.push(1 / p.stds[k]);
+    }
+    return c;
+  }
+
+  function mixLogpdf(c, x) {
+    var mx = -Infinity, k, n = c.m.length, t = c.t;
+    for (k = 0; k < n; k++) {
+      var z = (x - c.m[k]) * c.inv[k];
+      t[k] = c.lw[k] - 0.5 * z * z;
       if (t[k] > mx) mx = t[k];
     }
     if (mx === -Infinity) return -Infinity;
     var s = 0;
-    for (k = 0; k < t.length; k++) s += Math.exp(t[k] - mx);
+    for (k = 0; k < n; k++) s += Math.exp(t[k] - mx);
     return mx + Math.log(s);
   }
 
@@ -22,8 +32,11 @@ register("integrand", function (K) {
    *  between crossings is integrated by Gauss-Legendre in pieces (f is smooth inside a region). */
   function signedAreas(ctx, m, s) {
     var spec = ctx.spec, p = spec.p, x = ctx.x, n = x.length, i;
-    var d = function (t) { return mixLogpdf(p, t) - K.normLogpdf(t, m, s); };
-    var cuts = [x[0]], prev = ctx.lp[0] - K.normLogpdf(x[0], m, s);
+    var mc = ctx.mixc || (ctx.mixc = mixConst(p));
+    var d = function (t) { return mixLogpdf(mc, t) - K.normLogpdf(t, m, s); };
+    var a0 = Infinity, b0 = -Infinity;
+    for (i = 0; i < p.means.length; i++) { a0 = Math.min(a0, p.means[i] - 10 * p.stds[i]); b0 = Math.max(b0, p.means[i] + 10 * p.stds[i]); }
+    var cuts = [a0], prev = ctx.lp[0] - K.normLogpdf(x[0], m, s);
     for (i = 1; i < n; i++) {
       var cur = ctx.lp[i] - K.normLogpdf(x[i], m, s);
       if ((prev > 0) !== (cur > 0) && isFinite(prev) && isFinite(cur)) {
@@ -32,11 +45,12 @@ register("integrand", function (K) {
           var c = 0.5 * (a + b), dc = d(c);
           if ((dc > 0) === (da > 0)) { a = c; da = dc; } else b = c;
         }
-        cuts.push(0.5 * (a + b));
+        var cx = 0.5 * (a + b);
+        if (cx > a0 && cx < b0) cuts.push(cx);
       }
       prev = cur;
     }
-    cuts.push(x[n - 1]);
+    cuts.push(b0);
     var gx = spec.gl.x, gw = spec.gl.w, piece = spec.gl.piece;
     var pos = new K.Sum(), neg = new K.Sum(), tv = new K.Sum();
     for (var r = 0; r + 1 < cuts.length; r++) {
@@ -46,7 +60,7 @@ register("integrand", function (K) {
       for (var j = 0; j < np; j++) {
         var mid = lo + (2 * j + 1) * hw;
         for (var k = 0; k < gx.length; k++) {
-          var t = mid + hw * gx[k], lpt = mixLogpdf(p, t), lqt = K.normLogpdf(t, m, s);
+          var t = mid + hw * gx[k], lpt = mixLogpdf(mc, t), lqt = K.normLogpdf(t, m, s);
           if (lpt === -Infinity) continue;
           var pt = Math.exp(lpt), f = pt * (lpt - lqt) * gw[k] * hw;
           if (up) { pos.add(f); tv.add((pt - Math.exp(lqt)) * gw[k] * hw); } else neg.add(f);

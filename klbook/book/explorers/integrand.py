@@ -200,7 +200,7 @@ def integrand_explorer(
         # the signed areas and TV: integrated piecewise between the crossings p = q (found in the page),
         # with Gauss-Legendre rules, so the kinks of max(0, .) cost no accuracy
         gx, gw = np.polynomial.legendre.leggauss(GL_POINTS)
-        spec["gl"] = {"x": [float(v) for v in gx], "w": [float(v) for v in gw], "piece": round_spec(min(mix[2]) / 2)}
+        spec["gl"] = {"x": [float(v) for v in gx], "w": [float(v) for v in gw], "piece": round_spec(min(mix[2]))}
         spec["readouts"] += [
             {"quantity": "positive", "label": "positive area (adds)", "unit": "nats", "format": "fixed"},
             {"quantity": "negative", "label": "negative area (subtracts)", "unit": "nats", "format": "fixed"},
