@@ -135,8 +135,9 @@ endif
 nbval-%: chapters/%.ipynb $(VENV_STAMP)
 	$(PYTEST) -q --nbval --nbval-current-env $<
 
+# One browser and one static server per core (pytest-xdist workers; the fixtures are per process).
 test-browser: $(BOOK_STAMP)
-	$(PYTEST) --durations=8 tests/browser
+	$(PYTEST) -n $(JOBS) --durations=8 tests/browser
 
 # Every chapter opened, run and used in JupyterLab from .venv, in headless Chromium, one
 # JupyterLab per core (tests/lab/conftest.py). Screenshots land in _build/lab-screenshots/.
