@@ -80,6 +80,8 @@ def test_bibliography_labels_are_the_author_year_citations(book_html: Path) -> N
     references = (book_html / "chapters" / "references.html").read_text(encoding="utf-8")
     labels = {m["id"]: text(m["label"]) for m in CITATION_ENTRY.finditer(references)}
     assert len(labels) >= 20, f"found only {len(labels)} bibliography entries"
+    repeated = sorted({lab for lab in labels.values() if list(labels.values()).count(lab) > 1})
+    assert not repeated, f"two entries share a label (add a disambiguating title word): {repeated}"
     bad = [label for label in labels.values() if AUTHOR_YEAR.match(label) is None]
     assert not bad, f"labels that are not 'Author(s), year': {bad}"
     cited = 0
