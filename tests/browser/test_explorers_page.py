@@ -110,6 +110,15 @@ def check_shown(spec: dict, shown: dict, with_klbook: bool = True) -> None:
             assert R.close(v, kb[key]), f"{spec['kind']} {key} at {state}: page {v!r}, klbook {kb[key]!r}"
 
 
+def assert_numbers_follow(spec: dict, before: dict, after: dict, what: str) -> None:
+    """A control moved: the numbers changed, unless klbook says they must not (e.g. the weights of two
+    identical bumps of p, which leave p itself unchanged)."""
+    if after["numbers"] != before["numbers"]:
+        return
+    a, b = expected_values(spec, before["state"]), expected_values(spec, after["state"])
+    assert all(R.close(a[k], b[k], 1e-12) for k in a), f"{what} moved, numbers did not"
+
+
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory, serve):
     """The standalone page with the book's explorers, served locally."""
@@ -214,7 +223,7 @@ def test_keyboard_moves_every_slider_and_the_numbers_follow(opened, harness):
                 page.keyboard.press(key)
                 shown = read(root)
                 if shown["state"][param] != before["state"][param]:
-                    assert shown["numbers"] != before["numbers"], f"{e.kind}: {param} moved, numbers did not"
+                    assert_numbers_follow(spec, before, shown, f"{e.kind}: {param}")
                     assert shown["controls"] != before["controls"]
                 check_shown(spec, shown)
             assert shown["state"][param] == pytest.approx(float(slider.get_attribute("min")))  # Home went to the start
