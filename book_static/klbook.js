@@ -131,12 +131,18 @@ function klbookMark(box) {
 
 function klbookWatchScrollers() {
   const boxes = document.querySelectorAll(KLBOOK_SCROLLERS);
+  const boxOf = new WeakMap();   // a box, and its content, both report to the box
   const observer = typeof ResizeObserver === "undefined" ? null
-    : new ResizeObserver((entries) => entries.forEach((e) => klbookMark(e.target)));
+    : new ResizeObserver((entries) => entries.forEach((e) => klbookMark(boxOf.get(e.target))));
   boxes.forEach((box) => {
     klbookMark(box);
-    if (observer) observer.observe(box);
-    if (box.firstElementChild && observer) observer.observe(box.firstElementChild);
+    if (!observer) return;
+    boxOf.set(box, box);
+    observer.observe(box);
+    if (box.firstElementChild) {
+      boxOf.set(box.firstElementChild, box);
+      observer.observe(box.firstElementChild);
+    }
   });
   document.addEventListener("scroll", (event) => {
     const box = event.target;
