@@ -294,3 +294,11 @@ def test_exercise_solutions():
 def test_sharpened_teacher_prefers_hot_drinks():
     sq = TEACHER ** 2
     assert round(sq[HOT].sum(), 3) == 0.092 and round(sq[COLD].sum(), 3) == 0.087
+
+
+def test_k2_bias_grows_with_length():
+    bias = [ml.token_estimator_means(POL_LM, REF_LM, t, "k2").sum() - ml.sequence_kl(POL_LM, REF_LM, t).total
+            for t in (8, 16, 32)]
+    assert [f"{b:+.3f}" for b in bias] == ["-0.048", "-0.099", "-0.200"]
+    assert [round(b, 2) + 0.0 for b in bias] == [-0.05, -0.10, -0.20]      # the prose
+    assert bias[0] > bias[1] > bias[2]
