@@ -103,7 +103,8 @@ def test_bracket_figure_claims():
     upper = np.array([r.upper for r in rows])
     assert np.all((lower <= value) & (value <= upper))
     # printed: widths 0.058 at s = 0 and 1.1399 at s = 4; approximation above at 38, below at 3
-    assert f"{upper[0] - lower[0]:.3f}" == "0.058" and f"{upper[-1] - lower[-1]:.4f}" == "1.1399"
+    assert f"{upper[0] - lower[0]:.3f}" == "0.058" and f"{upper[-1] - lower[-1]:.3f}" == "1.140"
+    assert f"{approx[0] / value[0]:.2f}" == "4.46"
     assert np.sum(approx > value + 1e-12) == 38 and np.sum(approx < value - 1e-12) == 3
     # "five times the truth at s = 0"
     assert 4.0 < approx[0] / value[0] < 5.0  # "more than four times the truth at s = 0"
@@ -111,11 +112,12 @@ def test_bracket_figure_claims():
     far = seps >= 2.5
     assert np.all((upper_ho[far] - value[far]) / value[far] < 0.03)
     assert (upper_ho[-1] - value[-1]) / value[-1] < 1e-3
-    assert np.all(upper_ho[seps <= 1.5] - value[seps <= 1.5] > 0.05)
+    near = seps <= 1.5  # and it is loose (over 10 %) while the components overlap
+    assert np.all((upper_ho[near] - value[near]) / value[near] > 0.1)
 
 
 # ------------------------------------------------------------- the accuracy study
-def _study():
+def _study_pairs():
     rng = np.random.default_rng(2024)
 
     def random_mixture_1d(k):
@@ -150,9 +152,12 @@ def _study():
                 exact = kl_numeric(a, b)
             else:
                 a, b, exact = rotated_pair(d)
-            r = mixture_kl(a, b)
-            out.append((d, r, exact))
+            out.append((a, b, exact))
     return out
+
+
+def _study():
+    return [(a.dim, mixture_kl(a, b), exact) for a, b, exact in _study_pairs()]
 
 
 def test_accuracy_study_meets_the_issue_goals():
@@ -171,6 +176,25 @@ def test_accuracy_study_meets_the_issue_goals():
     # every pair within 1 % and within 6 standard errors
     assert np.all(rel_v < 1e-2)
     assert all(abs(r.value - e) <= 6 * r.stderr + 1e-9 for _, r, e in study)
+    # "a plain Monte Carlo average over the same 69 632 points: about thirty times larger"
+    _, r, _ = study[-1]
+    a_mix = r  # noqa: F841
+    assert r.n_evaluations == 69_632
+
+
+def test_rqmc_beats_plain_monte_carlo_about_thirty_fold():
+    rng = np.random.default_rng(0)
+    p, q, exact = None, None, None
+    # the notebook's last study pair, rebuilt by the same seeded sequence
+    study_pairs = _study_pairs()
+    p, q, exact = study_pairs[-1]
+    r = mixture_kl(p, q)
+    x = p.rvs(size=r.n_evaluations, random_state=5)
+    ell = p.logpdf(x) - q.logpdf(x)
+    se_plain = ell.std() / math.sqrt(ell.size)
+    assert 20 < se_plain / r.stderr < 50
+    assert abs(ell.mean() - exact) < 5 * se_plain
+    del rng
 
 
 # ------------------------------------------------------------------ histograms
@@ -247,6 +271,22 @@ def test_heavy_tail_claims():
             res = kl_from_samples(x, y, bias_correction=False)
         assert res.heavy_tail and caught and res.ci[1] == math.inf
         assert res.value < 0.3 * exact  # "far below the truth even at a hundred thousand"
+    # where the divergence lives: |x| > 5 and |x| > 10, by mpmath
+    with mp.workdps(25):
+        nu = mp.mpf(3)
+        c = mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2))
+
+        def logt(t):
+            return mp.log(c) - (nu + 1) / 2 * mp.log(1 + t**2 / nu)
+
+        def f(t):
+            return mp.exp(logt(t)) * (logt(t) + t**2 / 2 + mp.log(2 * mp.pi) / 2)
+
+        far5 = float(2 * mp.quad(f, [5, 50, mp.inf]))
+        far10 = float(2 * mp.quad(f, [10, 100, mp.inf]))
+    assert (f"{far5:.3f}", f"{far5 / exact:.0%}") == ("0.524", "81%")
+    assert (f"{far10:.3f}", f"{far10 / exact:.0%}") == ("0.306", "47%")
+    assert f"{2 * stats.t(3).sf(5):.1%}" == "1.5%" and f"{2 * stats.t(3).sf(10):.1%}" == "0.2%"
 
 
 # ----------------------------------------------------------------- exercises
@@ -267,7 +307,8 @@ def test_exercise_scaling():
     stretch = np.array([1000.0, 1.0])
     a, b = kl_from_samples(x, y).value, kl_from_samples(x * stretch, y * stretch).value
     assert abs(a - b) < 1e-9
-    assert abs(knn_kl(x, y) - knn_kl(x * stretch, y * stretch)) > 1e-3
+    before, after = knn_kl(x, y), knn_kl(x * stretch, y * stretch)
+    assert abs(before - 0.15) < 0.01 and abs(after - 0.31) < 0.01  # "about 0.15 before, 0.31 after"
     # shift along the second coordinate instead: the stretched plain estimate collapses
     y2 = rng.normal(size=(2000, 2)) + [0.0, 0.5]
     assert knn_kl(x * stretch, y2 * stretch) < 0.5 * knn_kl(x, y2)

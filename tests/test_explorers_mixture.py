@@ -36,7 +36,7 @@ def test_mixture_bracket_spec_and_errors():
     e = mixture_bracket_explorer(P, Q, component=1, mean_range=(-3, 3), title="t")
     assert e.spec["kind"] == "mixture_bracket" and e.spec["component"] == 1
     assert e.spec["controls"][0]["min"] == -3 and e.spec["controls"][0]["max"] == 3
-    assert e.spec["nats_max"] > 0 and math.isfinite(e.spec["nats_max"])
+    assert e.spec["view"]["lo"] < -3 < 3 < e.spec["view"]["hi"]
     html = e._repr_html_()
     assert "mixture_bracket" in html
     with pytest.raises(TypeError, match="one-dimensional"):

@@ -590,3 +590,15 @@ def test_kl_divergence_accepts_nd_mixtures():
         mixture_kl(p, [0.5, 0.5])
     with pytest.raises(ValueError, match="replicates"):
         mixture_kl(p, q, replicates=1)
+
+
+def test_equal_mixtures_in_2d_give_zero_promptly():
+    """Regression: a projection with KL exactly 0 once made the adaptive quadrature split forever."""
+    p = GaussianMixture([0.5, 0.5], [[-1.5, 0.0], [1.5, 0.0]], covs=[np.eye(2), np.eye(2)])
+    q = GaussianMixture([1.0], [[0.0, 0.0]], covs=[np.diag([1.0 + 1.5**2, 1.0])])
+    r = mixture_kl(p, p)
+    assert r.value == 0.0 and r.lower == 0.0 and 0.0 <= r.upper < 1e-15
+    r = mixture_kl(p, q)
+    # q differs from p only along the first axis: the projection bound is nearly the value
+    assert r.bounds["projection_lower"] <= r.value <= r.upper
+    assert r.value - r.bounds["projection_lower"] < 1e-3

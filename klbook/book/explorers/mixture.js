@@ -140,7 +140,8 @@ register("mixture_bracket", function (K) {
   }
 
   function build(ex, body) {
-    var spec = ex.spec, W = ex.W, top = 34, h1 = 190, h2 = 44, gap = 62, H = top + h1 + gap + h2 + 40, i;
+    var spec = ex.spec, W = ex.W, top = 34, h1 = 190, h2 = 44, gap = 70, i;
+    var H = top + h1 + gap + h2 + 40 + (ex.narrow ? 36 : 20);
     var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg" }, body);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     var P = new K.Panel(svg, { x: 62, y: top, w: W - 80, h: h1 }, spec.view.lo, spec.view.hi, "density", "x");
@@ -154,28 +155,34 @@ register("mixture_bracket", function (K) {
     K.svgEl("path", { d: P.path(ex.ctx.vx, py), "class": "kx-p" }, P.plot);
     ex.qPath = K.svgEl("path", { "class": "kx-q" }, P.plot);
     K.legend(svg, 62 + W - 80 - 8, 14, [["kx-p", "p"], ["kx-q", "q"]], { right: true });
-    var B = new K.Panel(svg, { x: 62, y: top + h1 + gap, w: W - 80, h: h2 }, 0, spec.nats_max, "", "nats");
+    // the legend of the nats line sits between the two panels, never over data or labels
+    K.legendRow(svg, 62, top + h1 + 50, [["kx-pos", "guaranteed bracket", "rect"], ["kx-p", "KL"],
+      ["kx-accent", "Hershey–Olsen approximation"]], W - 80);
+    var B = new K.Panel(svg, { x: 62, y: top + h1 + gap, w: W - 80, h: h2 }, 0, 1, "", "nats (axis follows the bracket)");
     B.noYTicks = true;
     B.setY(0, 1);
     ex.band = K.svgEl("rect", { y: B.sy(0.85).toFixed(2), height: (B.sy(0.15) - B.sy(0.85)).toFixed(2), "class": "kx-pos" }, B.plot);
     ex.bar = K.svgEl("line", { y1: B.sy(0.95).toFixed(2), y2: B.sy(0.05).toFixed(2), "class": "kx-p" }, B.plot);
     ex.diamond = K.svgEl("path", { "class": "kx-accent" }, B.plot);
-    K.legend(svg, 62 + W - 80 - 8, top + h1 + 28, [["kx-pos", "bracket", "rect"], ["kx-p", "KL"], ["kx-accent", "approximation"]], { right: true });
     ex.P = P;
     ex.B = B;
   }
 
   function draw(ex, v) {
     var P = ex.P, B = ex.B, vx = ex.ctx.vx, qy = new Float64Array(vx.length);
+    // nats axis: from 0 to a round number above the current bracket and approximation
+    var big = Math.max(v.upper, v.variational, v.kl, 1e-3), step = K.niceStep(1.2 * big, 4);
+    var xhi = Math.ceil(1.2 * big / step) * step;
+    if (xhi !== B.xhi) { B.xhi = xhi; B.ylo = null; B.setY(0, 1); }
     for (var i = 0; i < vx.length; i++) qy[i] = Math.exp(logMix(vx[i], v.q));
     ex.qPath.setAttribute("d", P.path(vx, qy));
-    var x0 = B.sx(v.lower), x1 = B.sx(Math.min(v.upper, ex.spec.nats_max));
+    var x0 = B.sx(v.lower), x1 = B.sx(v.upper);
     ex.band.setAttribute("x", x0.toFixed(2));
     ex.band.setAttribute("width", Math.max(1, x1 - x0).toFixed(2));
     var xk = B.sx(v.kl).toFixed(2);
     ex.bar.setAttribute("x1", xk);
     ex.bar.setAttribute("x2", xk);
-    var xa = B.sx(Math.min(v.variational, ex.spec.nats_max)), ya = B.sy(0.5);
+    var xa = B.sx(v.variational), ya = B.sy(0.5);
     ex.diamond.setAttribute("d", "M" + (xa - 6).toFixed(2) + " " + ya.toFixed(2) + "L" + xa.toFixed(2) + " " + (ya - 8).toFixed(2) +
       "L" + (xa + 6).toFixed(2) + " " + ya.toFixed(2) + "L" + xa.toFixed(2) + " " + (ya + 8).toFixed(2) + "Z");
   }

@@ -121,11 +121,6 @@ def mixture_bracket_explorer(
     wide = 4.0 * float(max(p.stds.max(), q.stds.max()))
     spec["view"] = {"lo": round_spec(min(float(means.min()), ctrl["min"]) - wide),
                     "hi": round_spec(max(float(means.max()), ctrl["max"]) + wide), "n": 401}
-    top = 0.0
-    for mu in np.linspace(ctrl["min"], ctrl["max"], 41):
-        r = mixture_kl(p, _q_at(spec, float(mu)))
-        top = max(top, r.upper, r.variational, r.value)
-    spec["nats_max"] = round_spec(1.1 * top)
     return Explorer(spec)
 
 
