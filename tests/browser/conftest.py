@@ -391,7 +391,7 @@ SCREEN_JS = r"""
     const src = img.currentSrc || img.src || '';
     if (!img.naturalWidth || /\.svg(\?|#|$)/i.test(src) || src.startsWith('data:image/svg')) continue;
     const w = img.getBoundingClientRect().width;
-    if (w < 1) continue;
+    if (w < 48) continue;   // hidden, or an icon (the module index's minus.png), not a figure
     if (img.naturalWidth < 2 * w - 0.5) out.figures.push(`${src.split('/').pop().slice(0, 16)}: ${img.naturalWidth} px shown at ${Math.round(w)} px (${(img.naturalWidth / w).toFixed(2)}x)`);
   }
   return out;
