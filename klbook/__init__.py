@@ -66,7 +66,7 @@ from .book.ml import (
     kl_regularised_optimum,
     sequence_kl,
 )
-from .book import explorers, widgets  # noqa: F401  live HTML explorers; ipywidgets explorers (lazy)
+from .book import explorers  # noqa: F401  the live HTML explorers (klbook.book.widgets: import it yourself)
 
 __all__ = [
     # KL, entropy, cross-entropy

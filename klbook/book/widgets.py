@@ -45,6 +45,7 @@ from ..core.base import Distribution
 from ..core.divergences import cross_entropy, entropy, kl_divergence
 from ..core.fitting import fit_gaussian
 from .explorers.spec import slider
+from .plotting import annotate_values, format_divergence, plot_pq, shade_signed
 
 __all__ = ["integrand_widget", "forward_reverse_widget", "alpha_widget", "KLWidget"]
 
@@ -205,7 +206,6 @@ class KLWidget:
         """Recompute ``values`` with klbook from the sliders, refresh the readout and the figure."""
         if self._busy:
             return
-        from .plotting import format_divergence
 
         self.values = self._compute()
         self.readout.value = "<br>".join(
@@ -289,7 +289,6 @@ class IntegrandWidget(KLWidget):
     def _draw(self) -> Any:
         import matplotlib.pyplot as plt
 
-        from .plotting import annotate_values, format_divergence, plot_pq, shade_signed
 
         q = self.q
         with np.errstate(all="ignore"):
@@ -411,7 +410,6 @@ class ForwardReverseWidget(KLWidget):
     def _draw(self) -> Any:
         import matplotlib.pyplot as plt
 
-        from .plotting import annotate_values, format_divergence, plot_pq
 
         q = self.q
         fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -518,7 +516,6 @@ class AlphaWidget(KLWidget):
     def _draw(self) -> Any:
         import matplotlib.pyplot as plt
 
-        from .plotting import annotate_values, format_divergence, plot_pq
 
         q = self.fit_result.q
         fig, ax = plt.subplots(figsize=(7.5, 3.6))
