@@ -77,6 +77,17 @@ def _figure_pair(match: re.Match) -> str:
             f'<a class="kl-figure-link kl-dark" href="{dark}" {title}>{dark_img}</a>')
 
 
+def _plain_citation_list(app, pagename, templatename, context, doctree) -> None:
+    """The bibliography without ARIA list roles: docutils marks it role="list" with
+    role="doc-biblioentry" entries, and the page's scripts add focusable links inside it,
+    which a list may not hold (axe: aria-required-children, critical). As plain blocks
+    it reads the same."""
+    body = context.get("body")
+    if body and "citation-list" in body:
+        body = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+        context["body"] = body.replace(' role="doc-biblioentry"', "")
+
+
 def _figures_in_both_modes(app, pagename, templatename, context, doctree) -> None:
     body = context.get("body")
     if body and "_images/" in body:
@@ -167,5 +178,6 @@ def setup(app):
     app.add_js_file("klbook.js")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _figures_in_both_modes, priority=900)
+    app.connect("html-page-context", _plain_citation_list, priority=900)
     app.connect("build-finished", _write_dark_figures)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -84,3 +84,11 @@ def test_book_style_and_typeset_labels():
     ax.set_title(plotting.kl_label())
     fig.canvas.draw()   # mathtext parses the label (raises on a syntax error)
     plt.close(fig)
+
+
+def test_the_bibliography_is_not_an_aria_list():
+    context = {"body": '<div role="list" class="citation-list">\n<div class="citation" id="id3" role="doc-biblioentry">'
+                       "<p>Kullback and Leibler (1951)</p></div></div>"}
+    klbook_html._plain_citation_list(None, "chapters/references", "page.html", context, None)
+    assert 'role="list"' not in context["body"] and "doc-biblioentry" not in context["body"]
+    assert '<div class="citation-list">' in context["body"] and "Kullback and Leibler (1951)" in context["body"]

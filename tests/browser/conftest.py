@@ -505,6 +505,7 @@ class PageCheck:
         """
         if not AXE_JS.is_file():
             pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
+        self._evaluate("() => window.scrollTo(0, 0)")   # the same page state every time
         if not self._evaluate("() => typeof axe !== 'undefined'"):
             self.page.add_script_tag(path=str(AXE_JS))
         return self._evaluate_arg(_AXE_RUN_JS, rules)
