@@ -372,7 +372,8 @@ def kl_from_samples(
     estimates the tail index of the whitened distances from the centre of both samples (Hill's
     estimator on the top 5 %); when :math:`p`'s is clearly smaller (heavier tail) than
     :math:`q`'s, ``heavy_tail`` is True, the interval's upper end is ``inf`` and a
-    ``RuntimeWarning`` says so.
+    ``RuntimeWarning`` says so; the Gaussian-reference correction is then skipped (a reference
+    with a variance says nothing about a sample without one).
 
     Examples
     --------
@@ -421,8 +422,24 @@ def kl_from_samples(
     se_sampling = inflate * float(np.std(terms, ddof=1) / math.sqrt(n))
     details: dict = {"tied_points": n_tied}
 
+    # heavy-tail diagnostic on the whitened radii (always on the pooled-whitened scale)
+    if scale:
+        rx, ry = np.linalg.norm(xa, axis=1), np.linalg.norm(ya, axis=1)
+    else:
+        rx = np.linalg.norm((xa - centre) / sd, axis=1)
+        ry = np.linalg.norm((ya - centre) / sd, axis=1)
+    ax, ay = _hill(rx), _hill(ry)
+    details.update(tail_index_x=ax, tail_index_y=ay)
+    heavy = bool(ax < 0.6 * ay and ax < 8.0)
+    if heavy:
+        warnings.warn(
+            f"x looks heavier-tailed than y (tail indices {ax:.2g} vs {ay:.2g}): KL(p || q) is dominated by "
+            "regions no y reaches, and the estimate is likely too low; the interval's upper end is inf",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     correction, se_corr = 0.0, 0.0
-    if bias_correction:
+    if bias_correction and not heavy:  # a Gaussian reference means nothing without tails like it
         mx, my = xa.mean(axis=0), ya.mean(axis=0)
         cx, cy = np.atleast_2d(np.cov(xa.T)), np.atleast_2d(np.cov(ya.T))
         try:
@@ -448,24 +465,9 @@ def kl_from_samples(
     stderr = math.sqrt(se_sampling**2 + se_corr**2 + (CORRECTION_UNCERTAINTY * correction) ** 2)
     z = float(ndtri(0.5 + 0.5 * float(level)))
     low, high = max(value - z * stderr, 0.0), max(value + z * stderr, 0.0)
-
-    # heavy-tail diagnostic on the whitened radii (always on the pooled-whitened scale)
-    if scale:
-        rx, ry = np.linalg.norm(xa, axis=1), np.linalg.norm(ya, axis=1)
-    else:
-        rx = np.linalg.norm((xa - centre) / sd, axis=1)
-        ry = np.linalg.norm((ya - centre) / sd, axis=1)
-    ax, ay = _hill(rx), _hill(ry)
-    details.update(tail_index_x=ax, tail_index_y=ay)
-    heavy = bool(ax < 0.6 * ay and ax < 8.0)
     if heavy:
         high = math.inf
-        warnings.warn(
-            f"x looks heavier-tailed than y (tail indices {ax:.2g} vs {ay:.2g}): KL(p || q) is dominated by "
-            "regions no y reaches, and the estimate is likely too low; the interval's upper end is inf",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+
     return SampleKL(
         value=float(max(value, 0.0)),
         ci=(float(low), float(high)),
