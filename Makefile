@@ -16,6 +16,8 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # BLAS uses one thread (small matrices only; threads fighting over 2 cores cost 20x).
 export HYPOTHESIS_PROFILE ?= repro
 export OPENBLAS_NUM_THREADS ?= 1
+# pytest-xdist needs every worker to collect the same tests: one hash seed for all of them.
+export PYTHONHASHSEED ?= 0
 
 VENV_STAMP := $(VENV)/.klbook-installed
 NODE_STAMP := node_modules/.klbook-installed
