@@ -59,7 +59,7 @@ register("bernoulli", function (K) {
     var spec = ex.spec, ca = spec.controls[0], cb = spec.controls[1];
     var row = K.el("div", { "class": "kx-figrow" }, body);
     // the map
-    var svg = K.svgEl("svg", { viewBox: "0 0 360 330", role: "img", "aria-label": spec.figure_label, "class": "kx-svg kx-map" }, row);
+    var svg = K.svgEl("svg", { viewBox: "0 0 360 330", role: "group", "aria-label": spec.figure_label, "class": "kx-svg kx-map" }, row);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     var box = { x: 56, y: 12, w: 240, h: 240 };
     var P = new K.Panel(svg, box, ca.min, ca.max, "a, heads of p", "b, heads of q");
@@ -71,7 +71,8 @@ register("bernoulli", function (K) {
     K.svgEl("line", { x1: P.sx(lo), y1: P.sy(lo), x2: P.sx(hi), y2: P.sy(hi), "class": "kx-diag" }, P.plot);
     K.svgEl("line", { x1: P.sx(lo), y1: P.sy(1 - lo), x2: P.sx(hi), y2: P.sy(1 - hi), "class": "kx-diag" }, P.plot);
     ex.map.halo = K.svgEl("circle", { r: 8, "class": "kx-current-halo" }, P.plot);
-    var h = K.svgEl("circle", { r: 8, "class": "kx-current kx-point", tabindex: "0", role: "application",
+    var h = K.svgEl("circle", { r: 8, "class": "kx-current kx-point", tabindex: "0", role: "slider",
+      "aria-roledescription": "two-dimensional slider", "aria-valuemin": String(cb.min), "aria-valuemax": String(cb.max),
       "aria-label": "Point (a, b): drag it, or use the arrow keys (left/right move b, up/down move a)" }, P.plot);
     ex.map.handle = h;
     K.stopKeys(h);
@@ -179,6 +180,7 @@ register("bernoulli", function (K) {
     var P = ex.map.panel, x = P.sx(v.b).toFixed(2), y = P.sy(v.a).toFixed(2);
     ex.map.handle.setAttribute("cx", x); ex.map.handle.setAttribute("cy", y);
     ex.map.halo.setAttribute("cx", x); ex.map.halo.setAttribute("cy", y);
+    ex.map.handle.setAttribute("aria-valuenow", String(v.b));
     ex.map.handle.setAttribute("aria-valuetext", "a = " + K.fmt(v.a, 3) + ", b = " + K.fmt(v.b, 3));
     var B = ex.barPanel;
     ex.bars.forEach(function (bar) {

@@ -215,7 +215,7 @@ register("forward_reverse", function (K) {
 
   function build(ex, body) {
     var spec = ex.spec, W = ex.W, H = ex.narrow ? 300 : 300;
-    var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": spec.figure_label, "class": "kx-svg kx-densities" }, body);
+    var svg = K.svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: spec.editor ? "group" : "img", "aria-label": spec.figure_label, "class": "kx-svg kx-densities" }, body);
     K.svgEl("title", null, svg).textContent = spec.figure_label;
     ex.svg = svg;
     var box = { x: 62, y: ex.narrow ? 44 : 30, w: W - 80, h: H - (ex.narrow ? 44 : 30) - 40 };
