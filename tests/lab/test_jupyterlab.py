@@ -283,7 +283,9 @@ def test_chapter_in_jupyterlab(path, lab, lab_page):
         h = handles.nth(i)
         widget = h.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea-output ')][1]")
         problems += _slider_checks(page, f"ipywidgets slider {i}", h,
-                                   lambda h=h: h.get_attribute("aria-valuenow"),
+                                   # noUiSlider's aria-valuenow is rounded to 1 decimal (a 0.02 step
+                                   # does not change it); the widget's readout shows the value in full
+                                   lambda h=h: h.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget-slider ')][1]").locator(".widget-readout").first.inner_text() + "|" + (h.get_attribute("aria-valuenow") or ""),
                                    lambda w=widget: w.inner_text())
     stored_explorers = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if "kx-fallback" in line)
     if stored_explorers and sliders.count() == 0:
