@@ -90,15 +90,15 @@ $(MATHJAX): $(NODE_STAMP)
 
 # ---------------------------------------------------------------- the book
 
-# The build executes notebooks one by one (execute_notebooks: cache); we first execute the
-# changed ones into the same cache, one per core, so that the build only renders them.
-# make book STORED=1 executes nothing: the cache gets the notebooks as stored, outputs and all
-# (make test-notebooks proves those equal a fresh run), and the build only renders.
+# make book renders the outputs stored in the notebooks: the execution cache gets each notebook
+# as stored, outputs and all, and the build only renders (make test-notebooks proves the stored
+# outputs equal a fresh run). make book EXECUTE=1 instead executes the changed notebooks into the
+# same cache first, one per core (the build would otherwise run them one by one).
 # A failed build leaves Sphinx's saved state behind, and the next incremental build would
 # not repeat the warnings of unchanged pages: drop that state so the next build is full.
 $(BOOK_STAMP): $(VENV_STAMP) $(MATHJAX) $(BOOK_SOURCES)
 ifneq ($(TOC_NOTEBOOKS),)
-	$(BIN)/python book_ext/execute_notebooks.py $(if $(STORED),--stored) _build/.jupyter_cache $(NB_TIMEOUT) $(TOC_NOTEBOOKS)
+	$(BIN)/python book_ext/execute_notebooks.py $(if $(EXECUTE),,--stored) _build/.jupyter_cache $(NB_TIMEOUT) $(TOC_NOTEBOOKS)
 endif
 	$(BIN)/jupyter-book build . -W -n --keep-going || { rm -rf _build/.doctrees; exit 1; }
 	touch $@
