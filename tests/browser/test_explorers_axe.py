@@ -73,3 +73,29 @@ def test_svg_handles_are_sliders_and_answer_keys(every_kind, open_page):
         page.keyboard.press("ArrowLeft")
         page.wait_for_function("([h, b]) => h.getAttribute('aria-valuetext') === b", arg=[h.element_handle(), before])
     check.assert_clean()
+
+
+OVERLAPS_JS = """
+() => {
+  const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const out = [];
+  document.querySelectorAll('.klbook-explorer svg').forEach(svg => {
+    const frames = [...svg.querySelectorAll('rect.kx-frame')].map(r => r.getBoundingClientRect());
+    svg.querySelectorAll('.kx-legend-row text').forEach(t => {
+      const b = t.getBoundingClientRect();
+      if (frames.some(f => hit(b, f))) out.push(t.textContent);
+    });
+  });
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_legend_rows_never_overlap_a_panel(every_kind, open_page, width):
+    """A legend row (e.g. ch. 7's bracket / KL / approximation) wraps on a phone; it must stay off the panels."""
+    check = open_page(f"{every_kind}/index.html", viewport=(width, 900))
+    page = check.page
+    page.wait_for_function("() => document.querySelectorAll('.klbook-explorer.kx-mounted').length === 7")
+    assert page.locator(".kx-legend-row text").count() >= 3
+    assert page.evaluate(OVERLAPS_JS) == []

@@ -156,9 +156,13 @@ register("mixture_bracket", function (K) {
     ex.qPath = K.svgEl("path", { "class": "kx-q" }, P.plot);
     K.legend(svg, 62 + W - 80 - 8, 14, [["kx-p", "p"], ["kx-q", "q"]], { right: true });
     // the legend of the nats line sits between the two panels, never over data or labels
-    K.legendRow(svg, 62, top + h1 + 50, [["kx-pos", "guaranteed bracket", "rect"], ["kx-p", "KL"],
+    // on a phone the row wraps to two lines: the nats panel starts below the legend's last line
+    var ly = top + h1 + 50, lh = K.legendRow(svg, 62, ly, [["kx-pos", "guaranteed bracket", "rect"], ["kx-p", "KL"],
       ["kx-accent", "Hershey–Olsen approximation"]], W - 80);
-    var B = new K.Panel(svg, { x: 62, y: top + h1 + gap, w: W - 80, h: h2 }, 0, 1, "", "nats (axis follows the bracket)");
+    var by = Math.max(top + h1 + gap, ly + lh + 2);
+    H += by - (top + h1 + gap);
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    var B = new K.Panel(svg, { x: 62, y: by, w: W - 80, h: h2 }, 0, 1, "", "nats (axis follows the bracket)");
     B.noYTicks = true;
     B.setY(0, 1);
     ex.band = K.svgEl("rect", { y: B.sy(0.85).toFixed(2), height: (B.sy(0.15) - B.sy(0.85)).toFixed(2), "class": "kx-pos" }, B.plot);
