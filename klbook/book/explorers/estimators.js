@@ -29,13 +29,14 @@ register("estimators", function (K) {
     };
   }
 
-  function prepare(spec) { return { spec: spec, cache: null }; }
+  function prepare(spec) { return { spec: spec, cache: {} }; }
 
+  /** The draws for sample size n, kept per n: moving the n slider back and forth draws nothing new. */
   function draws(ctx, n, reps) {
-    var c = ctx.cache, spec = ctx.spec;
-    if (!c || c.n !== n || c.reps < reps) {
+    var c = ctx.cache[n], spec = ctx.spec;
+    if (!c || c.reps < reps) {
       var z = normalDraws(spec.seed, n, reps, spec.stride);
-      c = ctx.cache = { n: n, reps: reps, z: z };
+      c = ctx.cache[n] = { n: n, reps: reps, z: z };
     }
     return c.z;
   }

@@ -307,6 +307,7 @@ register("forward_reverse", function (K) {
     if (ex.land) {
       ex.land.panels.forEach(function (P) { P.path.setAttribute("points", ""); P.halo.setAttribute("points", ""); });
       ex.landDirty = true;
+      ex.landCoarse = true;
       scheduleMinima(ex);
     }
   }
@@ -323,6 +324,7 @@ register("forward_reverse", function (K) {
       ex.minimaSource = "page";
       drawMarks(ex);
       rebuildJumps(ex);
+      if (ex.land && ex.landCoarse) { ex.landCoarse = false; ex.landDirty = true; paintIfDirty(ex); }
     }, 120);
   }
 
@@ -454,7 +456,11 @@ register("forward_reverse", function (K) {
     if (typeof document === "undefined") return;
     var t0 = typeof performance !== "undefined" ? performance.now() : 0;
     var L = ex.spec.landscape, box = boxOf(ex), k, i;
-    var data = landscape(ex.ctx, box, L.n_mean, L.n_log_scale);
+    // while p is being edited (a drag, a held key) a grid of half the resolution, a quarter of the
+    // work; the full grid follows 120 ms after the last change (scheduleMinima)
+    var coarse = !!ex.landCoarse, nm = coarse ? Math.ceil(L.n_mean / 2) : L.n_mean, ns = coarse ? Math.ceil(L.n_log_scale / 2) : L.n_log_scale;
+    var data = landscape(ex.ctx, box, nm, ns);
+    data.coarse = coarse;
     ex.landData = data;
     var lo = Infinity, hi = -Infinity;
     ["forward", "reverse"].forEach(function (nm) {
