@@ -287,7 +287,7 @@ class KlbookApiIndex(SphinxDirective):
         rows = []
         for modname in documented_modules():
             layer = {"core": "core", "book": "book"}.get(modname.split(".")[1], "")
-            summary = _first_line(mods[modname]).replace("|", "/")
+            summary = _first_line(mods[modname])
             rows.append(f"   * - {layer}\n     - :doc:`{page_title(modname)} <api/{slug(modname)}>`"
                         f" (``{modname}``)\n     - {summary}")
         text = (".. list-table::\n   :header-rows: 1\n   :widths: 10 35 55\n   :class: klbook-api-index\n\n"

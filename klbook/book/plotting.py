@@ -98,8 +98,11 @@ def use_book_style() -> None:
         set_matplotlib_formats("retina")
 
 
-def kl_label(first: str = "p", second: str = "q", *, divergence: str = r"D_{\mathrm{KL}}") -> str:
+def kl_label(first: str = "p", second: str = "q", *, divergence: str = "KL") -> str:
     r"""A mathtext label for a divergence, typeset by matplotlib like the book's prose.
+
+    ``divergence`` is the symbol in mathtext; ``"KL"`` (the default) stands for
+    :math:`D_{\mathrm{KL}}`.
 
     Examples
     --------
@@ -108,7 +111,8 @@ def kl_label(first: str = "p", second: str = "q", *, divergence: str = r"D_{\mat
     >>> kl_label("q", "p")
     '$D_{\\mathrm{KL}}(q\\,\\Vert\\,p)$'
     """
-    return f"${divergence}({first}\\,\\Vert\\,{second})$"
+    symbol = r"D_{\mathrm{KL}}" if divergence == "KL" else divergence
+    return f"${symbol}({first}\\,\\Vert\\,{second})$"
 
 
 def format_divergence(value: float, *, unit: str = "nats", digits: int = 4) -> str:

@@ -21,7 +21,7 @@ CAPTION = re.compile(r'<span class="caption-number">([^<]*)</span>')
 NUMREF = re.compile(r'<span class="std std-numref">([^<]*)</span>')
 NUMBERED = re.compile(r"^(?P<kind>[A-Z][a-z]*\.?) (?P<chapter>\d+)\.(?P<index>\d+)\s*$")
 CITATION_ENTRY = re.compile(
-    r'<div class="citation" id="(?P<id>[^"]+)" role="doc-biblioentry">\s*'
+    r'<div class="citation" id="(?P<id>[^"]+)"[^>]*>\s*'  # (the theme layer drops the ARIA role)
     r'<span class="label"><span class="fn-bracket">\[</span>(?P<label>.*?)'
     r'<span class="fn-bracket">\]</span></span>', re.S)
 CITATION_LINK = re.compile(r'<a class="reference internal" href="references\.html#(?P<id>[^"]+)"'
