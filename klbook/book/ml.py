@@ -51,7 +51,7 @@ from scipy.stats import multivariate_normal
 
 from ..core.alpha import alpha_divergence
 from ..core.divergences import kl_divergence
-from ..core.estimators import per_sample_kl
+from ..core.estimators import per_sample_kl, rng_from_seed
 from .variational import vae_kl
 
 __all__ = [
@@ -154,16 +154,6 @@ def _count(n: object, name: str, least: int) -> int:
     if int(n) < least:
         raise ValueError(f"{name} must be at least {least}, got {n!r}")
     return int(n)
-
-
-def _rng(seed: object) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise TypeError(f"seed must be None, a non-negative int or a numpy.random.Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
 
 
 def softmax(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
@@ -1036,7 +1026,7 @@ class MarkovLM:
         """``n`` sequences of ``length`` tokens, an int array of shape ``(n, length)``."""
         n = _count(n, "n", 1)
         length = _count(length, "length", 1)
-        rng = _rng(seed)
+        rng = rng_from_seed(seed)
         cum0 = np.cumsum(self.init)
         cum = np.cumsum(self.trans, axis=1)
         v = self.vocab_size
