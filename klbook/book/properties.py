@@ -47,6 +47,7 @@ from ..core.closed_forms.discrete import kl_bernoulli_params
 from ..core.divergences import is_distribution_pair, check_vectors, kl_divergence
 from .integrand import masses_where_q_wins, sign_changes
 from ..core.engine import Univariate, sum_kernel
+from ..core.estimators import rng_from_seed
 from ..core.numeric import kl_numeric
 
 __all__ = [
@@ -114,14 +115,6 @@ def _count(n: object, name: str, least: int) -> int:
     if int(n) < least:
         raise ValueError(f"{name} must be at least {least}, got {n!r}")
     return int(n)
-
-
-def _rng(seed: object) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    raise TypeError(f"seed must be an int, None or a numpy Generator, got {type(seed).__name__}")
 
 
 def _kl_values(values: object, name: str) -> np.ndarray:
@@ -738,7 +731,7 @@ def random_distributions(
         raise TypeError(f"concentration must be a positive number, got {type(concentration).__name__}")
     if not (math.isfinite(float(concentration)) and float(concentration) > 0.0):
         raise ValueError(f"concentration must be finite and > 0, got {concentration!r}")
-    return _rng(seed).dirichlet(np.full(k_, float(concentration)), size=n_)
+    return rng_from_seed(seed).dirichlet(np.full(k_, float(concentration)), size=n_)
 
 
 @dataclass(frozen=True)
@@ -848,7 +841,7 @@ def check_properties(
     n = _count(n_pairs, "n_pairs", 1)
     k_ = _count(k, "k", 2)
     k2_ = _count(k2, "k2", 2)
-    rng = _rng(seed)
+    rng = rng_from_seed(seed)
     draw = lambda kk: random_distributions(n, kk, concentration=concentration, seed=rng)  # noqa: E731
     p, q, p2, q2, p3, q3, r = draw(k_), draw(k_), draw(k2_), draw(k2_), draw(k_), draw(k_), draw(k_)
     perms = np.array([rng.permutation(k_) for _ in range(n)])
@@ -993,7 +986,7 @@ def check_gaussian_properties(n_pairs: int = 25, dim: int = 3, *, seed: int | np
     """
     n = _count(n_pairs, "n_pairs", 1)
     d = _count(dim, "dim", 1)
-    rng = _rng(seed)
+    rng = rng_from_seed(seed)
     mp_, mq = rng.normal(size=(n, d)), rng.normal(size=(n, d))
     sp, sq = np.exp(rng.uniform(-0.5, 0.5, size=(n, d))), np.exp(rng.uniform(-0.5, 0.5, size=(n, d)))
     kl, kl_exp, kl_sinh, kl_joint, kl_sum = (np.empty(n) for _ in range(5))
