@@ -22,7 +22,7 @@ and checks what they leave open, through the public API:
     Laplace and Gumbel tails, a finite KL that quad calls ``inf``) to :math:`10^{-9}`,
     through the registry and through the numerical fallback.
 11. The numerical fallback on pairs outside the registry, continuous and discrete.
-12. Known defects left to the owner of ``klbook/core/numeric.py`` (strict xfails).
+12. Former defects of ``klbook/core/numeric.py`` found by the issue-4 audit, fixed in issue 16 (regular tests).
 
 References are independent of klbook: mpmath quadrature and sums of log-densities
 and pmfs typed in below from their textbook formulas (never scipy's), exact
@@ -996,14 +996,12 @@ def test_numerical_fallback_outside_the_registry(name, p, q, ref):
 
 
 # --------------------------------------------------------------------------
-# 12. Known defects of klbook/core/numeric.py, reported to the lead (strict: fixing one fails here,
-#     so that its xfail is removed and the case becomes a regular test)
+# 12. Former defects of klbook/core/numeric.py reported by the issue-4 audit (strict xfails until
+#     issue 16 fixed them: divergent finite ends, zipf-type sums, near-identical nbinom with different n,
+#     near-degenerate atoms, wide discrete bulks)
 # --------------------------------------------------------------------------
 
-NUMERIC_DEFECT = "klbook/core/numeric.py defect reported by the issue-4 audit"
 
-
-@pytest.mark.xfail(strict=True, reason=NUMERIC_DEFECT + ": divergence at a finite end of the support not detected")
 @pytest.mark.parametrize("p,q", [(stats.expon(), stats.levy()), (stats.halfnorm(0, 2), stats.invgamma(3.0))])
 def test_defect_divergent_finite_end_is_inf(p, q):
     # -log q ~ 1/(2x) at 0 and E_p[1/x] = inf: the divergence is infinite
@@ -1018,13 +1016,11 @@ def test_defect_gumbel_q_against_heavy_tail_is_inf(p, q):
     assert kl_divergence(p, q) == math.inf
 
 
-@pytest.mark.xfail(strict=True, reason=NUMERIC_DEFECT + ": near-identical nbinom with different n, 1e-8 relative")
 def test_defect_near_identical_nbinom_different_n():
     ref = mp_sum(D_nbinom(3.0, 0.4), D_nbinom(3.0000001, 0.4), range(400), dps=50)
     assert rel_err(kl_divergence(stats.nbinom(3.0, 0.4), stats.nbinom(3.0000001, 0.4)), ref) < 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason=NUMERIC_DEFECT + ": heavy-tailed sums stop at 4e6 terms (1.4e-6 relative)")
 def test_defect_zipf_against_poisson():
     # sum over k <= 10**4 in long double, the rest as the integral from 10**4 + 1/2 (midpoint rule)
     from scipy.special import gammaln
@@ -1042,7 +1038,6 @@ def test_defect_zipf_against_poisson():
         assert rel_err(kl_divergence(stats.zipf(3.0), stats.poisson(4.0)), ref) < 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason=NUMERIC_DEFECT + ": entropy of zipf(1.1) comes out inf")
 def test_defect_entropy_of_slowly_converging_sum():
     with mp.workdps(30):
         a = mp.mpf(1.1)
@@ -1050,13 +1045,11 @@ def test_defect_entropy_of_slowly_converging_sum():
     assert rel_err(entropy(stats.zipf(1.1)), ref) < 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason=NUMERIC_DEFECT + ": log(pmf) of an atom near 1 (3e-5 relative)")
 def test_defect_entropy_of_near_degenerate_nbinom():
     ref = mp_sum(D_nbinom(3.0, 1 - 1e-12), None, range(30), "entropy", dps=60)
     assert rel_err(entropy(stats.nbinom(3.0, 1 - 1e-12)), ref) < 1e-9
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=NUMERIC_DEFECT + ": wide discrete bulk refused")
 def test_defect_nbinom_different_n_small_p():
     assert 0.0 < kl_divergence(stats.nbinom(3.0, 1e-8), stats.nbinom(3.5, 1e-8)) < math.inf
 

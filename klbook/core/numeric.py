@@ -42,15 +42,21 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
+from scipy import special
 
-from .engine import TAIL_EPS, Univariate, integrate_pair, quantiles, standardise_pair
+from .engine import TAIL_EPS, Univariate, em_sum, integrate_pair, quantiles, standardise_pair
 
-__all__ = ["kl_numeric", "entropy_numeric", "kl_terms_log", "entropy_terms_log"]
+__all__ = ["kl_numeric", "entropy_numeric", "kl_terms_log", "entropy_terms_log", "log_ratio"]
 
 _SUM_RTOL = 1e-17  # discrete truncation: remainder bound <= 1e-17 * partial sum
 _MAX_BULK = 20_000_000  # discrete sums: most terms in the bulk [ppf(1e-12), isf(1e-12)]
 _MAX_TERMS = 4_000_000  # discrete sums: most terms evaluated in the tails beyond the bulk
 _CHUNK = 1_000_000
+_EM_BULK = 65_536  # a wider bulk of slowly varying terms is summed by Euler-Maclaurin
+_EM_AFTER = 8_192  # a tail still unconverged after this many terms: Euler-Maclaurin for the rest
+_EM_HEAD = 2_048  # terms summed one by one next to a finite end before Euler-Maclaurin takes over
+_EM_U = np.array([1e-12, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
+                  0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 1 - 1e-4, 1 - 1e-6, 1 - 1e-9, 1 - 1e-12])
 
 
 
@@ -71,6 +77,7 @@ def kl_terms_log(
     q_name: str | None = None,
     with_noise: bool = False,
     q_exact: bool = False,
+    d: np.ndarray | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""Pointwise :math:`p\,\varphi(\log p - \log q) = p\,d + q - p`, never NaN.
 
@@ -91,6 +98,10 @@ def kl_terms_log(
     With ``with_noise``, also returns the rounding noise of each term: the
     log-densities carry an absolute error of a few ulp of their size, which
     moves the term by :math:`|p\,(1 - e^{-d})|\,\delta d`.
+
+    ``d``, when given, is :math:`\log p - \log q` computed without
+    cancellation (same-family pairs, :func:`log_ratio`); it replaces the
+    difference of the two log-densities where both are finite.
     """
     logp = np.asarray(logp, dtype=float)
     logq = np.asarray(logq, dtype=float)
@@ -122,7 +133,10 @@ def kl_terms_log(
         else:
             out[qzero] = np.inf
         ok = pos & ~qzero
-        d = np.where(ok, logp - logq, 0.0)
+        if d is None:
+            d = np.where(ok, logp - logq, 0.0)
+        else:
+            d = np.where(ok, np.broadcast_to(np.asarray(d, dtype=float), ok.shape), 0.0)
         small = ok & (np.abs(d) < 0.1)
         mid = ok & ~small & (d >= -1.0)
         neg = ok & (d < -1.0)
@@ -157,6 +171,55 @@ def entropy_terms_log(logp: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------
+# Log-ratios of two members of one family, free of cancellation.
+def _lgamma_diff(x: np.ndarray, delta: float) -> np.ndarray:
+    r""":math:`\log\Gamma(x + \delta) - \log\Gamma(x)`, by its Taylor series in :math:`\delta` where :math:`|\delta| \le x/100`."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        out = special.gammaln(x + delta) - special.gammaln(x)
+        near = np.abs(delta) <= 0.01 * x
+        if np.any(near):
+            xs = x[near]
+            acc = np.zeros_like(xs)
+            term_c = 1.0
+            for j in range(1, 10):  # sum_j psi^(j-1)(x) delta^j / j!
+                term_c *= delta / j
+                acc += special.polygamma(j - 1, xs) * term_c
+            out[near] = acc
+    return out
+
+
+def log_ratio(P: Univariate, Q: Univariate) -> Callable[[np.ndarray], np.ndarray] | None:
+    r""":math:`d(k) = \log p_k - \log q_k` for two members of one discrete family that differ
+    slightly, written so that nothing cancels; None for other pairs.
+
+    Negative binomial :math:`\binom{k+n-1}{k} a^n (1-a)^k`:
+    :math:`d = [\log\Gamma(k+n_1) - \log\Gamma(k+n_2)] - [\log\Gamma(n_1) - \log\Gamma(n_2)]
+    + (n_1 - n_2)\log a + n_2\,\mathrm{log1p}\big(\tfrac{a-b}{b}\big)
+    + k\,\mathrm{log1p}\big(\tfrac{b-a}{1-b}\big)`, the log-gamma differences by
+    their Taylor series in :math:`n_1 - n_2` (:math:`d` is then accurate to a few
+    ulp of itself, not of :math:`\log p_k`).
+    """
+    kp, kq = getattr(P, "key", None), getattr(Q, "key", None)
+    if not (isinstance(kp, tuple) and isinstance(kq, tuple) and len(kp) == 4 and len(kq) == 4):
+        return None
+    if kp[0] != kq[0] or kp[2] != kq[2] or kp[0] != "nbinom":
+        return None
+    (n1, a), (n2, b) = kp[1], kq[1]
+    if not (0.0 < a < 1.0 and 0.0 < b < 1.0):
+        return None
+    delta = n1 - n2
+    const = -float(_lgamma_diff(np.array([n2]), delta)[0]) + delta * math.log(a) + n2 * math.log1p((a - b) / b)
+    slope = math.log1p((b - a) / (1.0 - b))
+
+    def d(k: np.ndarray) -> np.ndarray:
+        k = np.asarray(k, dtype=float)
+        return _lgamma_diff(k + n2, delta) + const + k * slope
+
+    return d
+
+
+# --------------------------------------------------------------------------------------
 # Discrete sums.
 def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> float:
     """Sum KL terms (``Q`` given) or entropy terms (``Q is None``) over p's support.
@@ -167,6 +230,7 @@ def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> f
     """
     eps = np.finfo(float).eps
     lo, hi = P.lo, P.hi
+    ratio = log_ratio(P, Q) if (Q is not None and s == 0.0) else None
     exact = P.exact_cdf and (Q is None or Q.exact_cdf)
     a = b = math.nan
     with np.errstate(all="ignore"):
@@ -190,6 +254,20 @@ def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> f
     if math.isfinite(hi) and hi - b <= 4096:
         b = hi
     n_terms = b - a + 1
+    smooth = P.smooth is not None and (Q is None or Q.smooth is not None)
+
+    def smooth_terms(x: np.ndarray) -> np.ndarray:
+        """The terms at real x (continuous extensions of the log-pmfs), for Euler-Maclaurin."""
+        with np.errstate(all="ignore"):
+            lp = P.smooth(x)
+            if Q is None:
+                return entropy_terms_log(lp)
+            return kl_terms_log(lp, Q.smooth(np.asarray(x, dtype=float) + s), d=None if ratio is None else ratio(x))
+
+    if n_terms > _EM_BULK and smooth:
+        wide = _em_wide(P, Q, s, smooth_terms, what)
+        if wide is not None:
+            return wide
     if n_terms > _MAX_BULK:
         raise ValueError(
             f"{what}: the bulk of {P.name} spans {n_terms:.3g} support points, more than the "
@@ -215,7 +293,7 @@ def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> f
                             "evaluated in double precision"
                         )
                     lp = np.where(under, -np.inf, lp)
-                t = kl_terms_log(lp, lq)
+                t = kl_terms_log(lp, lq, d=None if ratio is None else ratio(k))
                 sq = float(np.sum(np.exp(lq)))
             return float(np.sum(t)), float(np.sum(np.exp(lp))), sq
 
@@ -269,7 +347,17 @@ def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> f
         step = max(64.0, math.floor((b - a + 1) / 4))
         prev_bound = math.inf
         flat = 0  # consecutive doublings over which the tail bound did not shrink
+        side_used = 0
+        tried_em = not smooth
         while (edge < end) if right else (edge > end):
+            if side_used >= _EM_AFTER and not tried_em:
+                # Slowly decaying terms (zipf-type): the rest of this side by Euler-Maclaurin.
+                tried_em = True
+                rest = em_sum(smooth_terms, edge + 1, end, np.zeros(0), what, total) if right else \
+                    em_sum(smooth_terms, end, edge - 1, np.zeros(0), what, total)
+                if rest is not None:
+                    total += rest
+                    break
             if right:
                 k0, k1 = edge + 1, min(end, edge + step)
             else:
@@ -279,6 +367,7 @@ def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> f
                 return math.inf
             total += chunk
             used += k1 - k0 + 1
+            side_used += k1 - k0 + 1
             edge = k1 if right else k0
             if edge == end:
                 break
@@ -311,6 +400,43 @@ def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> f
             prev_bound = bound
             step *= 2
     return total
+
+
+def _em_wide(P: Univariate, Q: Univariate | None, s: float, terms: Callable[[np.ndarray], np.ndarray],
+             what: str) -> float | None:
+    """A discrete sum whose bulk is too wide to enumerate, by Euler-Maclaurin.
+
+    The terms next to a finite end (:data:`_EM_HEAD` of them, where a pmf may
+    vary fast) are summed one by one; the rest is the integral of the
+    terms' continuous extension, split at p's and q's quantiles, plus the
+    Euler-Maclaurin end corrections (:func:`klbook.core.engine.em_sum`).
+    None when the terms vary too fast for the formula.
+    """
+    lo, hi = P.lo, P.hi
+    head = tail = 0.0
+    a, b = lo, hi
+    with np.errstate(all="ignore"):
+        if math.isfinite(lo):
+            k = np.arange(lo, lo + _EM_HEAD, dtype=float)
+            head = math.fsum(np.asarray(terms(k), dtype=float).tolist())
+            a = lo + _EM_HEAD
+        if math.isfinite(hi):
+            k = np.arange(hi - _EM_HEAD + 1, hi + 1, dtype=float)
+            tail = math.fsum(np.asarray(terms(k), dtype=float).tolist())
+            b = hi - _EM_HEAD
+        if b < a:
+            return None
+        pts = [quantiles(P, _EM_U)]
+        if Q is not None:
+            pts.append(quantiles(Q, _EM_U) - s)
+        pts = np.concatenate(pts)
+    pts = np.unique(np.round(pts[np.isfinite(pts)]))
+    if not (math.isfinite(head) and math.isfinite(tail)):
+        return math.inf
+    body = em_sum(terms, a, b, pts, what, head + tail)
+    if body is None:
+        return None
+    return head + body + tail
 
 
 # --------------------------------------------------------------------------------------
