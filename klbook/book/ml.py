@@ -51,7 +51,7 @@ from scipy.stats import multivariate_normal
 
 from ..core.alpha import alpha_divergence
 from ..core.divergences import kl_divergence
-from ..core.estimators import per_sample_kl, rng_from_seed
+from ..core.estimators import check_count, per_sample_kl, rng_from_seed
 from .variational import vae_kl
 
 __all__ = [
@@ -146,14 +146,6 @@ def _same_length(a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
 def _log(p: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return np.log(p)
-
-
-def _count(n: object, name: str, least: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(n).__name__} {n!r}")
-    if int(n) < least:
-        raise ValueError(f"{name} must be at least {least}, got {n!r}")
-    return int(n)
 
 
 def softmax(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
@@ -496,7 +488,7 @@ def penalised_policy_ascent(
     """
     ref, rew, b = _rl_args(pi_ref, reward, beta)
     ref = _prob(ref, "pi_ref", positive=True)
-    n = _count(steps, "steps", 1)
+    n = check_count(steps, "steps", 1)
     eta = _real(learning_rate, "learning_rate", positive=True)
     if estimator not in ("k1", "k2", "k3"):
         raise ValueError(f"estimator must be one of ('k1', 'k2', 'k3'), got {estimator!r}")
@@ -1015,7 +1007,7 @@ class MarkovLM:
 
     def marginals(self, length: int) -> np.ndarray:
         r"""The distribution of :math:`x_t` for :math:`t = 1..T`, shape ``(T, V)`` (:math:`\pi_0 A^{t-1}`)."""
-        n = _count(length, "length", 1)
+        n = check_count(length, "length", 1)
         out = np.empty((n, self.vocab_size))
         out[0] = self.init
         for t in range(1, n):
@@ -1024,8 +1016,8 @@ class MarkovLM:
 
     def sample(self, n: int, length: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """``n`` sequences of ``length`` tokens, an int array of shape ``(n, length)``."""
-        n = _count(n, "n", 1)
-        length = _count(length, "length", 1)
+        n = check_count(n, "n", 1)
+        length = check_count(length, "length", 1)
         rng = rng_from_seed(seed)
         cum0 = np.cumsum(self.init)
         cum = np.cumsum(self.trans, axis=1)
@@ -1102,7 +1094,7 @@ def sequence_kl(p: MarkovLM, q: MarkovLM, length: int) -> SequenceKL:
             raise TypeError(f"{name} must be a MarkovLM, got {type(m).__name__}")
     if p.vocab_size != q.vocab_size:
         raise ValueError(f"p and q must share a vocabulary, got sizes {p.vocab_size} and {q.vocab_size}")
-    n = _count(length, "length", 1)
+    n = check_count(length, "length", 1)
     rows = np.array([kl_divergence(p.trans[s], q.trans[s]) for s in range(p.vocab_size)])
     marg = p.marginals(n)
     per = np.empty(n)
@@ -1185,7 +1177,7 @@ def token_estimator_means(p: MarkovLM, q: MarkovLM, length: int, estimator: str)
             raise TypeError(f"{name} must be a MarkovLM, got {type(m).__name__}")
     if p.vocab_size != q.vocab_size:
         raise ValueError(f"p and q must share a vocabulary, got sizes {p.vocab_size} and {q.vocab_size}")
-    n = _count(length, "length", 1)
+    n = check_count(length, "length", 1)
 
     def row_mean(a: np.ndarray, b: np.ndarray) -> float:
         live = a > 0
@@ -1459,7 +1451,7 @@ def beta_vae_optimum(data_cov: ArrayLike, noise_std: float, beta: float, latent_
     sig = _real(noise_std, "noise_std", positive=True)
     b = _real(beta, "beta", positive=True)
     d = c.shape[0]
-    k = _count(latent_dim, "latent_dim", 1)
+    k = check_count(latent_dim, "latent_dim", 1)
     if k > d:
         raise ValueError(f"latent_dim must be at most the data dimension {d}, got {k}")
     lam, vec = np.linalg.eigh(c)

@@ -47,7 +47,7 @@ from ..core.closed_forms.discrete import kl_bernoulli_params
 from ..core.divergences import is_distribution_pair, check_vectors, kl_divergence
 from .integrand import masses_where_q_wins, sign_changes
 from ..core.engine import Univariate, sum_kernel
-from ..core.estimators import rng_from_seed
+from ..core.estimators import check_count, rng_from_seed
 from ..core.numeric import kl_numeric
 
 __all__ = [
@@ -107,14 +107,6 @@ def _weight(lam: object, name: str = "weight") -> float:
     if not 0.0 <= w <= 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {lam!r}")
     return w
-
-
-def _count(n: object, name: str, least: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(n).__name__} {n!r}")
-    if int(n) < least:
-        raise ValueError(f"{name} must be at least {least}, got {n!r}")
-    return int(n)
 
 
 def _kl_values(values: object, name: str) -> np.ndarray:
@@ -582,7 +574,7 @@ def pushforward(p: ArrayLike, mapping: ArrayLike, n_out: int | None = None) -> n
         raise ValueError(f"mapping must be 1-D with one entry per outcome ({pv.size}), got shape {m.shape}")
     if m.dtype.kind not in "iu":
         raise TypeError(f"mapping must hold integers (the index of T(x)), got dtype {m.dtype}")
-    size = int(m.max()) + 1 if n_out is None else _count(n_out, "n_out", 1)
+    size = int(m.max()) + 1 if n_out is None else check_count(n_out, "n_out", 1)
     if m.min() < 0 or m.max() >= size:
         raise ValueError(f"mapping values must lie in 0 .. {size - 1}, got {int(m.min())} .. {int(m.max())}")
     return np.bincount(m.astype(np.intp), weights=pv, minlength=size)
@@ -725,8 +717,8 @@ def random_distributions(
     TypeError, ValueError
         Invalid ``n``, ``k``, ``concentration`` or ``seed``.
     """
-    n_ = _count(n, "n", 1)
-    k_ = _count(k, "k", 2)
+    n_ = check_count(n, "n", 1)
+    k_ = check_count(k, "k", 2)
     if isinstance(concentration, bool) or not isinstance(concentration, numbers.Real):
         raise TypeError(f"concentration must be a positive number, got {type(concentration).__name__}")
     if not (math.isfinite(float(concentration)) and float(concentration) > 0.0):
@@ -838,9 +830,9 @@ def check_properties(
     PropertyChecks
         The pairs and the divergences, one row per draw.
     """
-    n = _count(n_pairs, "n_pairs", 1)
-    k_ = _count(k, "k", 2)
-    k2_ = _count(k2, "k2", 2)
+    n = check_count(n_pairs, "n_pairs", 1)
+    k_ = check_count(k, "k", 2)
+    k2_ = check_count(k2, "k2", 2)
     rng = rng_from_seed(seed)
     draw = lambda kk: random_distributions(n, kk, concentration=concentration, seed=rng)  # noqa: E731
     p, q, p2, q2, p3, q3, r = draw(k_), draw(k_), draw(k2_), draw(k2_), draw(k_), draw(k_), draw(k_)
@@ -984,8 +976,8 @@ def check_gaussian_properties(n_pairs: int = 25, dim: int = 3, *, seed: int | np
     GaussianChecks
         The parameters and the divergences, one row per draw.
     """
-    n = _count(n_pairs, "n_pairs", 1)
-    d = _count(dim, "dim", 1)
+    n = check_count(n_pairs, "n_pairs", 1)
+    d = check_count(dim, "dim", 1)
     rng = rng_from_seed(seed)
     mp_, mq = rng.normal(size=(n, d)), rng.normal(size=(n, d))
     sp, sq = np.exp(rng.uniform(-0.5, 0.5, size=(n, d))), np.exp(rng.uniform(-0.5, 0.5, size=(n, d)))

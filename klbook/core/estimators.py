@@ -66,6 +66,7 @@ __all__ = [
     "mc_f_divergence",
     "k3_from_log_ratio",
     "rng_from_seed",
+    "check_count",
     "check_sample_size",
 ]
 
@@ -245,8 +246,39 @@ def rng_from_seed(seed: object) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+def check_count(n: object, name: str, least: int = 1) -> int:
+    """Validate an integer argument that counts something (draws, steps, pairs, a dimension).
+
+    Parameters
+    ----------
+    n : object
+        The argument.
+    name : str
+        Its name, for the error message.
+    least : int
+        The smallest count allowed.
+
+    Returns
+    -------
+    int
+        ``n`` as a Python int.
+
+    Raises
+    ------
+    TypeError
+        ``n`` is not an integer (bools are rejected).
+    ValueError
+        ``n < least``.
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(n).__name__} {n!r}")
+    if int(n) < least:
+        raise ValueError(f"{name} must be at least {least}, got {n!r}")
+    return int(n)
+
+
 def check_sample_size(n: object) -> int:
-    """Validate a Monte Carlo sample size: an integer ``>= 2`` (a standard error needs two samples).
+    """Validate a Monte Carlo sample size: :func:`check_count` with at least 2 (a standard error needs two samples).
 
     Returns
     -------
@@ -260,11 +292,10 @@ def check_sample_size(n: object) -> int:
     ValueError
         ``n < 2``.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n must be an integer, got {type(n).__name__} {n!r}")
-    if int(n) < 2:
-        raise ValueError(f"n must be >= 2 (the standard error needs two samples), got {n}")
-    return int(n)
+    try:
+        return check_count(n, "n", 2)
+    except ValueError:
+        raise ValueError(f"n must be >= 2 (the standard error needs two samples), got {n}") from None
 
 
 def mc_kl(

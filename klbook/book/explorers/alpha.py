@@ -14,22 +14,18 @@ from ...core.alpha import alpha_divergence
 from ...core.divergences import kl_divergence
 from ...core.fitting import fit_gaussian
 from .spec import (
-    range_init,
-    Explorer,
-    GAUSS_TAIL_SDS,
-    POINTS_PER_SD,
     Q_TAIL_SDS,
-    SPEC_VERSION,
-    check_title,
+    Explorer,
+    covering_grid,
+    density_fields,
+    explorer_builder,
     p_from_spec,
-    p_spec,
-    refined_trapezoid,
+    range_init,
     register_kind,
     require_mixture,
     round_location,
     round_spec,
-    slider,
-    source_of,
+    spec_head,
     view_grid,
 )
 
@@ -63,6 +59,7 @@ def _best_fit(p: object, a: float | None, start: tuple[float, float]) -> Any:
     return own if own.kl <= default.kl + tol and not same else default
 
 
+@explorer_builder
 def alpha_explorer(
     p: object,
     *,
@@ -110,12 +107,6 @@ def alpha_explorer(
         are equally good (a symmetric p has mirror-image optima) the one from
         here is shown, so that the page shows the mode a static figure does.
         Default: the heaviest component (the rightmost of equals).
-    title, p_label : str, optional
-        Heading, and legend entry for p.
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
@@ -126,7 +117,6 @@ def alpha_explorer(
         finite numbers, or a fit's divergence is infinite.
     """
     who = "alpha_explorer"
-    title = check_title(title)
     weights, means, stds = require_mixture(p, who)
     steps = _alpha_steps(alphas)
     if mode_init is None:
@@ -154,10 +144,9 @@ def alpha_explorer(
     s_max = max(max(stds), max(f["std"] for f in fits), fwd.std)
     m_lo = min([f["mean"] for f in fits] + list(means))
     m_hi = max([f["mean"] for f in fits] + list(means))
-    lo = min(m_lo - Q_TAIL_SDS * s_max, min(m - GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
-    hi = max(m_hi + Q_TAIL_SDS * s_max, max(m + GAUSS_TAIL_SDS * s for m, s in zip(means, stds)))
     probes = [(f["mean"], f["std"]) for f in fits]
-    quad = refined_trapezoid(p, lo, hi, s_min / POINTS_PER_SD, probes)
+    q_span = (m_lo - Q_TAIL_SDS * s_max, m_hi + Q_TAIL_SDS * s_max)
+    quad = covering_grid(p, list(zip(means, stds)), s_min, probes, q_span)
     v_lo = min(m_lo - 3.5 * s_min, min(m - 3.5 * s for m, s in zip(means, stds)), fwd.mean - 3 * fwd.std)
     v_hi = max(m_hi + 3.5 * s_min, max(m + 3.5 * s for m, s in zip(means, stds)), fwd.mean + 3 * fwd.std)
     control = {
@@ -170,19 +159,13 @@ def alpha_explorer(
         "value": index,
         "digits": 2,
     }
+    figure_label = (
+        "Density of p, the Gaussian that minimises the alpha-divergence for the chosen α, "
+        "and the forward-KL (α = 1) and reverse-KL (α = 0) fits for reference."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "alpha",
-        "title": title,
-        "figure_label": (
-            "Density of p, the Gaussian that minimises the alpha-divergence for the chosen α, "
-            "and the forward-KL (α = 1) and reverse-KL (α = 0) fits for reference."
-        ),
-        "p": p_spec(p, p_label),
-        "q_label": "best q for this α",
-        "source": source_of(p),
-        "quad": quad,
-        "view": view_grid(v_lo, v_hi, p, False),
+        **spec_head("alpha", title, figure_label),
+        **density_fields(p, p_label, "best q for this α", quad, view_grid(v_lo, v_hi, p, False)),
         "controls": [control],
         "fits": fits,
         "reference_fits": {

@@ -12,7 +12,7 @@ import numpy as np
 
 from ...core.divergences import kl_divergence
 from ..properties import bernoulli_asymmetry_grid, bretagnolle_huber_bound, pinsker_bound, total_variation
-from .spec import SPEC_VERSION, Explorer, check_title, range_init, register_kind, round_spec, slider
+from .spec import Explorer, explorer_builder, number_pair, range_init, register_kind, round_spec, slider, spec_head
 
 __all__ = ["bernoulli_explorer"]
 
@@ -24,6 +24,7 @@ LINTHRESH = 0.01
 LINSCALE = 0.6
 
 
+@explorer_builder
 def bernoulli_explorer(
     *,
     init: Sequence[float] = (0.5, 0.1),
@@ -55,12 +56,6 @@ def bernoulli_explorer(
         The initial :math:`(a, b)`; default ``(0.5, 0.1)``, the chapter's example.
     prob_range : (float, float)
         Range of both sliders, inside :math:`(0, 1)`; default ``(0.01, 0.99)``.
-    title : str, optional
-        A heading shown above the figure.
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
@@ -69,11 +64,7 @@ def bernoulli_explorer(
     ValueError
         If the range is not inside :math:`(0, 1)` or ``init`` is outside it.
     """
-    title = check_title(title)
-    try:
-        lo, hi = (float(v) for v in prob_range)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"prob_range must be a pair (low, high) of numbers, got {prob_range!r}") from exc
+    lo, hi = number_pair(prob_range, "prob_range")
     if not (0.0 < lo < hi < 1.0):
         raise ValueError(f"prob_range must satisfy 0 < low < high < 1, got {prob_range!r}")
     a0, b0 = range_init(init, (0.5, 0.1))
@@ -83,16 +74,14 @@ def bernoulli_explorer(
     g_max = float(np.max(np.abs(bernoulli_asymmetry_grid(grid, grid))))
     a_c = slider("a", "First coin p = Bern(a)", "a", lo, hi, a0, digits=3)
     b_c = slider("b", "Second coin q = Bern(b)", "b", lo, hi, b0, digits=3)
+    figure_label = (
+        "Left: the gap KL(Bern(a) ‖ Bern(b)) − KL(Bern(b) ‖ Bern(a)) over b (across) and a (up), "
+        "red where the first direction is larger, blue where the second is, white where they agree "
+        "(on the diagonals a = b and a + b = 1); the ring is the current pair, drag it. Right: total "
+        "variation and its upper bounds from either divergence."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "bernoulli",
-        "title": title,
-        "figure_label": (
-            "Left: the gap KL(Bern(a) ‖ Bern(b)) − KL(Bern(b) ‖ Bern(a)) over b (across) and a (up), "
-            "red where the first direction is larger, blue where the second is, white where they agree "
-            "(on the diagonals a = b and a + b = 1); the ring is the current pair, drag it. Right: total "
-            "variation and its upper bounds from either divergence."
-        ),
+        **spec_head("bernoulli", title, figure_label),
         "map": {"g_max": round_spec(g_max), "linthresh": LINTHRESH, "linscale": LINSCALE, "n": 100,
                 "ticks": [-1, -0.1, -0.01, 0, 0.01, 0.1, 1]},
         "controls": [a_c, b_c],

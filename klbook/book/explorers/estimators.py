@@ -18,7 +18,7 @@ from scipy import stats
 
 from ...core.divergences import kl_divergence
 from ...core.estimators import ESTIMATORS, estimator_moments, per_sample_kl
-from .spec import SPEC_VERSION, Explorer, check_title, register_kind
+from .spec import Explorer, explorer_builder, register_kind, spec_head
 
 __all__ = ["estimator_explorer", "uniforms", "normal_draws", "SAMPLE_SIZES", "MAX_DRAWS"]
 
@@ -60,6 +60,7 @@ def normal_draws(seed: int, n: int, reps: int) -> np.ndarray:
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * math.pi * u2)
 
 
+@explorer_builder
 def estimator_explorer(
     *,
     shift: float = 1.0,
@@ -101,12 +102,6 @@ def estimator_explorer(
         Initial number of replicates, 10 to 2000 (at most 400 000 draws in all).
     seed : int
         Seed of the page's generator (0 to 2**32 - 1).
-    title : str, optional
-        A heading shown above the figure.
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
@@ -115,7 +110,6 @@ def estimator_explorer(
     ValueError
         If an argument is out of range.
     """
-    title = check_title(title)
     for name, v in (("n", n), ("reps", reps), ("seed", seed)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
             raise TypeError(f"{name} must be an integer, got {v!r}")
@@ -131,15 +125,13 @@ def estimator_explorer(
         raise TypeError(f"shift must be a number, got {shift!r}") from exc
     if not 0.1 <= mu0 <= 3.0:
         raise ValueError(f"shift must be in [0.1, 3], got {shift!r}")
+    figure_label = (
+        "Histograms of the estimates of KL(p ‖ q) from n draws of p = N(0, 1), q = N(μ, 1), one per "
+        "replicate, for the estimators k1, k2 and k3; the solid line is the exact KL, the dashed line "
+        "the average of the estimates."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "estimators",
-        "title": title,
-        "figure_label": (
-            "Histograms of the estimates of KL(p ‖ q) from n draws of p = N(0, 1), q = N(μ, 1), one per "
-            "replicate, for the estimators k1, k2 and k3; the solid line is the exact KL, the dashed line "
-            "the average of the estimates."
-        ),
+        **spec_head("estimators", title, figure_label),
         "seed": int(seed),
         "stride": STRIDE,
         "sizes": list(SAMPLE_SIZES),

@@ -14,15 +14,13 @@ from ...core.divergences import kl_divergence
 from ...core.fitting import fit_gaussian
 from ...core.mixtures import GaussianMixture
 from .spec import (
-    Explorer,
-    GAUSS_TAIL_SDS,
-    POINTS_PER_SD,
     Q_TAIL_SDS,
-    SPEC_VERSION,
-    check_title,
+    Explorer,
+    covering_grid,
+    density_fields,
+    explorer_builder,
     fixed_number,
     p_from_spec,
-    p_spec,
     range_arg,
     range_init,
     refined_trapezoid,
@@ -31,7 +29,7 @@ from .spec import (
     round_location,
     round_spec,
     slider,
-    source_of,
+    spec_head,
     view_grid,
 )
 
@@ -80,6 +78,7 @@ def nice_floor(x: float) -> float:
     return mag  # pragma: no cover
 
 
+@explorer_builder
 def forward_reverse_explorer(
     p: object,
     *,
@@ -161,12 +160,6 @@ def forward_reverse_explorer(
         Let the reader reshape p.
     seed : int
         Seed of the restarts' random starts.
-    title, p_label : str, optional
-        Heading, and legend entry for p.
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
@@ -187,7 +180,6 @@ def forward_reverse_explorer(
     hardest p the sliders can make (the two narrowest bumps at the ends of the range).
     """
     who = "forward_reverse_explorer"
-    title = check_title(title)
     weights, means, stds = require_mixture(p, who)
     if editable and len(weights) > 3:
         raise ValueError(f"{who}: an editable p has at most 3 components, got {len(weights)}")
@@ -217,13 +209,10 @@ def forward_reverse_explorer(
     q_hi = mean_c["max"] + Q_TAIL_SDS * q_max
 
     def grid_for(tails: list[tuple[float, float]], s_min: float, hard: object, probes: list) -> dict:
-        lo = min(q_lo, min(m - GAUSS_TAIL_SDS * s for m, s in tails))
-        hi = max(q_hi, max(m + GAUSS_TAIL_SDS * s for m, s in tails))
-        h = s_min / POINTS_PER_SD
-        quad = refined_trapezoid(p, lo, hi, h, probes_for(list(means)))
+        quad = covering_grid(p, tails, s_min, probes_for(list(means)), (q_lo, q_hi))
         if hard is not None:
             h0 = (quad["hi"] - quad["lo"]) / (quad["n"] - 1)
-            q2 = refined_trapezoid(hard, lo, hi, h0, probes, agreement=EDIT_AGREEMENT)
+            q2 = refined_trapezoid(hard, quad["lo"], quad["hi"], h0, probes, agreement=EDIT_AGREEMENT)
             if q2["n"] > quad["n"]:
                 quad = q2
         return quad
@@ -270,15 +259,9 @@ def forward_reverse_explorer(
         name = "Reverse optimum" if len(revs) == 1 else f"Reverse optimum {i + 1}"
         buttons.append(button(name, f))
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "forward_reverse",
-        "title": title,
-        "figure_label": "Densities of p and of the Gaussian q set by the sliders, on a fixed density axis.",
-        "p": p_spec(p, p_label),
-        "q_label": "q = N(μ, σ²)",
-        "source": source_of(p),
-        "quad": quad,
-        "view": view_grid(v_lo, v_hi, p, False),
+        **spec_head("forward_reverse", title,
+                    "Densities of p and of the Gaussian q set by the sliders, on a fixed density axis."),
+        **density_fields(p, p_label, "q = N(μ, σ²)", quad, view_grid(v_lo, v_hi, p, False)),
         "controls": [mean_c, log_c],
         "buttons": buttons,
         "readouts": [

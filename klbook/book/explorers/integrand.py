@@ -15,22 +15,19 @@ from ...core.divergences import cross_entropy, entropy, kl_divergence
 from ..integrand import signed_areas
 from .spec import (
     Explorer,
-    GAUSS_TAIL_SDS,
-    POINTS_PER_SD,
-    SPEC_VERSION,
-    check_title,
     check_univariate_continuous,
+    covering_grid,
     de_nodes,
+    density_fields,
+    explorer_builder,
     mixture_params,
     p_from_spec,
-    p_spec,
     range_arg,
     range_init,
-    refined_trapezoid,
     register_kind,
     round_spec,
     slider,
-    source_of,
+    spec_head,
     view_grid,
 )
 
@@ -40,6 +37,7 @@ __all__ = ["integrand_explorer"]
 GL_POINTS = 20
 
 
+@explorer_builder
 def integrand_explorer(
     p: object,
     *,
@@ -84,14 +82,6 @@ def integrand_explorer(
     init : (float, float), optional
         Initial :math:`(\mu, \sigma)`; default p's mean plus one standard
         deviation, and p's standard deviation. Snapped to the sliders' steps.
-    title : str, optional
-        A heading shown above the figure.
-    p_label : str, optional
-        The legend entry for p; default a description such as ``p = N(0, 1²)``.
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
@@ -118,7 +108,6 @@ def integrand_explorer(
     """
     who = "integrand_explorer"
     check_univariate_continuous(p, who)
-    title = check_title(title)
     mu_p = float(p.mean())  # type: ignore[attr-defined]
     var_p = float(p.var())  # type: ignore[attr-defined]
     if not (math.isfinite(mu_p) and math.isfinite(var_p) and var_p > 0):
@@ -142,11 +131,7 @@ def integrand_explorer(
     lo_s, hi_s = p.support()  # type: ignore[attr-defined]
     if mix is not None:
         _, ms, ss = mix
-        lo = min(m - GAUSS_TAIL_SDS * s for m, s in zip(ms, ss))
-        hi = max(m + GAUSS_TAIL_SDS * s for m, s in zip(ms, ss))
-        quad = refined_trapezoid(
-            p, lo, hi, min(ss) / POINTS_PER_SD, [(init_pair[0], scale_c["min"])], reverse=False
-        )
+        quad = covering_grid(p, list(zip(ms, ss)), min(ss), [(init_pair[0], scale_c["min"])], reverse=False)
     else:
         x, w = de_nodes(p, float(lo_s), float(hi_s))
         with np.errstate(all="ignore"):
@@ -173,19 +158,13 @@ def integrand_explorer(
     a, b = min(a, mean_c["min"]), max(b, mean_c["max"])
     pad = 0.08 * (b - a)
     v_lo, v_hi = a - pad, b + pad
+    figure_label = (
+        "Top: densities of p and q. Bottom: the integrand p(x) log(p(x)/q(x)); "
+        "its area above zero adds to KL(p ‖ q), its area below zero subtracts."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "integrand",
-        "title": title,
-        "figure_label": (
-            "Top: densities of p and q. Bottom: the integrand p(x) log(p(x)/q(x)); "
-            "its area above zero adds to KL(p ‖ q), its area below zero subtracts."
-        ),
-        "p": p_spec(p, p_label),
-        "q_label": "q = N(μ, σ²)",
-        "source": source_of(p),
-        "quad": quad,
-        "view": view_grid(v_lo, v_hi, p, mix is None),
+        **spec_head("integrand", title, figure_label),
+        **density_fields(p, p_label, "q = N(μ, σ²)", quad, view_grid(v_lo, v_hi, p, mix is None)),
         "controls": [mean_c, scale_c],
         "readouts": [
             {"quantity": "kl", "label": "KL(p ‖ q)", "unit": "nats", "format": "fixed"},

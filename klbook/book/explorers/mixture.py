@@ -8,12 +8,10 @@ approximation of :func:`klbook.mixture_kl`; the tests check every number against
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...core.mixtures import GaussianMixture, mixture_kl
-from .spec import SPEC_VERSION, Explorer, check_title, register_kind, round_spec, slider
+from .spec import Explorer, explorer_builder, range_arg, register_kind, round_spec, slider, spec_head
 
 __all__ = ["mixture_bracket_explorer"]
 
@@ -36,6 +34,7 @@ def _q_at(spec: dict, mu: float) -> GaussianMixture:
     return GaussianMixture(q["weights"], means, q["stds"])
 
 
+@explorer_builder
 def mixture_bracket_explorer(
     p: GaussianMixture,
     q: GaussianMixture,
@@ -61,45 +60,30 @@ def mixture_bracket_explorer(
     mean_range : (float, float), optional
         The slider's range (default: the span of all means, widened by three of the largest
         standard deviation on each side).
-    title : str, optional
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
     TypeError
-        If ``p`` or ``q`` is not a one-dimensional :class:`klbook.GaussianMixture`.
+        If ``p`` or ``q`` is not a one-dimensional :class:`klbook.GaussianMixture`, or
+        ``mean_range`` is not a pair of numbers.
     ValueError
         If ``component`` or ``mean_range`` is invalid.
     """
-    title = check_title(title)
     p = _check_mixture(p, "p")
     q = _check_mixture(q, "q")
     if isinstance(component, bool) or not isinstance(component, int) or not 0 <= component < q.n_components:
         raise ValueError(f"component must be an int in [0, {q.n_components - 1}], got {component!r}")
     means = np.concatenate([p.means, q.means])
     spread = 3.0 * float(max(p.stds.max(), q.stds.max()))
-    if mean_range is None:
-        lo, hi = float(means.min()) - spread, float(means.max()) + spread
-    else:
-        try:
-            lo, hi = (float(v) for v in mean_range)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"mean_range must be two numbers, got {mean_range!r}") from exc
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(f"mean_range must be finite with low < high, got {mean_range!r}")
+    lo, hi = range_arg(mean_range, "mean_range") or (float(means.min()) - spread, float(means.max()) + spread)
     ctrl = slider("mu", f"Mean of component {component + 1} of q", "μ", lo, hi, float(q.means[component]))
+    figure_label = (
+        "Top: the densities of p (solid) and q (dashed). Bottom: a line of nats with the guaranteed "
+        "bracket of the KL divergence (shaded), its exact value (a bar) and Hershey and Olsen's "
+        "approximation (a diamond), for the position of q's component chosen with the slider."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "mixture_bracket",
-        "title": title,
-        "figure_label": (
-            "Top: the densities of p (solid) and q (dashed). Bottom: a line of nats with the guaranteed "
-            "bracket of the KL divergence (shaded), its exact value (a bar) and Hershey and Olsen's "
-            "approximation (a diamond), for the position of q's component chosen with the slider."
-        ),
+        **spec_head("mixture_bracket", title, figure_label),
         "p": {"weights": [round_spec(v) for v in p.weights], "means": [round_spec(v) for v in p.means],
               "stds": [round_spec(v) for v in p.stds]},
         "q": {"weights": [round_spec(v) for v in q.weights], "means": [round_spec(v) for v in q.means],

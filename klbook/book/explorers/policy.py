@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from ..ml import kl_regularised_optimum, reward_kl_frontier
-from .spec import SPEC_VERSION, Explorer, check_title, register_kind, round_spec
+from .spec import Explorer, explorer_builder, item_labels, number_pair, register_kind, round_spec, spec_head
 
 __all__ = ["kl_regularised_explorer"]
 
@@ -33,6 +33,7 @@ def _vector(v: object, name: str) -> np.ndarray:
     return a
 
 
+@explorer_builder
 def kl_regularised_explorer(
     pi_ref: Sequence[float],
     reward: Sequence[float],
@@ -73,12 +74,6 @@ def kl_regularised_explorer(
         Initial :math:`\beta`, inside ``beta_range``.
     beta_range : (float, float)
         The slider's range of :math:`\beta`, ``0 < low < high``.
-    title : str, optional
-        A heading shown above the figure.
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
@@ -86,7 +81,6 @@ def kl_regularised_explorer(
         Invalid vectors, lengths that differ, labels of the wrong number, a range or an
         initial beta out of bounds.
     """
-    title = check_title(title)
     ref = _vector(pi_ref, "pi_ref")
     rew = _vector(reward, "reward")
     if rew.size != ref.size:
@@ -98,16 +92,9 @@ def kl_regularised_explorer(
         ev = _vector(eval_reward, "eval_reward")
         if ev.size != ref.size:
             raise ValueError(f"eval_reward must have length {ref.size}, got {ev.size}")
-    if labels is None:
-        labels = [f"y{i + 1}" for i in range(ref.size)]
-    labels = [str(s) for s in labels]
-    if len(labels) != ref.size:
-        raise ValueError(f"labels must have {ref.size} entries, got {len(labels)}")
-    try:
-        lo, hi = (float(v) for v in beta_range)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"beta_range must be a pair (low, high) of numbers, got {beta_range!r}") from exc
-    if not (0.0 < lo < hi and math.isfinite(hi)):
+    labels = item_labels(labels, ref.size, "y")
+    lo, hi = number_pair(beta_range, "beta_range")
+    if not 0.0 < lo < hi:
         raise ValueError(f"beta_range must satisfy 0 < low < high, got {beta_range!r}")
     if isinstance(beta, bool) or not isinstance(beta, (int, float)):
         raise TypeError(f"beta must be a number, got {type(beta).__name__}")
@@ -129,15 +116,13 @@ def kl_regularised_explorer(
     ]
     if ev_s is not None:
         readouts.append({"quantity": "eval_reward", "label": "E_π*[R_true]", "unit": "", "digits": 4})
+    figure_label = (
+        "Top: the reference policy (outlined bars) and the KL-regularised optimum pi* (filled bars) "
+        "over the responses. Bottom: expected reward against KL(pi* || pi_ref) as beta varies, "
+        "with the current beta marked on each curve."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "policy",
-        "title": title,
-        "figure_label": (
-            "Top: the reference policy (outlined bars) and the KL-regularised optimum pi* (filled bars) "
-            "over the responses. Bottom: expected reward against KL(pi* || pi_ref) as beta varies, "
-            "with the current beta marked on each curve."
-        ),
+        **spec_head("policy", title, figure_label),
         "labels": labels,
         "pi_ref": ref_s,
         "reward": rew_s,

@@ -34,6 +34,8 @@ import html
 import json
 import math
 import numbers
+import functools
+import inspect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -502,14 +504,31 @@ def de_nodes(p: object, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- #
 
 
+def number_pair(value: Any, name: str, form: str = "(low, high)") -> tuple[float, float]:
+    """``value`` as two finite floats: every pair argument of the explorers and widgets reads through here.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a pair of numbers (the message names ``name`` and shows ``form``).
+    ValueError
+        If either number is NaN or infinite.
+    """
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a pair {form} of numbers, got {value!r}") from exc
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return a, b
+
+
 def range_arg(value: Any, name: str) -> tuple[float, float] | None:
+    """A slider range ``(low, high)``, finite with ``low < high``, or None when ``value`` is None."""
     if value is None:
         return None
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from exc
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+    lo, hi = number_pair(value, name)
+    if not lo < hi:
         raise ValueError(f"{name} must be finite with low < high, got {value!r}")
     return lo, hi
 
@@ -556,15 +575,30 @@ def check_title(title: Any) -> str | None:
 
 
 def range_init(init: Any, default: tuple[float, float]) -> tuple[float, float]:
+    """An initial ``(mean, scale)``, finite with ``scale > 0``; ``default`` when ``init`` is None."""
     if init is None:
         return default
-    try:
-        m, s = (float(v) for v in init)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"init must be a pair (mean, scale) of numbers, got {init!r}") from exc
-    if not (math.isfinite(m) and math.isfinite(s) and s > 0):
+    m, s = number_pair(init, "init", "(mean, scale)")
+    if not s > 0:
         raise ValueError(f"init must be a finite mean and a scale > 0, got {init!r}")
     return m, s
+
+
+def item_labels(labels: Sequence[Any] | None, n: int, prefix: str) -> list[str]:
+    """The ``n`` labels of a bar chart's items as strings; ``prefix`` + 1, 2, ... when ``labels`` is None.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` does not have ``n`` entries.
+    """
+    if labels is None:
+        return [f"{prefix}{i + 1}" for i in range(n)]
+    out = [str(s) for s in labels]
+    if len(out) != n:
+        raise ValueError(f"labels must have {n} entries, got {len(out)}")
+    return out
+
 
 def require_mixture(p: object, who: str) -> tuple[list[float], list[float], list[float]]:
     mix = mixture_params(p)
@@ -573,6 +607,84 @@ def require_mixture(p: object, who: str) -> tuple[list[float], list[float], list
             f"{who} needs p to be a klbook.GaussianMixture or a frozen scipy.stats.norm, got {type(p).__name__}"
         )
     return mix
+
+
+def covering_grid(
+    p: object,
+    tails: Sequence[tuple[float, float]],
+    s_min: float,
+    probes: Sequence[tuple[float, float]],
+    q_span: tuple[float, float] | None = None,
+    reverse: bool = True,
+) -> dict:
+    """The trapezoid grid of an explorer that integrates a Gaussian-mixture p against Gaussian q's.
+
+    It reaches ``GAUSS_TAIL_SDS`` standard deviations beyond every ``(mean, std)`` of ``tails``
+    (p's components, and any bump the sliders can make) and covers ``q_span`` (where the q's the
+    sliders reach have their mass, if given); its step starts at ``s_min / POINTS_PER_SD`` (the
+    narrowest Gaussian in play) and is halved by :func:`~klbook.book.explorers.spec.refined_trapezoid`
+    until the sums for ``probes`` converge.
+    """
+    lo = min(m - GAUSS_TAIL_SDS * s for m, s in tails)
+    hi = max(m + GAUSS_TAIL_SDS * s for m, s in tails)
+    if q_span is not None:
+        lo, hi = min(q_span[0], lo), max(q_span[1], hi)
+    return refined_trapezoid(p, lo, hi, s_min / POINTS_PER_SD, probes, reverse=reverse)
+
+
+def density_fields(p: object, p_label: str | None, q_label: str, quad: dict, view: dict) -> dict:
+    """The spec fields of an explorer that draws p against a q: p's description and legend entry,
+    q's legend entry, how to rebuild p (:func:`~klbook.book.explorers.spec.p_from_spec`), the
+    quadrature and the drawing grid."""
+    return {"p": p_spec(p, p_label), "q_label": q_label, "source": source_of(p), "quad": quad, "view": view}
+
+
+def spec_head(kind: str, title: str | None, figure_label: str) -> dict:
+    """The first fields of every spec: format version, kind (the JS part that draws it), title, and
+    what the figure shows (the SVG's accessible label)."""
+    return {"version": SPEC_VERSION, "kind": kind, "title": title, "figure_label": figure_label}
+
+
+#: Parameters every explorer function shares, documented once (see :func:`~klbook.book.explorers.spec.explorer_builder`).
+SHARED_PARAMETERS = {
+    "title": "title : str, optional\n    A heading shown above the figure (and in the note shown where scripts do not run).",
+    "p_label": "p_label : str, optional\n    The legend entry for p; default a description such as ``p = N(0, 1²)``.",
+}
+
+#: The Returns section of every explorer function.
+RETURNS_SECTION = (
+    "Returns\n-------\nExplorer\n"
+    "    The live figure (:class:`~klbook.book.explorers.spec.Explorer`): the last line of a notebook cell\n"
+    "    displays it; :meth:`~klbook.book.explorers.spec.Explorer.to_html` writes it into any page.\n"
+)
+
+
+def explorer_builder(build: Callable[..., Explorer]) -> Callable[..., Explorer]:
+    """Decorator for an explorer function: what every spec builder shares, written once.
+
+    * ``title`` is checked (a string or None, else TypeError) before the builder runs, so a bad
+      title fails before any fitting or quadrature;
+    * the docstring gets the entries of :data:`SHARED_PARAMETERS` the function takes (at the end
+      of its Parameters section) and :data:`RETURNS_SECTION`, both placed before its ``Raises``
+      section (or at its end if it has none).
+    """
+    signature = inspect.signature(build)
+
+    @functools.wraps(build)
+    def explorer_function(*args: Any, **kwargs: Any) -> Explorer:
+        check_title(signature.bind(*args, **kwargs).arguments.get("title"))
+        return build(*args, **kwargs)
+
+    doc = build.__doc__ or ""
+    match = re.search(r"^([ \t]*)Raises\n\1------\n", doc, flags=re.M)
+    if match is None:
+        raise ValueError(f"{build.__name__}: an explorer function documents what it raises")
+    indent = match.group(1)
+    shared = [text for name, text in SHARED_PARAMETERS.items() if name in signature.parameters]
+    block = "\n".join(shared) + "\n\n" + RETURNS_SECTION + "\n"
+    block = "".join(indent + line if line.strip() else line for line in block.splitlines(keepends=True))
+    explorer_function.__doc__ = doc[: match.start()].rstrip(" \t\n") + "\n" + block + doc[match.start():]
+    return explorer_function
 
 
 # --------------------------------------------------------------------------- #

@@ -12,7 +12,7 @@ import numpy as np
 
 from ...core.divergences import kl_divergence
 from ..ml import fit_student, softmax
-from .spec import SPEC_VERSION, Explorer, check_title, register_kind, round_spec
+from .spec import Explorer, explorer_builder, item_labels, register_kind, round_spec, spec_head
 
 __all__ = ["distillation_explorer"]
 
@@ -34,6 +34,7 @@ def _stops(v: object, name: str, lo: float, hi: float | None) -> list[float]:
     return out
 
 
+@explorer_builder
 def distillation_explorer(
     teacher: Sequence[float],
     features: Sequence[Sequence[float]],
@@ -72,29 +73,19 @@ def distillation_explorer(
         Stops of the temperature slider, > 0, increasing.
     inits : sequence of array_like, optional
         Starting points for every fit (passed to :func:`klbook.book.ml.fit_student`).
-    title : str, optional
-
-    Returns
-    -------
-    Explorer
 
     Raises
     ------
     TypeError, ValueError
         Invalid teacher, features, labels or stops.
     """
-    title = check_title(title)
     p = np.asarray(teacher, dtype=float)
     phi = np.asarray(features, dtype=float)
     if p.ndim != 1 or p.size < 2 or np.any(~np.isfinite(p)) or np.any(p <= 0) or abs(float(p.sum()) - 1) > 1e-9:
         raise ValueError("teacher must be a probability vector with every entry > 0")
     if phi.ndim != 2 or phi.shape[0] != p.size or not np.all(np.isfinite(phi)):
         raise ValueError(f"features must be a finite array with one row per token ({p.size})")
-    if labels is None:
-        labels = [f"t{i + 1}" for i in range(p.size)]
-    labels = [str(s) for s in labels]
-    if len(labels) != p.size:
-        raise ValueError(f"labels must have {p.size} entries, got {len(labels)}")
+    labels = item_labels(labels, p.size, "t")
     if isinstance(rare, bool) or not isinstance(rare, (int, float)) or not 0 < rare < 1:
         raise ValueError(f"rare must be a number in (0, 1), got {rare!r}")
     ws = _stops(weights, "weights", 0.0, 1.0)
@@ -113,14 +104,12 @@ def distillation_explorer(
             row.append([round_spec(v) for v in fit.theta])
         thetas.append(row)
     t_init = ts.index(1.0) if 1.0 in ts else 0
+    figure_label = (
+        "The teacher's next-token distribution (outlined bars) and the distilled student deployed at "
+        "temperature 1 (filled bars), for the objective and the temperature chosen with the sliders."
+    )
     spec = {
-        "version": SPEC_VERSION,
-        "kind": "student",
-        "title": title,
-        "figure_label": (
-            "The teacher's next-token distribution (outlined bars) and the distilled student deployed at "
-            "temperature 1 (filled bars), for the objective and the temperature chosen with the sliders."
-        ),
+        **spec_head("student", title, figure_label),
         "labels": labels,
         "teacher": [round_spec(v) for v in p],
         "features": [[round_spec(v) for v in row] for row in phi],
