@@ -54,6 +54,12 @@ def rel(a, b):
         (([], [], []), ValueError, "empty"),
         (([[0.5, 0.5]], [[0.0, 1.0]], [[1.0, 1.0]]), ValueError, "one-dimensional"),
         ((["a", "b"], [0.0, 1.0], [1.0, 1.0]), TypeError, "real numbers"),
+        # numpy reads these as floats (0.5, 1.0, NaN, 0.5 dropping 0j); klbook refuses them, naming the argument
+        ((["0.5", "0.5"], [0.0, 1.0], [1.0, 1.0]), TypeError, "weights must be an array of real numbers"),
+        (([True, False], [0.0, 1.0], [1.0, 1.0]), TypeError, "weights must be an array of real numbers"),
+        (([0.5, 0.5], [0.0, None], [1.0, 1.0]), TypeError, "means must be an array of real numbers"),
+        (([0.5, 0.5], [0.0, 1.0], [1.0 + 0j, 1.0]), TypeError, "stds must be an array of real numbers"),
+        ((None, [0.0, 1.0], [1.0, 1.0]), TypeError, "weights must be an array of real numbers"),
     ],
 )
 def test_invalid_parameters_raise_clearly(args, exc, words):

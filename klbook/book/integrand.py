@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats._multivariate import multivariate_normal_frozen
 
+from ..core._checks import check_array
 from ..core.closed_forms import is_discrete, is_distribution
 from ..core.divergences import kl_divergence
 from ..core.fitting import kl_integrand
@@ -68,16 +69,6 @@ def _check_continuous(d: object, name: str, who: str) -> None:
         raise TypeError(f"{who}: {name} must be continuous (it has a density), got a discrete distribution")
     if not callable(getattr(d, "logpdf", None)):
         raise TypeError(f"{who}: {name} must have a logpdf method, {type(d).__name__} has none")
-
-
-def _points(x: ArrayLike, who: str) -> np.ndarray:
-    try:
-        xa = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{who}: x must be real numbers, got {type(x).__name__}") from exc
-    if np.any(np.isnan(xa)):
-        raise ValueError(f"{who}: x contains NaN")
-    return xa
 
 
 def _logs(p: object, q: object, xa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +126,7 @@ def log_ratio(p: object, q: object, x: ArrayLike) -> np.ndarray | float:
     who = "log_ratio"
     _check_continuous(p, "p", who)
     _check_continuous(q, "q", who)
-    xa = _points(x, who)
+    xa = check_array(x, f"{who}: x", finite=False, nonempty=False)
     lp, lq = _logs(p, q, xa)
     both = np.isneginf(lp) & np.isneginf(lq)
     if np.any(both):
@@ -208,7 +199,7 @@ def integrand_curves(p: object, q: object, x: ArrayLike) -> IntegrandCurves:
         If x is not one-dimensional, contains NaN, or has a point outside both supports.
     """
     who = "integrand_curves"
-    xa = _points(x, who)
+    xa = check_array(x, f"{who}: x", finite=False, nonempty=False)
     if xa.ndim != 1:
         raise ValueError(f"{who}: x must be one-dimensional, got shape {xa.shape}")
     d = np.asarray(log_ratio(p, q, xa), dtype=float)

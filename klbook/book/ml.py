@@ -49,6 +49,7 @@ from scipy import optimize
 from scipy.special import log_softmax, logsumexp
 from scipy.stats import multivariate_normal
 
+from ..core._checks import check_array
 from ..core.alpha import alpha_divergence
 from ..core.divergences import kl_divergence
 from ..core.estimators import check_count, per_sample_kl, rng_from_seed
@@ -108,26 +109,8 @@ def _real(x: object, name: str, *, positive: bool = False, finite: bool = True) 
     return v
 
 
-def _array(x: object, name: str, ndim: int) -> np.ndarray:
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
-    try:
-        a = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if np.asarray(x).dtype == bool:
-        raise TypeError(f"{name} must be numeric, not boolean")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
-    if a.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return a
-
-
 def _prob(x: object, name: str, *, positive: bool = False) -> np.ndarray:
-    a = _array(x, name, 1)
+    a = check_array(x, name, 1)
     if np.any(a < 0):
         raise ValueError(f"{name} must have entries >= 0 (index {int(np.argmax(a < 0))} is {a[a < 0][0]!r})")
     if positive and np.any(a == 0):
@@ -173,7 +156,7 @@ def softmax(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     >>> softmax([0.0, 0.0]).tolist()
     [0.5, 0.5]
     """
-    z = _array(logits, "logits", 1)
+    z = check_array(logits, "logits", 1)
     t = _real(temperature, "temperature", positive=True)
     return np.exp(log_softmax(z / t))
 
@@ -185,7 +168,7 @@ def softmax(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
 
 def _rl_args(pi_ref: object, reward: object, beta: object) -> tuple[np.ndarray, np.ndarray, float]:
     ref = _prob(pi_ref, "pi_ref")
-    rew = _array(reward, "reward", 1)
+    rew = check_array(reward, "reward", 1)
     _same_length(ref, rew, "pi_ref", "reward")
     b = _real(beta, "beta", positive=True)
     return ref, rew, b
@@ -342,12 +325,12 @@ def reward_kl_frontier(
     -------
     RewardKLFrontier
     """
-    bs = _array(betas, "betas", 1)
+    bs = check_array(betas, "betas", 1)
     if np.any(bs <= 0):
         raise ValueError("betas must all be > 0")
     ev = None
     if eval_reward is not None:
-        ev = _array(eval_reward, "eval_reward", 1)
+        ev = check_array(eval_reward, "eval_reward", 1)
         _same_length(ev, np.asarray(reward, dtype=float).reshape(-1), "eval_reward", "reward")
     opts = [kl_regularised_optimum(pi_ref, reward, float(b)) for b in bs]
     pol = np.array([o.policy for o in opts])
@@ -439,7 +422,7 @@ def penalty_gradient(logits: ArrayLike, pi_ref: ArrayLike, estimator: str) -> np
     numpy.ndarray
         The expected gradient with respect to the logits.
     """
-    theta = _array(logits, "logits", 1)
+    theta = check_array(logits, "logits", 1)
     ref = _prob(pi_ref, "pi_ref", positive=True)
     _same_length(theta, ref, "logits", "pi_ref")
     if estimator not in ("k1", "k2", "k3"):
@@ -557,7 +540,7 @@ def bradley_terry_preferences(reward: ArrayLike) -> np.ndarray:
         ``P[i, j]``, with a zero diagonal (a response is not compared with itself);
         ``P[i, j] + P[j, i] = 1`` off the diagonal.
     """
-    rew = _array(reward, "reward", 1)
+    rew = check_array(reward, "reward", 1)
     diff = rew[:, None] - rew[None, :]
     out = np.exp(-np.logaddexp(0.0, -diff))
     np.fill_diagonal(out, 0.0)
@@ -565,7 +548,7 @@ def bradley_terry_preferences(reward: ArrayLike) -> np.ndarray:
 
 
 def _prefs(preferences: object, k: int) -> np.ndarray:
-    w = _array(preferences, "preferences", 2)
+    w = check_array(preferences, "preferences", 2)
     if w.shape != (k, k):
         raise ValueError(f"preferences must have shape ({k}, {k}), got {w.shape}")
     if np.any(w < 0):
@@ -890,12 +873,12 @@ def fit_student(
     """
     obj, par = _objective_args(objective, beta, alpha)
     p = _prob(teacher, "teacher", positive=True)
-    phi = _array(features, "features", 2)
+    phi = check_array(features, "features", 2)
     if phi.shape[0] != p.size:
         raise ValueError(f"features must have one row per token ({p.size}), got shape {phi.shape}")
     t = _real(temperature, "temperature", positive=True)
     m = phi.shape[1]
-    starts = [np.zeros(m)] if inits is None else [_array(s, "inits[i]", 1) for s in inits]
+    starts = [np.zeros(m)] if inits is None else [check_array(s, "inits[i]", 1) for s in inits]
     if not starts:
         raise ValueError("inits must contain at least one start")
     for s in starts:
@@ -954,8 +937,8 @@ def kd_loss(teacher_logits: ArrayLike, student_logits: ArrayLike, temperature: f
     loss : float
     gradient : numpy.ndarray
     """
-    zt = _array(teacher_logits, "teacher_logits", 1)
-    zs = _array(student_logits, "student_logits", 1)
+    zt = check_array(teacher_logits, "teacher_logits", 1)
+    zs = check_array(student_logits, "student_logits", 1)
     _same_length(zt, zs, "teacher_logits", "student_logits")
     t = _real(temperature, "temperature", positive=True)
     p, q = softmax(zt, t), softmax(zs, t)
@@ -988,7 +971,7 @@ class MarkovLM:
 
     def __post_init__(self) -> None:
         init = _prob(self.init, "init")
-        trans = _array(self.trans, "trans", 2)
+        trans = check_array(self.trans, "trans", 2)
         if trans.shape != (init.size, init.size):
             raise ValueError(f"trans must have shape ({init.size}, {init.size}), got {trans.shape}")
         if np.any(trans < 0):
@@ -1250,13 +1233,13 @@ class LinearGaussianVAE:
     noise_std: float
 
     def __post_init__(self) -> None:
-        w = _array(self.weight, "weight", 2)
+        w = check_array(self.weight, "weight", 2)
         s = _real(self.noise_std, "noise_std", positive=True)
         object.__setattr__(self, "weight", w)
         object.__setattr__(self, "noise_std", s)
 
     def _x(self, x: object) -> np.ndarray:
-        xv = _array(x, "x", 1)
+        xv = check_array(x, "x", 1)
         if xv.size != self.weight.shape[0]:
             raise ValueError(f"x must have length {self.weight.shape[0]}, got {xv.size}")
         return xv
@@ -1297,8 +1280,8 @@ class LinearGaussianVAE:
         """
         xv = self._x(x)
         k = self.weight.shape[1]
-        mu = _array(enc_mean, "enc_mean", 1)
-        s = _array(enc_std, "enc_std", 1)
+        mu = check_array(enc_mean, "enc_mean", 1)
+        s = check_array(enc_std, "enc_std", 1)
         if mu.size != k or s.size != k:
             raise ValueError(f"enc_mean and enc_std must have length {k}")
         if np.any(s <= 0):
@@ -1313,7 +1296,7 @@ class LinearGaussianVAE:
 
 
 def _cov(data_cov: object) -> np.ndarray:
-    c = _array(data_cov, "data_cov", 2)
+    c = check_array(data_cov, "data_cov", 2)
     if c.shape[0] != c.shape[1]:
         raise ValueError(f"data_cov must be square, got shape {c.shape}")
     if not np.allclose(c, c.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(c).max()))):
@@ -1359,9 +1342,9 @@ def beta_vae_objective(
     -------
     rate, distortion : float
     """
-    w = _array(weight, "weight", 2)
-    a = _array(enc_weight, "enc_weight", 2)
-    s = _array(enc_std, "enc_std", 1)
+    w = check_array(weight, "weight", 2)
+    a = check_array(enc_weight, "enc_weight", 2)
+    s = check_array(enc_std, "enc_std", 1)
     c = _cov(data_cov)
     sig = _real(noise_std, "noise_std", positive=True)
     d, k = w.shape

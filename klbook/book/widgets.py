@@ -44,7 +44,7 @@ from ..core.alpha import alpha_divergence
 from ..core.base import Distribution
 from ..core.divergences import cross_entropy, entropy, kl_divergence
 from ..core.fitting import fit_gaussian
-from .explorers.spec import slider
+from .explorers.spec import number_pair, slider
 from .plotting import annotate_values, format_divergence, plot_pq, shade_signed
 
 __all__ = ["integrand_widget", "forward_reverse_widget", "alpha_widget", "KLWidget"]
@@ -116,12 +116,9 @@ def _moments(p: object, who: str) -> tuple[float, float]:
 def _pair(value: Any, name: str, default: tuple[float, float], positive: bool = False) -> tuple[float, float]:
     if value is None:
         return default
-    try:
-        a, b = (float(v) for v in value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a pair of numbers, got {value!r}") from exc
-    if not (math.isfinite(a) and math.isfinite(b)) or (positive and min(a, b) <= 0):
-        raise ValueError(f"{name} must be finite{' and > 0' if positive else ''}, got {value!r}")
+    a, b = number_pair(value, name, "(location, scale)" if name == "init" else "(low, high)")
+    if positive and min(a, b) <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
     return a, b
 
 
@@ -162,7 +159,13 @@ class KLWidget:
     klbook) and ``_draw`` (matplotlib).
     """
 
-    def __init__(self, draw: bool = True) -> None:
+    def __init__(self, p: object, who: str, draw: bool = True) -> None:
+        """Check ``p`` for the widget ``who`` (a univariate continuous distribution with a finite mean
+        and variance; else TypeError or ValueError naming ``who``), keep it with its mean and standard
+        deviation (``p_mean``, ``p_std``), and make the readout and the figure's output."""
+        _check_p(p, who)
+        self.p = p
+        self.p_mean, self.p_std = _moments(p, who)
         W = _ipywidgets()
 
         self.draw_enabled = bool(draw)
@@ -253,13 +256,9 @@ class IntegrandWidget(KLWidget):
     """See :func:`integrand_widget`."""
 
     def __init__(self, p: object, q_family: QFamily, mean_range, scale_range, init, draw: bool) -> None:
-        W = _ipywidgets()
-
-        super().__init__(draw)
-        who = "integrand_widget"
-        _check_p(p, who)
-        self.p, self.q_family = p, q_family
-        mu, sd = _moments(p, who)
+        super().__init__(p, "integrand_widget", draw)
+        self.q_family = q_family
+        mu, sd = self.p_mean, self.p_std
         m_lo, m_hi = _pair(mean_range, "mean_range", (mu - 3 * sd, mu + 3 * sd))
         s_lo, s_hi = _pair(scale_range, "scale_range", (0.2 * sd, 3 * sd), positive=True)
         m0, s0 = _pair(init, "init", (mu + sd, sd))
@@ -362,13 +361,9 @@ class ForwardReverseWidget(KLWidget):
     """See :func:`forward_reverse_widget`."""
 
     def __init__(self, p: object, mean_range, scale_range, init, draw: bool) -> None:
+        super().__init__(p, "forward_reverse_widget", draw)
         W = _ipywidgets()
-
-        super().__init__(draw)
-        who = "forward_reverse_widget"
-        _check_p(p, who)
-        self.p = p
-        mu, sd = _moments(p, who)
+        mu, sd = self.p_mean, self.p_std
         m_lo, m_hi = _pair(mean_range, "mean_range", (mu - 2.5 * sd, mu + 2.5 * sd))
         s_lo, s_hi = _pair(scale_range, "scale_range", (0.1 * sd, 2 * sd), positive=True)
         m0, s0 = _pair(init, "init", (mu + 0.5 * sd, 0.5 * sd), positive=False)
@@ -477,13 +472,9 @@ class AlphaWidget(KLWidget):
     """See :func:`alpha_widget`."""
 
     def __init__(self, p: object, alpha_range, init_alpha, draw: bool) -> None:
+        super().__init__(p, "alpha_widget", draw)
         W = _ipywidgets()
-
-        super().__init__(draw)
-        who = "alpha_widget"
-        _check_p(p, who)
-        self.p = p
-        mu, sd = _moments(p, who)
+        mu, sd = self.p_mean, self.p_std
         a_lo, a_hi = _pair(alpha_range, "alpha_range", (0.0, 1.0))
         a0 = float(init_alpha) if init_alpha is not None else 0.5 * (a_lo + a_hi)
         self.forward_fit = fit_gaussian(p, direction="forward")

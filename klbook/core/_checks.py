@@ -1,7 +1,8 @@
 """Small input checks shared by every public function of klbook.
 
 Every public function that takes ``base`` validates it here, and converts a
-result in nats to the requested unit here, so the conventions live in one place.
+result in nats to the requested unit here; every array argument that must hold
+real numbers is read by :func:`check_array`. So the conventions live in one place.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_base", "to_base"]
+import numpy as np
+
+__all__ = ["check_base", "to_base", "check_array"]
 
 
 def check_base(base: float | None) -> float | None:
@@ -53,3 +56,60 @@ def to_base(value_nats: float, base: float | None) -> float:
     if base is None:
         return float(value_nats)
     return float(value_nats) / math.log(base)
+
+
+def _not_real(v: object) -> bool:
+    """An entry numpy would turn into a float although it is not a real number (None becomes NaN)."""
+    return v is None or isinstance(v, (str, bytes, bool, np.bool_, complex, np.complexfloating))
+
+
+def check_array(
+    x: object, name: str, ndim: int | None = None, *, finite: bool = True, nonempty: bool = True
+) -> np.ndarray:
+    """Read an array argument of real numbers: the one array check of klbook's functions.
+
+    Parameters
+    ----------
+    x : array_like
+        The argument.
+    name : str
+        How errors name it (e.g. ``"weights"``, or ``"log_ratio: x"``).
+    ndim : int, optional
+        The number of dimensions it must have; None accepts any.
+    finite : bool
+        Refuse infinite entries too (NaN is always refused).
+    nonempty : bool
+        Refuse an empty array.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` as a float array (``x`` itself when it already is one).
+
+    Raises
+    ------
+    TypeError
+        ``x`` is None, or holds strings (numpy would read ``"0.5"`` as 0.5), booleans, or anything
+        else that is not a real number.
+    ValueError
+        ``x`` has the wrong number of dimensions, is empty, or holds NaN (or, with ``finite``, an
+        infinity).
+    """
+    raw = None if x is None or isinstance(x, (str, bytes)) else np.asarray(x)
+    if raw is None or raw.dtype.kind in "bcUSVmM" or (raw.dtype.kind == "O" and any(map(_not_real, raw.flat))):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}")
+    try:
+        arr = raw.astype(float, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        want = "be one-dimensional" if ndim == 1 else f"have {ndim} dimensions"
+        raise ValueError(f"{name} must {want}, got shape {arr.shape}")
+    if nonempty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if finite:
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+    elif np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    return arr

@@ -278,19 +278,10 @@ def check_count(n: object, name: str, least: int = 1) -> int:
 
 
 def check_sample_size(n: object) -> int:
-    """Validate a Monte Carlo sample size: :func:`check_count` with at least 2 (a standard error needs two samples).
+    """Validate a Monte Carlo sample size: an integer ``>= 2`` (a standard error needs two samples).
 
-    Returns
-    -------
-    int
-        ``n`` as a Python int.
-
-    Raises
-    ------
-    TypeError
-        ``n`` is not an integer (bools are rejected).
-    ValueError
-        ``n < 2``.
+    It returns ``n`` as a Python int and raises as :func:`check_count` with ``least=2``
+    (TypeError for a non-integer, ValueError below 2).
     """
     try:
         return check_count(n, "n", 2)

@@ -31,6 +31,7 @@ from scipy.stats import qmc
 from scipy.stats._distn_infrastructure import rv_continuous_frozen
 from scipy.stats._multivariate import multivariate_normal_frozen
 
+from ._checks import check_array
 from .base import Distribution
 from .closed_forms import Params, register_kl
 from .numeric import kl_numeric
@@ -46,43 +47,14 @@ SYMMETRY_TOL = 1e-10
 
 
 def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a sequence of real numbers, got {values!r}") from exc
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {arr.tolist()}")
-    return arr
-
-
-def _as_array(values: ArrayLike, name: str, ndim: int) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers, got {type(values).__name__}") from exc
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return arr
+    """A parameter vector (a scalar counts as one entry): finite, non-empty, one-dimensional."""
+    arr = check_array(values, name)
+    return check_array(arr.reshape(1), name) if arr.ndim == 0 else check_array(arr, name, 1)
 
 
 def _as_points(x: ArrayLike, name: str = "x") -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be real numbers, got {type(x).__name__}") from exc
-    if np.any(np.isnan(arr)):
-        raise ValueError(f"{name} contains NaN")
-    return arr
+    """Evaluation points: any shape (empty too), infinities allowed, NaN refused."""
+    return check_array(x, name, finite=False, nonempty=False)
 
 
 def _out(arr: np.ndarray) -> np.ndarray | float:
@@ -195,8 +167,8 @@ class GaussianMixture(Distribution):
             chol = s[:, None, None].copy()
             self._univariate = True
         else:
-            mu = _as_array(means, "means", 2)
-            cov = _as_array(covs, "covs", 3)
+            mu = check_array(means, "means", 2)
+            cov = check_array(covs, "covs", 3)
             K, d = mu.shape
             if w.size != K:
                 raise ValueError(f"weights has {w.size} entries but means has {K} rows (shape {mu.shape})")
