@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -157,47 +157,52 @@ def _alpha_terms(p: np.ndarray, q: np.ndarray, alpha: float) -> np.ndarray:
     if not np.any(both):
         return out
     pp, qq = p[both], q[both]
-    ell = _log_ratio(pp, qq)
-    res = np.empty_like(pp)
-    small = (np.abs(ell) <= 1.0) & (np.abs(alpha * ell) <= 1.0)
-    if np.any(small):
-        res[small] = qq[small] * _psi_series(alpha, ell[small])
-    big = ~small
-    if np.any(big):
-        pb, qb, lb = pp[big], qq[big], ell[big]
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            if alpha <= 0.5:
-                # a = [(p - q) - q * expm1(alpha l)/alpha] / (1 - alpha)
-                x = alpha * lb
-                if alpha == 0.0:
-                    corr = qb * lb
-                else:
-                    prod_minus_q = np.where(
-                        np.abs(x) <= 1.0,
-                        qb * np.expm1(x),
-                        qb * np.exp(x) - qb,
-                    )
-                    corr = prod_minus_q / alpha
-                val = ((pb - qb) - corr) / (1.0 - alpha)
-            else:
-                # a = [(q - p) - p * expm1(-beta l)/beta] / alpha, beta = 1 - alpha
-                beta = 1.0 - alpha
-                x = -beta * lb
-                if beta == 0.0:
-                    corr = -pb * lb
-                else:
-                    prod_minus_p = np.where(
-                        np.abs(x) <= 1.0,
-                        pb * np.expm1(x),
-                        pb * np.exp(x) - pb,
-                    )
-                    corr = prod_minus_p / beta
-                val = ((qb - pb) - corr) / alpha
-        # Rounding can only push a tiny non-negative value below zero.
-        val = np.where(np.isnan(val), math.inf, val)
-        res[big] = np.maximum(val, 0.0)
-    out[both] = res
+    out[both] = _alpha_positive_terms(pp, qq, _log_ratio(pp, qq), alpha)
     return out
+
+
+def _alpha_positive_terms(
+    p: np.ndarray, q: np.ndarray, ell: np.ndarray, alpha: float, logs: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    r"""The alpha-divergence terms :math:`q\,\psi_\alpha(\ell)` where :math:`p, q > 0` (:func:`_alpha_terms`).
+
+    The series :func:`_psi_series` for :math:`|\ell| \le 1, |\alpha\ell| \le 1`; elsewhere the
+    exact rearrangement :math:`[(p - q) - q\,\mathrm{expm1}(\alpha\ell)/\alpha]/(1-\alpha)` for
+    :math:`\alpha \le 1/2` and :math:`[(q - p) - p\,\mathrm{expm1}(-\beta\ell)/\beta]/\alpha`,
+    :math:`\beta = 1-\alpha`, above. ``logs`` = :math:`(\log p, \log q)` when the caller has them
+    (:func:`alpha_terms_log`): far from 0, :math:`q e^{\alpha\ell}` is then formed as
+    :math:`\exp(\log q + \alpha\ell)`, which cannot overflow before the true value does.
+    """
+    res = np.empty_like(ell)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        small = (np.abs(ell) <= 1.0) & (np.abs(alpha * ell) <= 1.0)
+        if np.any(small):
+            res[small] = q[small] * _psi_series(alpha, ell[small])
+        big = ~small
+        if not np.any(big):
+            return res
+        pb, qb, lb = p[big], q[big], ell[big]
+        if alpha <= 0.5:
+            x = alpha * lb
+            if alpha == 0.0:
+                corr = qb * lb
+            else:
+                far = qb * np.exp(x) - qb if logs is None else np.exp(logs[1][big] + x) - qb
+                corr = np.where(np.abs(x) <= 1.0, qb * np.expm1(x), far) / alpha
+            val = ((pb - qb) - corr) / (1.0 - alpha)
+        else:
+            beta = 1.0 - alpha
+            x = -beta * lb
+            if beta == 0.0:
+                corr = -pb * lb
+            else:
+                far = pb * np.exp(x) - pb if logs is None else np.exp(logs[0][big] + x) - pb
+                corr = np.where(np.abs(x) <= 1.0, pb * np.expm1(x), far) / beta
+            val = ((qb - pb) - corr) / alpha
+    # Rounding can only push a tiny non-negative value below zero.
+    val = np.where(np.isnan(val), math.inf, val)
+    res[big] = np.maximum(val, 0.0)
+    return res
 
 
 def _js_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -220,7 +225,25 @@ def _js_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     if not np.any(pos):
         return out
     pp, qq, ss = p[pos], q[pos], s[pos]
-    r = (pp - qq) / ss
+
+    def far(big: np.ndarray) -> np.ndarray:
+        a = 2.0 * pp[big] / ss[big]
+        b = 2.0 * qq[big] / ss[big]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta = np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
+            tb = np.where(b > 0, b * np.log(np.where(b > 0, b, 1.0)), 0.0)
+        return ta + tb
+
+    out[pos] = 0.25 * ss * _js_h((pp - qq) / ss, far)
+    return out
+
+
+def _js_h(r: np.ndarray, far: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    r""":math:`h(r) = (1+r)\log(1+r) + (1-r)\log(1-r) \ge 0`, the Jensen-Shannon term's shape (:func:`_js_terms`).
+
+    :math:`2r\operatorname{artanh} r + \log(1-r^2)` where :math:`|r| \le 1/2`; elsewhere
+    ``far(big)``, the caller's exact first form on the mask ``big`` (from densities or from logs).
+    """
     h = np.empty_like(r)
     small = np.abs(r) <= 0.5
     if np.any(small):
@@ -228,14 +251,8 @@ def _js_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         h[small] = 2.0 * rs * np.arctanh(rs) + np.log1p(-rs * rs)
     big = ~small
     if np.any(big):
-        a = 2.0 * pp[big] / ss[big]
-        b = 2.0 * qq[big] / ss[big]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ta = np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
-            tb = np.where(b > 0, b * np.log(np.where(b > 0, b, 1.0)), 0.0)
-        h[big] = ta + tb
-    out[pos] = 0.25 * ss * np.maximum(h, 0.0)
-    return out
+        h[big] = far(big)
+    return np.maximum(h, 0.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -387,16 +404,20 @@ def _is_norm(d: Any) -> bool:
 # --------------------------------------------------------------------------- #
 
 
+def _log_densities(lp: ArrayLike, lq: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """:math:`\log p` and :math:`\log q` as float arrays of one broadcast shape: how every log-domain kernel starts."""
+    lp, lq = np.broadcast_arrays(np.asarray(lp, dtype=float), np.asarray(lq, dtype=float))
+    return lp, lq
+
+
 def alpha_terms_log(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray:
     r""":func:`_alpha_terms` from log-densities :math:`\log p, \log q` (``-inf`` allowed).
 
     Used by the numerical integrals, where densities underflow in the tails
     long before their ratio does.
     """
-    lp = np.asarray(lp, dtype=float)
-    lq = np.asarray(lq, dtype=float)
-    out = np.zeros(np.broadcast(lp, lq).shape, dtype=float)
-    lp, lq = np.broadcast_to(lp, out.shape), np.broadcast_to(lq, out.shape)
+    lp, lq = _log_densities(lp, lq)
+    out = np.zeros(lp.shape, dtype=float)
     fp, fq = np.isfinite(lp), np.isfinite(lq)
     q0 = fp & ~fq
     p0 = ~fp & fq
@@ -409,41 +430,13 @@ def alpha_terms_log(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray:
         if not np.any(both):
             return out
         a, b = lp[both], lq[both]
-        ell = a - b
-        res = np.empty_like(ell)
-        small = (np.abs(ell) <= 1.0) & (np.abs(alpha * ell) <= 1.0)
-        if np.any(small):
-            res[small] = np.exp(b[small]) * _psi_series(alpha, ell[small])
-        big = ~small
-        if np.any(big):
-            ab, bb, lb = a[big], b[big], ell[big]
-            pb, qb = np.exp(ab), np.exp(bb)
-            if alpha <= 0.5:
-                x = alpha * lb
-                if alpha == 0.0:
-                    corr = qb * lb
-                else:
-                    corr = np.where(np.abs(x) <= 1.0, qb * np.expm1(x), np.exp(bb + x) - qb) / alpha
-                val = ((pb - qb) - corr) / (1.0 - alpha)
-            else:
-                beta = 1.0 - alpha
-                x = -beta * lb
-                if beta == 0.0:
-                    corr = -pb * lb
-                else:
-                    corr = np.where(np.abs(x) <= 1.0, pb * np.expm1(x), np.exp(ab + x) - pb) / beta
-                val = ((qb - pb) - corr) / alpha
-            val = np.where(np.isnan(val), math.inf, val)
-            res[big] = np.maximum(val, 0.0)
-        out[both] = res
+        out[both] = _alpha_positive_terms(np.exp(a), np.exp(b), a - b, alpha, (a, b))
     return out
 
 
 def _js_terms_log(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
     r""":func:`_js_terms` from log-densities: :math:`\tfrac14 (p+q) h(\tanh(\ell/2))`."""
-    lp = np.asarray(lp, dtype=float)
-    lq = np.asarray(lq, dtype=float)
-    lp, lq = np.broadcast_arrays(lp, lq)
+    lp, lq = _log_densities(lp, lq)
     out = np.zeros(lp.shape, dtype=float)
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         ls = np.logaddexp(lp, lq)
@@ -452,21 +445,16 @@ def _js_terms_log(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
             return out
         a, b = lp[pos], lq[pos]
         ell = np.where(np.isfinite(a) & np.isfinite(b), a - b, np.where(np.isfinite(a), np.inf, -np.inf))
-        r = np.tanh(0.5 * ell)
-        h = np.empty_like(r)
-        small = np.abs(r) <= 0.5
-        if np.any(small):
-            rs = r[small]
-            h[small] = 2.0 * rs * np.arctanh(rs) + np.log1p(-rs * rs)
-        big = ~small
-        if np.any(big):
+
+        def far(big: np.ndarray) -> np.ndarray:
             lb = ell[big]
             la = math.log(2.0) + log_expit(lb)  # log(1 + r) = log(2p/(p+q))
             lbb = math.log(2.0) + log_expit(-lb)  # log(1 - r)
             ta = np.where(np.isfinite(la), np.exp(la) * la, 0.0)
             tb = np.where(np.isfinite(lbb), np.exp(lbb) * lbb, 0.0)
-            h[big] = ta + tb
-        out[pos] = 0.25 * np.exp(ls[pos]) * np.maximum(h, 0.0)
+            return ta + tb
+
+        out[pos] = 0.25 * np.exp(ls[pos]) * _js_h(np.tanh(0.5 * ell), far)
     return out
 
 
@@ -509,9 +497,7 @@ def _alpha_log_terms(lp: np.ndarray, lq: np.ndarray, alpha: float) -> np.ndarray
     first form for :math:`p \le q`, the second for :math:`p > q`, so only a
     ratio :math:`\le 1` is exponentiated. ``-inf`` for a zero term.
     """
-    lp = np.asarray(lp, dtype=float)
-    lq = np.asarray(lq, dtype=float)
-    lp, lq = np.broadcast_arrays(lp, lq)
+    lp, lq = _log_densities(lp, lq)
     out = np.full(lp.shape, -np.inf)
     fp, fq = np.isfinite(lp), np.isfinite(lq)
     with np.errstate(all="ignore"):
@@ -550,9 +536,7 @@ def _log_unit_term(x: np.ndarray, g: float) -> np.ndarray:
 
 def _js_log_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
     r"""Natural log of the terms of :func:`_js_terms_log`: :math:`\log(p+q) + \log(h(r)/4)`."""
-    lp = np.asarray(lp, dtype=float)
-    lq = np.asarray(lq, dtype=float)
-    lp, lq = np.broadcast_arrays(lp, lq)
+    lp, lq = _log_densities(lp, lq)
     with np.errstate(all="ignore"):
         ls = np.logaddexp(lp, lq)
         fin = np.isfinite(ls)
