@@ -447,20 +447,7 @@ class GaussianMixture(Distribution):
         ValueError
             If ``u`` is NaN or outside :math:`[0, 1]`.
         """
-        self._require_univariate("ppf")
-        ua = _as_points(u, "u")
-        if np.any((ua < 0) | (ua > 1)):
-            raise ValueError("u must lie in [0, 1]")
-        out = np.empty(ua.shape, dtype=float)
-        out[ua == 0] = -np.inf
-        out[ua == 1] = np.inf
-        low = (ua > 0) & (ua <= 0.5)
-        high = (ua > 0.5) & (ua < 1)
-        if np.any(low):
-            out[low] = self._solve(ua[low], upper=False)
-        if np.any(high):
-            out[high] = self._solve(1.0 - ua[high], upper=True)
-        return _out(out)
+        return self._quantile(u, "ppf", "u", upper=False)
 
     def isf(self, q: ArrayLike) -> np.ndarray | float:
         r"""Inverse survival function: the :math:`x` with :math:`1 - F(x) = q`.
@@ -470,19 +457,27 @@ class GaussianMixture(Distribution):
         ValueError
             If ``q`` is NaN or outside :math:`[0, 1]`.
         """
-        self._require_univariate("isf")
-        qa = _as_points(q, "q")
-        if np.any((qa < 0) | (qa > 1)):
-            raise ValueError("q must lie in [0, 1]")
-        out = np.empty(qa.shape, dtype=float)
-        out[qa == 0] = np.inf
-        out[qa == 1] = -np.inf
-        low = (qa > 0) & (qa <= 0.5)
-        high = (qa > 0.5) & (qa < 1)
-        if np.any(low):
-            out[low] = self._solve(qa[low], upper=True)
-        if np.any(high):
-            out[high] = self._solve(1.0 - qa[high], upper=False)
+        return self._quantile(q, "isf", "q", upper=True)
+
+    def _quantile(self, prob: ArrayLike, method: str, name: str, upper: bool) -> np.ndarray | float:
+        """The x where F(x) (``upper``: 1 - F(x)) equals ``prob``: :meth:`ppf` and :meth:`isf`.
+
+        A probability above 1/2 is solved on the other tail, as ``1 - prob``, so that the tail
+        asked for stays accurate; 0 and 1 give the infinite ends.
+        """
+        self._require_univariate(method)
+        pa = _as_points(prob, name)
+        if np.any((pa < 0) | (pa > 1)):
+            raise ValueError(f"{name} must lie in [0, 1]")
+        out = np.empty(pa.shape, dtype=float)
+        out[pa == 0] = np.inf if upper else -np.inf
+        out[pa == 1] = -np.inf if upper else np.inf
+        near = (pa > 0) & (pa <= 0.5)
+        far = (pa > 0.5) & (pa < 1)
+        if np.any(near):
+            out[near] = self._solve(pa[near], upper=upper)
+        if np.any(far):
+            out[far] = self._solve(1.0 - pa[far], upper=not upper)
         return _out(out)
 
     def rvs(self, size: int | tuple[int, ...] | None = None, random_state=None) -> np.ndarray | float:
