@@ -1072,22 +1072,34 @@ def sequence_kl(p: MarkovLM, q: MarkovLM, length: int) -> SequenceKL:
     SequenceKL
         ``total`` is ``inf`` when P gives probability to a sequence that Q cannot produce.
     """
+    _markov_pair(p, q)
+    n = check_count(length, "length", 1)
+    rows = np.array([kl_divergence(p.trans[s], q.trans[s]) for s in range(p.vocab_size)])
+    per = _over_prefixes(p, n, kl_divergence(p.init, q.init), rows)
+    return SequenceKL(float(per.sum()), per, rows)
+
+
+def _markov_pair(p: object, q: object, same_vocabulary: bool = True) -> None:
+    """TypeError unless p and q are MarkovLM; ValueError if their vocabularies differ (when required)."""
     for name, m in (("p", p), ("q", q)):
         if not isinstance(m, MarkovLM):
             raise TypeError(f"{name} must be a MarkovLM, got {type(m).__name__}")
-    if p.vocab_size != q.vocab_size:
-        raise ValueError(f"p and q must share a vocabulary, got sizes {p.vocab_size} and {q.vocab_size}")
-    n = check_count(length, "length", 1)
-    rows = np.array([kl_divergence(p.trans[s], q.trans[s]) for s in range(p.vocab_size)])
+    if same_vocabulary and p.vocab_size != q.vocab_size:  # type: ignore[attr-defined]
+        raise ValueError(f"p and q must share a vocabulary, got sizes {p.vocab_size} and {q.vocab_size}")  # type: ignore[attr-defined]
+
+
+def _over_prefixes(p: MarkovLM, n: int, first: float, rows: np.ndarray) -> np.ndarray:
+    r"""The chain rule's forward recursion: ``first`` at position 1, then at position t the
+    average of ``rows[s]`` (a per-state quantity) over P's marginal :math:`P(x_{t-1} = s)`;
+    ``inf`` where a state P reaches has an infinite row."""
     marg = p.marginals(n)
-    per = np.empty(n)
-    per[0] = kl_divergence(p.init, q.init)
+    out = np.empty(n)
+    out[0] = first
     for t in range(1, n):
         w = marg[t - 1]
         live = w > 0
-        per[t] = float(w[live] @ rows[live]) if np.all(np.isfinite(rows[live])) else math.inf
-    total = float(per.sum())
-    return SequenceKL(total, per, rows)
+        out[t] = float(w[live] @ rows[live]) if np.all(np.isfinite(rows[live])) else math.inf
+    return out
 
 
 def sequence_kl_estimates(
@@ -1118,9 +1130,7 @@ def sequence_kl_estimates(
     -------
     numpy.ndarray, shape (n,)
     """
-    for name, m in (("p", p), ("q", q)):
-        if not isinstance(m, MarkovLM):
-            raise TypeError(f"{name} must be a MarkovLM, got {type(m).__name__}")
+    _markov_pair(p, q, same_vocabulary=False)
     if level not in ("token", "sequence"):
         raise ValueError(f"level must be 'token' or 'sequence', got {level!r}")
     lp = p.token_log_probs(sequences)
@@ -1155,11 +1165,7 @@ def token_estimator_means(p: MarkovLM, q: MarkovLM, length: int, estimator: str)
     -------
     numpy.ndarray, shape (length,)
     """
-    for name, m in (("p", p), ("q", q)):
-        if not isinstance(m, MarkovLM):
-            raise TypeError(f"{name} must be a MarkovLM, got {type(m).__name__}")
-    if p.vocab_size != q.vocab_size:
-        raise ValueError(f"p and q must share a vocabulary, got sizes {p.vocab_size} and {q.vocab_size}")
+    _markov_pair(p, q)
     n = check_count(length, "length", 1)
 
     def row_mean(a: np.ndarray, b: np.ndarray) -> float:
@@ -1169,14 +1175,7 @@ def token_estimator_means(p: MarkovLM, q: MarkovLM, length: int, estimator: str)
         return float(a[live] @ per_sample_kl(log_r, estimator))
 
     rows = np.array([row_mean(p.trans[s], q.trans[s]) for s in range(p.vocab_size)])
-    marg = p.marginals(n)
-    out = np.empty(n)
-    out[0] = row_mean(p.init, q.init)
-    for t in range(1, n):
-        w = marg[t - 1]
-        live = w > 0
-        out[t] = float(w[live] @ rows[live])
-    return out
+    return _over_prefixes(p, n, row_mean(p.init, q.init), rows)
 
 
 # --------------------------------------------------------------------------- #
