@@ -748,6 +748,22 @@ def tail_integral(
     width: float,
     atol: float,
 ) -> tuple[float, float, float]:
+    """Integrate from ``x0`` outwards to the support end ``end``: see :func:`_tail_bins`.
+
+    Returns ``(value, value over the last quarter of the t-range (unit piece
+    towards a finite end), value over the quarter (piece) before)``.
+    """
+    total, last, before, _extra, _unit = _tail_bins(flog, x0, end, width, atol)
+    return total, last, before
+
+
+def _tail_bins(
+    flog: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    x0: float,
+    end: float,
+    width: float,
+    atol: float,
+) -> tuple[float, float, float, tuple[float, float, float] | None, float | None]:
     """Integrate from ``x0`` outwards to the support end ``end`` (finite or infinite).
 
     ``flog(x)`` returns ``(log|f(x)|, sign f(x))``; the integrand is formed as
@@ -763,7 +779,7 @@ def tail_integral(
     quarter before)``, the last two for the divergence test.
     """
     if x0 == end:
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, None, None
     sign = 1.0 if end > x0 else -1.0
     if math.isinf(end):
         log_w = math.log(width)
@@ -776,9 +792,11 @@ def tail_integral(
             return log_w + t
     else:
         h = abs(x0 - end)
-        floor = max(abs(end) * 8 * np.finfo(float).eps, 1e-300)
+        # Near a non-zero end, x = end -+ y carries an absolute rounding of eps |end|, i.e. a
+        # relative error eps |end| / y in y: stop at y = 1e-8 |end| and extrapolate the rest.
+        floor = max(abs(end) * 1e-8, 1e-300)
         if h <= floor:
-            return 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, None, None
         t_max = math.log(h / floor)
         log_h = math.log(h)
 
@@ -807,22 +825,25 @@ def tail_integral(
         # Cheap divergence test on one unrefined pass before refining anything.
         k0, _ = _gk21(g, edges[:-1], edges[1:])
         if np.isposinf(k0).any():
-            return math.inf, math.inf, math.inf
+            return math.inf, math.inf, math.inf, None, None
         a0 = edges[:-1]
         last0 = float(np.sum(k0[a0 >= 0.75 * t_max]))
         before0 = float(np.sum(k0[(a0 >= 0.5 * t_max) & (a0 < 0.75 * t_max)]))
         if abs(last0) > max(1e-6 * float(np.sum(np.abs(k0))), atol) and abs(last0) >= abs(before0):
-            return math.inf, math.inf, math.inf
+            return math.inf, math.inf, math.inf, None, None
     total, _, a, _, k = integrate(g, edges, atol=atol, rel_width=rel_width_x)
     if math.isinf(total):
-        return total, total, total
+        return total, total, total, None, None
     if not math.isinf(end):
-        # Towards a finite end, an integrand (x - end)^c (per unit of t: e^{-(c+1) t}) that does
-        # not decay along the ladder is c <= -1: the integral diverges (expon against levy at 0).
-        q_last = float(np.sum(k[a >= 0.75 * t_max]))
-        q_before = float(np.sum(k[(a >= 0.5 * t_max) & (a < 0.75 * t_max)]))
-        if abs(q_last) > max(1e-6 * float(np.sum(np.abs(k))), atol) and abs(q_last) >= 0.99 * abs(q_before):
-            return math.inf, math.inf, math.inf
+        # Towards a finite end, an integrand (x - end)^c (per unit of t: e^{-(c+1) t}, times a
+        # polynomial in t) that does not decay along the ladder (c <= -1, fitted on the last four
+        # unit pieces) makes the integral diverge (expon against levy at 0).
+        step = min(t_max / 8.0, 40.0)
+        gt = np.asarray(g(t_max - step * np.array([3.0, 2.0, 1.0, 0.0])), dtype=float)
+        extra = _extrapolate(gt, step)
+        if extra[2] >= 1.0 - 1e-4 * step and abs(float(np.sum(k[a >= t_max - 4 * step]))) > max(
+                1e-6 * float(np.sum(np.abs(k))), atol):
+            return math.inf, math.inf, math.inf, None, None
     if math.isinf(end):
         # Last quarter of the ladder and the quarter before (divergence test).
         last = float(np.sum(k[a >= 0.75 * t_max]))
@@ -833,7 +854,9 @@ def tail_integral(
         # can resolve is extrapolated from their ratio by the caller.
         last = float(np.sum(k[a >= t_max - unit * 1.0001]))
         before = float(np.sum(k[(a >= t_max - 2.0001 * unit) & (a < t_max - unit * 1.0001)]))
-    return total, last, before
+        # what lies beyond the ladder, extrapolated from the integrand near its end
+        return total, last, before, extra, unit
+    return total, last, before, None, None
 
 
 def tail_width(xs: np.ndarray, left: bool) -> float:
@@ -891,7 +914,7 @@ def ladder(
     ladder; otherwise the tail plus its geometrically extrapolated remainder
     (a ``RuntimeWarning`` when that remainder exceeds :math:`10^{-10}` of the total).
     """
-    val, last, before = tail_integral(f_tail, x0, end, width, atol)
+    val, last, before, extra, _unit = _tail_bins(f_tail, x0, end, width, atol)
     if math.isinf(val):
         return val
     total += val
@@ -903,10 +926,14 @@ def ladder(
         if abs(last) >= 0.9 * abs(before):
             # The integrand does not decay along the ladder: the integral diverges.
             return math.inf
-    rho = min(abs(last) / abs(before), 0.999) if before != 0.0 else 0.999
-    rest = last * rho / (1.0 - rho)
+    doubt = 1.0
+    if extra is not None:
+        rest, doubt, _rho = extra
+    else:
+        rho = min(abs(last) / abs(before), 0.999) if before != 0.0 else 0.999
+        rest = last * rho / (1.0 - rho)
     total += rest
-    if abs(rest) > 1e-10 * max(abs(total), 1e-300):
+    if abs(rest) * doubt > 1e-10 * max(abs(total), 1e-300):
         side = "left" if end < x0 else "right"
         warnings.warn(
             f"{what}: the {side} tail converges too slowly for double precision; "
@@ -915,6 +942,44 @@ def ladder(
             stacklevel=4,
         )
     return val + rest
+
+
+def _extrapolate(g: np.ndarray, step: float) -> tuple[float, float, float]:
+    r"""The integral beyond the end ``T`` of a ladder towards a finite end, from the integrand there.
+
+    Near a power-law end, :math:`p(x) \propto (x - e)^{c'-1}` and the log-ratio
+    (or :math:`\log p`) is linear in :math:`t = -\log|x - e|`, so the integrand
+    per unit of t is :math:`g(t) = e^{-c t}(\alpha + \beta t)`. ``g`` holds its
+    values at :math:`T - 3h, T - 2h, T - h, T` (``h = step``); they obey
+    :math:`g_{m+2} = 2\rho g_{m+1} - \rho^2 g_m` with :math:`\rho = e^{-ch}`
+    (solved from the four values; a pure exponential where :math:`\beta \approx 0`),
+    and :math:`\int_T^\infty g = u/c + v/c^2` with :math:`u = g(T)`,
+    :math:`v = (u - \rho\,g(T-h))/h`. Returns ``(remainder, relative doubt, rho)``:
+    the doubt is how far the four values are from the model, divided by
+    :math:`ch` (the remainder's sensitivity to c); 1 when the model does not apply.
+    """
+    g0, g1, g2, g3 = (float(v) for v in g)
+    if g3 == 0.0:
+        return 0.0, 0.0, 0.0
+    if not all(math.isfinite(v) for v in (g0, g1, g2, g3)) or g2 == 0.0:
+        return 0.0, 1.0, 1.0
+    rho = g3 / g2
+    # a pure exponential (beta = 0): the ratios agree
+    doubt = (abs(g3 / g2 - g2 / g1) / max(abs(g3 / g2), 1e-300) if g1 != 0.0 else 1.0) + 1e-12
+    det = g1 * g1 - g0 * g2
+    if det != 0.0:
+        c1 = (g2 * g1 - g0 * g3) / det
+        c2 = (g1 * g3 - g2 * g2) / det
+        r = 0.5 * c1
+        lin_doubt = abs(c2 + r * r) / (r * r) + 1e-12 if r > 0.0 else math.inf
+        if lin_doubt < doubt:  # the ratios drift as exp times linear predicts
+            rho, doubt = r, lin_doubt
+    if not (0.0 < rho < 1.0):
+        return 0.0, 1.0, rho
+    c = -math.log(rho) / step
+    v = (g3 - rho * g2) / step
+    rest = g3 / c + v / (c * c)
+    return rest, min(1.0, doubt / min(1.0, c * step)), rho
 
 
 # --------------------------------------------------------------------------------------
