@@ -411,17 +411,16 @@ def bernoulli_asymmetry_grid(a: ArrayLike, b: ArrayLike) -> np.ndarray:
         Entries outside :math:`[0, 1]`; a pair :math:`\{a_i, b_j\} = \{0, 1\}`,
         where both directions are infinite.
     """
-    av, bv = _unit_grid(a, "a"), _unit_grid(b, "b")
-    out = np.empty((av.size, bv.size))
-    for i, ai in enumerate(av.tolist()):
-        for j, bj in enumerate(bv.tolist()):
-            fwd, rev = kl_bernoulli_params(ai, bj), kl_bernoulli_params(bj, ai)
-            if math.isinf(fwd) and math.isinf(rev):
-                raise ValueError(
-                    f"a[{i}] = {ai!r} and b[{j}] = {bj!r}: both directions are infinite, the difference is undefined"
-                )
-            out[i, j] = fwd - rev
-    return out
+    fwd = bernoulli_kl_grid(a, b)
+    rev = bernoulli_kl_grid(b, a).T
+    both = np.isinf(fwd) & np.isinf(rev)
+    if np.any(both):
+        i, j = (int(v) for v in np.argwhere(both)[0])
+        ai, bj = float(_unit_grid(a, "a")[i]), float(_unit_grid(b, "b")[j])
+        raise ValueError(
+            f"a[{i}] = {ai!r} and b[{j}] = {bj!r}: both directions are infinite, the difference is undefined"
+        )
+    return fwd - rev
 
 
 def triangle_gap(p: ArrayLike | object, q: ArrayLike | object, r: ArrayLike | object) -> float:
