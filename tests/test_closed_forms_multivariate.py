@@ -191,3 +191,38 @@ def test_report_worst_errors(capsys):
         print("\nworst relative error vs mpmath matrices (multivariate normal):")
         for key in sorted(WORST):
             print(f"  {key:36s} {WORST[key]:.1e}")
+
+
+def test_factorisation_is_cached_per_object_and_redone_when_it_changes():
+    """The covariance of a frozen MVN is validated and factorised once; an in-place edit of its mean or
+    covariance (or a non-finite entry) is seen on the next call."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 4))
+    sp, sq = a @ a.T + 4 * np.eye(4), np.diag([1.0, 2.0, 3.0, 4.0])
+    p, q = _mvn(rng.normal(size=4), sp), _mvn(np.zeros(4), sq)
+    first = kl_distributions(p, q)
+    assert kl_distributions(p, q) == first == kl_distributions(_mvn(p.mean.copy(), sp), _mvn(np.zeros(4), sq))
+    p.cov[0, 0] *= 2.0  # in place: scipy's frozen object now describes another normal
+    assert kl_distributions(p, q) == kl_distributions(_mvn(p.mean.copy(), p.cov.copy()), _mvn(np.zeros(4), sq))
+    q.mean[1] = 3.0
+    assert kl_distributions(p, q) == kl_distributions(_mvn(p.mean.copy(), p.cov.copy()), _mvn(q.mean.copy(), sq))
+    q.mean[2] = np.nan
+    with pytest.raises(ValueError, match="q: multivariate normal with a non-finite mean"):
+        kl_distributions(p, q)
+
+
+@pytest.mark.parametrize("k, spread", [(2, 0.3), (3, 0.45), (5, 0.2), (5, 0.6), (6, 3.0)])
+def test_both_regimes_near_their_boundary(k, spread):
+    """Pairs whose covariances differ by eigenvalues around the near/far threshold (1/2) agree with mpmath."""
+    rng = np.random.default_rng(k)
+    a = rng.normal(size=(k, k))
+    sq = a @ a.T + k * np.eye(k)
+    lq = np.linalg.cholesky(sq)
+    e = np.diag(rng.uniform(-min(spread, 0.9), spread, size=k))
+    e[0, 0] = spread
+    sp = lq @ (np.eye(k) + e) @ lq.T
+    sp = 0.5 * (sp + sp.T)
+    mp_, mq = rng.normal(size=k), rng.normal(size=k)
+    value = kl_distributions(_mvn(mp_, sp), _mvn(mq, sq))
+    ref = ref_kl(mp_, sp, mq, sq)
+    assert abs(value - ref) <= 1e-13 * ref

@@ -69,7 +69,7 @@ from scipy.stats._distn_infrastructure import rv_generic
 from scipy.stats._multivariate import multi_rv_frozen, multi_rv_generic
 
 from ._checks import check_base, to_base
-from .closed_forms import entropy_distribution, is_distribution, kl_distributions
+from .closed_forms import entropy_distribution, is_distribution, kl_distributions, kl_validated
 
 __all__ = ["kl_divergence", "entropy", "cross_entropy", "SUM_RTOL"]
 
@@ -669,6 +669,9 @@ def kl_divergence(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
     0.5
     """
     b = check_base(base)
+    value = kl_validated(p, q)  # distributions validated before: straight to the closed form
+    if value is not None:
+        return value if b is None else to_base(value, b)
     if is_distribution_pair(p, q):
         return to_base(kl_distributions(p, q), b)
     pv, qv = check_vectors(p, q, check_entries=False)
@@ -711,8 +714,13 @@ def entropy(p: ArrayLike | object, *, base: float | None = None) -> float:
 
     Raises
     ------
-    TypeError, ValueError
-        As for :func:`kl_divergence`.
+    TypeError
+        ``p`` is None, a string, a scalar, boolean or non-numeric; an unfrozen scipy
+        distribution or an object klbook does not know; ``base`` is not a real number.
+    ValueError
+        ``p`` is empty, 2-D or ragged, has a negative, NaN or infinite entry (the message
+        names the index) or does not sum to 1 within ``SUM_RTOL`` (the message gives the
+        sum); ``base`` is not a finite number > 1; invalid distribution parameters.
 
     Examples
     --------
@@ -763,8 +771,13 @@ def cross_entropy(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
 
     Raises
     ------
-    TypeError, ValueError
-        As for :func:`kl_divergence`.
+    TypeError
+        The argument checks of :func:`kl_divergence`: one distribution and one vector,
+        None, strings, scalars, booleans, objects that are not distributions.
+    ValueError
+        The value checks of :func:`kl_divergence`: lengths that differ, entries that
+        are negative, NaN or infinite, sums not within ``SUM_RTOL`` of 1, a ``base``
+        that is not > 1, invalid distribution parameters.
 
     Examples
     --------

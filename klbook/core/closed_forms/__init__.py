@@ -100,12 +100,16 @@ def params_of(d: object) -> Params:
         hit = _cached_params(d)
         if hit is not None:
             return hit
-        parsed = d.dist._parse_args(*d.args, **d.kwds)
-        shapes, loc, scale = parsed[0], parsed[1], (parsed[2] if len(parsed) > 2 else 1.0)
-        return Params(d.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale), d)
+        return _params_from(d, d.dist._parse_args(*d.args, **d.kwds))
     if isinstance(d, Distribution):
         return Params(type(d).__name__, (), 0.0, 1.0, d)
     raise TypeError(f"params_of takes a univariate distribution, got {type(d).__name__}")
+
+
+def _params_from(d: Any, parsed: tuple) -> Params:
+    """:class:`Params` of a frozen scipy distribution from its parsed ``(shapes, loc[, scale])``."""
+    shapes, loc, scale = parsed[0], parsed[1], (parsed[2] if len(parsed) > 2 else 1.0)
+    return Params(d.dist.name, tuple(float(s) for s in shapes), float(loc), float(scale), d)
 
 
 def register_kl(family_p: str, family_q: str) -> Callable[[KLFunction], KLFunction]:
@@ -169,14 +173,50 @@ def kl_registry_markdown() -> str:
 #: Frozen scipy distributions already validated and taken apart, keyed weakly on the object and
 #: checked against its (args, kwds) so that a mutated object is validated again. Makes repeated
 #: calls on the same pair (a loop over a grid, a benchmark) cost the closed form, not scipy's checks.
-_CHECKED: "weakref.WeakKeyDictionary[Any, tuple[Any, Any, Params]]" = weakref.WeakKeyDictionary()
+#: Value: (args, copy of kwds, Params, is discrete).
+_CHECKED: "weakref.WeakKeyDictionary[Any, tuple[Any, dict, Params, bool]]" = weakref.WeakKeyDictionary()
+_FROZEN_UNIVARIATE = frozenset((rv_continuous_frozen, rv_discrete_frozen))
+
+
+def _unchanged(hit: tuple | None, d: Any) -> bool:
+    """True when the cache entry ``hit`` still describes ``d`` (same args object, equal kwds)."""
+    if hit is None or hit[0] is not d.args:
+        return False
+    try:
+        return bool(hit[1] == d.kwds)
+    except (ValueError, TypeError):  # array-valued kwds: never served from the cache
+        return False
 
 
 def _cached_params(d: Any) -> Params | None:
-    hit = _CHECKED.get(d)
-    if hit is not None and hit[0] is d.args and hit[1] == d.kwds:
-        return hit[2]
-    return None
+    try:
+        hit = _CHECKED.get(d)
+    except TypeError:  # pragma: no cover - an object that cannot be weakly referenced
+        return None
+    return hit[2] if _unchanged(hit, d) else None
+
+
+_SCALAR_TYPES = (float, int, np.floating, np.integer)
+
+
+def _is_true(x: Any) -> bool:
+    """``bool(np.all(x))``, without numpy's dispatch for the usual Python or numpy scalar."""
+    if isinstance(x, (bool, np.bool_, int)):
+        return bool(x)
+    return bool(np.all(x))
+
+
+def _support(d: Any, parsed: tuple) -> tuple[Any, Any]:
+    """``d.support()`` (NaN for invalid parameters); for scalar parameters without scipy's broadcasting,
+    which costs more than a closed form."""
+    shapes, loc = parsed[0], parsed[1]
+    scale = parsed[2] if len(parsed) > 2 else 1.0
+    if not all(isinstance(x, _SCALAR_TYPES) for x in (*shapes, loc, scale)):
+        return d.support()
+    if not (_is_true(d.dist._argcheck(*shapes)) and scale > 0):
+        return math.nan, math.nan
+    a, b = d.dist._get_support(*shapes)
+    return float(a) * float(scale) + float(loc), float(b) * float(scale) + float(loc)
 
 
 def check_distribution(d: object, name: str) -> None:
@@ -185,12 +225,15 @@ def check_distribution(d: object, name: str) -> None:
     ``name`` ("p", "q") names the argument in the ``ValueError``: a batch of
     distributions (array-valued parameters), a non-finite loc, a scale that is
     not finite and > 0, or shape parameters outside the family's range.
-    Other objects pass unchecked.
+    Other objects pass unchecked. A valid frozen distribution is remembered (weakly,
+    with its ``args`` and ``kwds``), so the next call on the same unchanged object
+    costs a dictionary look-up.
     """
     if isinstance(d, (rv_continuous_frozen, rv_discrete_frozen)):
         if _cached_params(d) is not None:
             return
-        lo, hi = d.support()
+        parsed = d.dist._parse_args(*d.args, **d.kwds)
+        lo, hi = _support(d, parsed)
         if np.ndim(lo) != 0 or np.ndim(hi) != 0:
             # a batch such as norm([0, 1], 1): one support per member (a vector shape, as in
             # poisson_binom([0.1, 0.5]), still has one support and is a single distribution)
@@ -198,16 +241,15 @@ def check_distribution(d: object, name: str) -> None:
                 f"{name} = {d.dist.name}{d.args}{d.kwds} is a batch of {np.size(lo)} distributions "
                 "(array-valued parameters); pass one distribution with scalar parameters"
             )
-        if not (np.isfinite(d.dist._parse_args(*d.args, **d.kwds)[1]) and not (np.isnan(lo) or np.isnan(hi))):
+        if not (math.isfinite(parsed[1]) and not (math.isnan(lo) or math.isnan(hi))):
             raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} has invalid parameters")
-        if not bool(np.all(d.dist._argcheck(*d.dist._parse_args(*d.args, **d.kwds)[0]))):
+        if not _is_true(d.dist._argcheck(*parsed[0])):
             raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} has invalid shape parameters")
-        parsed = d.dist._parse_args(*d.args, **d.kwds)
-        if len(parsed) > 2 and not (np.isfinite(parsed[2]) and parsed[2] > 0):
+        if len(parsed) > 2 and not (math.isfinite(parsed[2]) and parsed[2] > 0):
             raise ValueError(f"{name} = {d.dist.name}{d.args}{d.kwds} needs a finite scale > 0")
         try:
-            _CHECKED[d] = (d.args, dict(d.kwds), params_of(d))
-        except TypeError:  # pragma: no cover - an object that cannot be weakly referenced
+            _CHECKED[d] = (d.args, dict(d.kwds), _params_from(d, parsed), isinstance(d, rv_discrete_frozen))
+        except TypeError:  # vector-valued shapes (poisson_binom) have no Params; or no weak reference
             pass
 
 
@@ -225,6 +267,9 @@ def kl_distributions(p: object, q: object) -> float:
     ValueError
         Invalid parameters; multivariate normals of different dimension.
     """
+    value = kl_validated(p, q)
+    if value is not None:
+        return value
     for name, d in (("p", p), ("q", q)):
         if not is_distribution(d):
             raise TypeError(f"{name} must be a distribution, got {type(d).__name__}")
@@ -233,18 +278,47 @@ def kl_distributions(p: object, q: object) -> float:
     if mv_p != mv_q:
         raise TypeError("a multivariate normal can only be compared with another multivariate normal")
     if mv_p:
-        fn = _REGISTRY[("multivariate_normal", "multivariate_normal")]
-        return float(fn(p, q))  # multivariate forms take the frozen objects themselves
+        return _kl_mvn(p, q)
     if is_discrete(p) != is_discrete(q):
         return math.inf
-    fn = _REGISTRY.get((family_of(p), family_of(q)))
-    if fn is not None:
-        value = float(fn(params_of(p), params_of(q)))
-    else:
-        value = float(kl_numeric(p, q))
-    if math.isnan(value):
-        raise ValueError(f"KL({family_of(p)} || {family_of(q)}) came out NaN; check the parameters")
-    return max(value, 0.0)
+    return _kl_univariate(params_of(p), params_of(q))
+
+
+def kl_validated(p: object, q: object) -> float | None:
+    """The fast path of :func:`kl_distributions`: :math:`D_{KL}(p\\,\\|\\,q)` in nats, or ``None``.
+
+    Answers when both are frozen ``scipy.stats`` univariate distributions that
+    :func:`check_distribution` has already validated and that are unchanged since
+    (same ``args``, equal ``kwds``), or both are frozen multivariate normals (whose
+    closed form validates and factorises each covariance once, see
+    :mod:`klbook.core.closed_forms.multivariate`). Anything else, vectors included,
+    gives ``None`` at the cost of two type tests; the caller then takes the full path.
+    """
+    tp, tq = type(p), type(q)
+    if tp in _FROZEN_UNIVARIATE and tq in _FROZEN_UNIVARIATE:
+        hp, hq = _CHECKED.get(p), _CHECKED.get(q)
+        if not (_unchanged(hp, p) and _unchanged(hq, q)):
+            return None
+        if hp[3] != hq[3]:  # discrete against continuous
+            return math.inf
+        return _kl_univariate(hp[2], hq[2])
+    if tp is multivariate_normal_frozen and tq is multivariate_normal_frozen:
+        return _kl_mvn(p, q)
+    return None
+
+
+def _kl_mvn(p: Any, q: Any) -> float:
+    """Two frozen multivariate normals (the closed form takes the objects themselves)."""
+    return float(_REGISTRY[("multivariate_normal", "multivariate_normal")](p, q))
+
+
+def _kl_univariate(pp: Params, pq: Params) -> float:
+    """The registered closed form of the pair of families, else the numerical fallback; never NaN, >= 0."""
+    fn = _REGISTRY.get((pp.family, pq.family))
+    value = float(fn(pp, pq)) if fn is not None else float(kl_numeric(pp.dist, pq.dist))
+    if value != value:
+        raise ValueError(f"KL({pp.family} || {pq.family}) came out NaN; check the parameters")
+    return value if value > 0.0 else 0.0
 
 
 def _scipy_entropy_is_analytic(d: object) -> bool:

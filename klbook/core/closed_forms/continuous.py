@@ -32,6 +32,7 @@ Rayleigh, Weibull) and the locations differ with ``p``'s support inside
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 from typing import Callable
@@ -151,6 +152,47 @@ def log_product_ratio(a1: float, b1: float, a2: float, b2: float) -> float:
     return _log_of((Fraction(a1) * Fraction(b1)) / (Fraction(a2) * Fraction(b2)))
 
 
+def _two_sum(a: float, b: float) -> tuple[float, float]:
+    """``a + b = s + e`` exactly (Knuth's TwoSum; finite floats, no overflow)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def sum_exceeds(a1: float, b1: float, a2: float, b2: float) -> bool:
+    """True when ``a1 + b1 > a2 + b2`` exactly (support ends ``loc + scale`` compared without rounding).
+
+    Both sums are carried as ``s + e`` (TwoSum); rounding to nearest is monotone, so
+    ``s1 > s2`` already decides, and equal ``s`` leave the exact errors to compare.
+    Sums that overflow take the rationals.
+    """
+    s1, e1 = _two_sum(a1, b1)
+    s2, e2 = _two_sum(a2, b2)
+    if abs(s1) == math.inf or abs(s2) == math.inf or e1 != e1 or e2 != e2:
+        return Fraction(a1) + Fraction(b1) > Fraction(a2) + Fraction(b2)
+    return s1 > s2 or (s1 == s2 and e1 > e2)
+
+
+def _dd_mul(xh: float, xl: float, yh: float, yl: float) -> tuple[float, float]:
+    """Double-double product ``(xh + xl)(yh + yl)`` to about 2**-104 relative (moderate magnitudes)."""
+    p, e = _two_prod(xh, yh)
+    e += xh * yl + xl * yh
+    s = p + e
+    return s, e - (s - p)
+
+
+def _log_dd(nh: float, nl: float, dh: float, dl: float) -> float:
+    """``log((nh + nl) / (dh + dl))`` for positive double-doubles, to about an ulp.
+
+    Near 1 the difference of numerator and denominator is summed exactly rounded before
+    ``log1p``; far from 1 the quotient is rounded once and corrected to first order.
+    """
+    if 0.5 * dh <= nh <= 2.0 * dh:
+        x = math.fsum((nh, nl, -dh, -dl)) / dh
+        return math.log1p(x - x * (dl / dh))
+    return math.log(nh / dh) + (nl / nh - dl / dh)
+
+
 def _diff(a: float, b: float) -> float:
     """``a - b``, correctly rounded (and no spurious overflow)."""
     d = a - b  # IEEE subtraction is correctly rounded; only an overflow needs the rationals
@@ -163,19 +205,35 @@ def _diff(a: float, b: float) -> float:
 _ETA_COEF = [1.0 / math.factorial(k) for k in range(2, 22)]
 
 
+def _eta_tiers() -> tuple[tuple[float, tuple[float, ...]], ...]:
+    """(bound on |y|, coefficients for Horner's rule, highest first) with truncation error below 2**-56 of y^2/2."""
+    tiers = []
+    for bound in (2.0**-26, 2.0**-10, 2.0**-3, 1.0):
+        j = next(j for j in range(1, len(_ETA_COEF)) if bound**j / math.factorial(j + 2) <= 2.0**-57)
+        tiers.append((bound, tuple(reversed(_ETA_COEF[:j]))))
+    return tuple(tiers)
+
+
+_ETA_TIERS = _eta_tiers()
+
+
 def eta(y: float) -> float:
     r""":math:`\eta(y) = e^y - 1 - y \ge 0`, to a few ulp for every real ``y``.
 
-    Series for :math:`|y| \le 1`; ``expm1(y) - y`` otherwise (no cancellation
-    there); ``inf`` once :math:`e^y` overflows.
+    Taylor series for :math:`|y| \le 1` (as many terms as :math:`|y|` needs for a
+    truncation error below :math:`2^{-56}\,y^2/2`); ``expm1(y) - y`` otherwise (no
+    cancellation there); ``inf`` once :math:`e^y` overflows.
     """
-    if math.isnan(y):
+    ay = abs(y)
+    if ay <= 1.0:
+        for bound, coef in _ETA_TIERS:
+            if ay <= bound:
+                s = 0.0
+                for c in coef:
+                    s = s * y + c
+                return s * y * y
+    if y != y:
         raise ValueError("eta(nan): a NaN reached the closed form")
-    if abs(y) <= 1.0:
-        s = 0.0
-        for c in reversed(_ETA_COEF):
-            s = s * y + c
-        return s * y * y
     if y > _LOG_MAX:
         return math.inf
     return math.expm1(y) - y
@@ -199,30 +257,73 @@ _ZETA_SIGNED_INV_K = np.where(_ZETA_K % 2 == 0, 1.0, -1.0) / _ZETA_K  # (-1)^k /
 _ZETA_INV_KM1 = 1.0 / (_ZETA_K - 1.0)
 
 
-def _stirling_R(x: float) -> float:
-    r"""Stirling's remainder :math:`R(x) = \log\Gamma(x) - (x-\frac12)\log x + x - \frac12\log 2\pi`."""
+def _phi(x: float) -> tuple[float, float]:
+    r""":math:`\varphi(x) = R(x) - R(x+1) = (x+\tfrac12)\log(1+1/x) - 1 > 0` and :math:`\varphi'(x)`.
+
+    With :math:`t = 1/(2x+1)`, :math:`\varphi = \sum_{j\ge1} t^{2j}/(2j+1)` and
+    :math:`\varphi' = -\sum_{j\ge1} 4j\,t^{2j+1}/(2j+1)`: terms of one sign, no cancellation
+    (used for :math:`x \ge 1/4`, where :math:`t^2 \le 4/9`). Below, the closed form, where
+    :math:`\tfrac12\log(1/x)` dominates.
+    """
+    if x < 0.25:
+        lg = math.log1p(x) - math.log(x)  # log(1 + 1/x) without overflow of 1/x
+        return (x + 0.5) * lg - 1.0, lg - (x + 0.5) / (x * (x + 1.0))
+    t = 1.0 / (2.0 * x + 1.0)
+    t2 = t * t
+    phi = dphi = 0.0
+    pw = t2
+    j = 1
+    while True:
+        term = pw / (2 * j + 1)
+        phi += term
+        dphi += 4 * j * term
+        if term <= 1e-18 * phi:
+            return phi, -dphi * t
+        pw *= t2
+        j += 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _stirling_R(x: float) -> tuple[float, float]:
+    r"""Stirling's remainder and its derivative at ``x``, :math:`(R(x), R'(x))`, to a few ulp of each.
+
+    :math:`R(x) = \log\Gamma(x) - (x-\frac12)\log x + x - \frac12\log 2\pi` and
+    :math:`R'(x) = \psi(x) - \log x + 1/(2x)`: by their asymptotic series (8 terms) for
+    :math:`x \ge 12`; below, :math:`R(x) = R(x+n) + \sum_{k<n}\varphi(x+k)` with
+    :math:`x + n \ge 12` (:func:`_phi`), a sum of positive terms (the direct formula from
+    ``gammaln`` would cancel to an absolute error of ulps of :math:`\log\Gamma(x)`).
+    Memoised: a distribution's shape recurs from call to call.
+    """
     if x >= _STIRLING_MIN:
         inv = 1.0 / x
         inv2 = inv * inv
-        s, t = 0.0, inv
-        for c in _STIRLING:
-            s += c * t
+        r = r1 = 0.0
+        t = inv
+        for m, c in enumerate(_STIRLING, start=1):  # t = x^(1 - 2m)
+            r += c * t
+            r1 += c * (1 - 2 * m) * (t * inv)
             t *= inv2
-        return s
-    return float(special.gammaln(x)) - (x - 0.5) * math.log(x) + x - _HALF_LOG_2PI
+        return r, r1
+    n = math.ceil(_STIRLING_MIN - x)
+    r, r1 = _stirling_R(x + n)
+    for k in range(n - 1, -1, -1):  # smallest terms first
+        f, f1 = _phi(x + k)
+        r += f
+        r1 += f1
+    return r, r1
 
 
-def _stirling_R1(x: float) -> float:
-    r""":math:`R'(x) = \psi(x) - \log x + 1/(2x)`."""
-    if x >= _STIRLING_MIN:
-        inv = 1.0 / x
-        inv2 = inv * inv
-        s, t = 0.0, inv2
-        for m, c in enumerate(_STIRLING, start=1):
-            s += c * (1 - 2 * m) * t
-            t *= inv2
-        return s
-    return float(special.digamma(x)) - math.log(x) + 0.5 / x
+@functools.lru_cache(maxsize=1024)
+def _zeta_orders(a: float) -> np.ndarray:
+    r""":math:`Z_k(a) = \tfrac12 + a^k\zeta(k, a+1) - a/(k-1)` for :math:`k = 2, \dots, 43` (read-only).
+
+    Memoised on ``a``: a distribution's shape recurs from call to call (a loop over
+    q's parameters, a fit), and the 42 Hurwitz zeta values cost more than the rest
+    of a closed form.
+    """
+    z = 0.5 + np.power(a, _ZETA_K) * special.zeta(_ZETA_K, a + 1.0) - a * _ZETA_INV_KM1
+    z.flags.writeable = False
+    return z
 
 
 def _breg_R(a1: float, a2: float, u: float) -> float:
@@ -230,39 +331,51 @@ def _breg_R(a1: float, a2: float, u: float) -> float:
 
     ``u`` is :math:`(a_2 - a_1)/a_1`, correctly rounded; ``a2`` is only used
     when :math:`|u| > 1/4`, where rounding in it cannot matter.
+
+    - :math:`|u| \le 1/4`, :math:`a_1 \ge 12`: Stirling's series term by term,
+      :math:`\sum_m c_m a_1^{1-2m}[(1+u)^{-n} - 1 + nu]` with :math:`n = 2m-1`, each bracket
+      written as :math:`\eta(-n\log(1+u)) + n\,\eta(\log(1+u))`, two non-negative terms.
+    - :math:`|u| \le 1/4`, :math:`a_1 < 12`: the Taylor series in u,
+      :math:`\sum_{k\ge2} (-u)^k Z_k(a_1)/k`, over the orders that matter.
+    - :math:`|u| > 1/4`, :math:`a_1 < 1`: one step of :math:`R(x) = R(x+1) + \varphi(x)`,
+      :math:`\varphi(x) = (x+\tfrac12)\log(1+1/x) - 1`, whose Bregman divergence is
+      :math:`(a_2+1)\eta(-\log(1+w)) + \tfrac12\eta(\log(1+w)) + \tfrac12\eta(\log(1+u)) - a_2\eta(-\log(1+u))`
+      with :math:`w = (a_2 - a_1)/(a_1 + 1)` (the difference of R values below would cancel: R grows
+      like :math:`-\tfrac12\log x` near 0).
+    - otherwise the difference :math:`R(a_2) - R(a_1) - (a_2-a_1)R'(a_1)` itself.
     """
     if u == 0.0:
         return 0.0
-    if abs(u) <= 0.25:
+    au = abs(u)
+    if au <= 0.25:
         if a1 >= _STIRLING_MIN:
-            # sum_m c_m a^{1-2m} [(1+u)^{-(2m-1)} - 1 + (2m-1) u], the bracket exact
-            uf = Fraction(u)
-            inv1u = 1 / (1 + uf)
-            inv1u2 = inv1u * inv1u
-            pw = inv1u
+            lu = math.log1p(u)
+            e1 = eta(lu)
             s = 0.0
             apow = 1.0
             inv_a2 = 1.0 / (a1 * a1)
             for m, c in enumerate(_STIRLING, start=1):
                 n = 2 * m - 1
-                bracket = _to_float(pw - 1 + n * uf)
-                s += c * apow * bracket
-                pw *= inv1u2
+                s += c * apow * (eta(-n * lu) + n * e1)
                 apow *= inv_a2
             return s / a1
         # Taylor series: sum_{k>=2} (-u)^k / k * Z_k(a),
         # Z_k(a) = a^k zeta(k, a) - a/(k-1) - 1/2 = 1/2 + a^k zeta(k, a+1) - a/(k-1)
         # Orders past K add less than 1e-18 of the sum: |Z_k| <= 3/2 + a, Z_2(a) >= 1e-2 for a < 12,
         # so |u|^(K-2) (a + 2) / K < 5e-21 suffices (all 42 orders when |u| is near 1/4).
-        au = abs(u)
         n = math.ceil(math.log(5e-21 * 0.5 / (a1 + 2.0)) / math.log(au)) + 3 if au > 1e-300 else 2
-        ks = _ZETA_K[: max(2, min(n, _ZETA_K.size))]
-        m = ks.size
-        zk = 0.5 + np.power(a1, ks) * special.zeta(ks, a1 + 1.0) - a1 * _ZETA_INV_KM1[:m]
-        terms = np.power(au, ks) * (_ZETA_INV_K[:m] if u < 0 else _ZETA_SIGNED_INV_K[:m]) * zk
+        m = max(2, min(n, _ZETA_K.size))
+        terms = np.power(au, _ZETA_K[:m]) * (_ZETA_INV_K[:m] if u < 0 else _ZETA_SIGNED_INV_K[:m]) * _zeta_orders(a1)[:m]
         return math.fsum(terms.tolist())
     h = a2 - a1
-    return _stirling_R(a2) - _stirling_R(a1) - h * _stirling_R1(a1)
+    if a1 < 1.0:
+        b1 = a1 + 1.0
+        w = h / b1
+        lw, lu = math.log1p(w), math.log1p(u)
+        step = (a2 + 1.0) * eta(-lw) + 0.5 * eta(lw) + 0.5 * eta(lu) - a2 * eta(-lu)
+        return _breg_R(b1, b1 + h, w) + step
+    r1, d1 = _stirling_R(a1)
+    return _stirling_R(a2)[0] - r1 - h * d1
 
 
 def _breg_lgamma(a: float, u: float) -> float:
@@ -442,6 +555,8 @@ def _as_gamma(d: Params) -> tuple[float, float, float]:
 
 def _gamma_core(a1: float, s1: float, a2: float, s2: float) -> float:
     r"""KL between gammas with equal loc (shape a, scale s), as a sum of non-negative terms."""
+    if a1 == a2:  # equal shapes (exponentials among them): a eta(log(s_p / s_q)) exactly
+        return a2 * eta(log_quotient(s1, s2))
     u = _rel(a2, a1)
     return a2 * eta(log_product_ratio(a1, s1, a2, s2)) + 0.5 * eta(log_quotient(a2, a1)) + _breg_R(a1, a2, u)
 
@@ -490,7 +605,31 @@ def _kl_gamma_gamma(p: Params, q: Params) -> float:
 
 
 def _beta_core(a1: float, b1: float, a2: float, b2: float) -> float:
-    r"""KL between standard betas, as a sum of terms that do not cancel near p = q."""
+    r"""KL between standard betas, as a sum of terms that do not cancel near p = q.
+
+    Ratios of products of the parameters and :math:`c = a + b` are formed in double-double
+    arithmetic (:math:`c` exactly as a TwoSum pair) and their logs taken by :func:`_log_dd`;
+    parameters outside :math:`[10^{-60}, 10^{60}]` take exact rationals instead.
+    """
+    if not (1e-60 < a1 < 1e60 and 1e-60 < b1 < 1e60 and 1e-60 < a2 < 1e60 and 1e-60 < b2 < 1e60):
+        return _beta_core_exact(a1, b1, a2, b2)
+    c1, c1e = _two_sum(a1, b1)
+    c2, c2e = _two_sum(a2, b2)
+    main = a2 * eta(_log_dd(*_dd_mul(a1, 0.0, c2, c2e), *_dd_mul(a2, 0.0, c1, c1e)))
+    main += b2 * eta(_log_dd(*_dd_mul(b1, 0.0, c2, c2e), *_dd_mul(b2, 0.0, c1, c1e)))
+    log_s = _log_dd(*_dd_mul(*_two_prod(a2, b2), c1, c1e), *_dd_mul(*_two_prod(a1, b1), c2, c2e))
+    p1, e1 = _two_prod(a2, b1)
+    p2, e2 = _two_prod(a1, b2)
+    cross = math.fsum((p1, e1, -p2, -e2))  # a2 b1 - a1 b2, rounded once
+    stirling_f = 0.5 * eta(log_s) + 0.5 * ((cross / (a1 * b1)) * (cross / (c1 * c2)))
+    uc = math.fsum((c2, c2e, -c1, -c1e)) / c1
+    uc -= uc * (c1e / c1)
+    rem = _breg_R(a1, a2, _rel(a2, a1)) + _breg_R(b1, b2, _rel(b2, b1)) - _breg_R(c1, c2, uc)
+    return main + stirling_f + rem
+
+
+def _beta_core_exact(a1: float, b1: float, a2: float, b2: float) -> float:
+    """:func:`_beta_core` in exact rationals (parameters of extreme size)."""
     A1, B1, A2, B2 = Fraction(a1), Fraction(b1), Fraction(a2), Fraction(b2)
     C1, C2 = A1 + B1, A2 + B2
     c1, c2 = _to_float(C1), _to_float(C2)
@@ -508,8 +647,7 @@ def _beta_core(a1: float, b1: float, a2: float, b2: float) -> float:
 
 
 def _beta_like(a1, b1, l1, s1, a2, b2, l2, s2, p: Params, q: Params) -> float:
-    L1, S1, L2, S2 = Fraction(l1), Fraction(s1), Fraction(l2), Fraction(s2)
-    if L1 < L2 or L1 + S1 > L2 + S2:
+    if l1 < l2 or sum_exceeds(l1, s1, l2, s2):
         return math.inf
     if l1 == l2 and s1 == s2:
         return _beta_core(a1, b1, a2, b2)
@@ -569,8 +707,7 @@ def _kl_uniform_uniform(p: Params, q: Params) -> float:
        \subseteq [\mathrm{loc}_q, \mathrm{loc}_q + \mathrm{scale}_q],
        \text{ else } \infty.
     """
-    L1, S1, L2, S2 = Fraction(p.loc), Fraction(p.scale), Fraction(q.loc), Fraction(q.scale)
-    if L1 < L2 or L1 + S1 > L2 + S2:
+    if p.loc < q.loc or sum_exceeds(p.loc, p.scale, q.loc, q.scale):
         return math.inf
     return log_quotient(q.scale, p.scale)
 
@@ -610,10 +747,20 @@ def _kl_cauchy_cauchy(p: Params, q: Params) -> float:
        D = \log\frac{(\gamma_p + \gamma_q)^2 + (\mu_p - \mu_q)^2}{4\gamma_p\gamma_q}
          = \log\!\left(1 + \frac{(\gamma_p - \gamma_q)^2 + (\mu_p-\mu_q)^2}{4\gamma_p\gamma_q}\right).
     """
-    g1, g2 = Fraction(p.scale), Fraction(q.scale)
-    dm = Fraction(p.loc) - Fraction(q.loc)
-    dg = g1 - g2
-    return _log_of(1 + (dg * dg + dm * dm) / (4 * g1 * g2))
+    g1, g2 = p.scale, q.scale
+    dm = _diff(p.loc, q.loc)
+    if 1e-140 < g1 < 1e140 and 1e-140 < g2 < 1e140 and (dm == 0.0 or 1e-140 < abs(dm) < 1e140):
+        # (g1 - g2)^2 + dm^2 over 4 g1 g2 with exact products (g1 - g2 exact where it cancels, Sterbenz)
+        dg = g1 - g2
+        pg, eg = _two_prod(dg, dg)
+        pm, em = _two_prod(dm, dm)
+        num = math.fsum((pg, eg, pm, em))
+        den, err = _two_prod(g1, g2)
+        x = num / (4.0 * den)
+        return math.log1p(x - x * (err / den))
+    G1, G2 = Fraction(g1), Fraction(g2)
+    DM, DG = Fraction(p.loc) - Fraction(q.loc), G1 - G2
+    return _log_of(1 + (DG * DG + DM * DM) / (4 * G1 * G2))
 
 
 @_register_all(
@@ -798,7 +945,7 @@ def _kl_pareto_pareto(p: Params, q: Params) -> float:
     ``inf`` when :math:`\mathrm{loc}_p + \sigma_p < \mathrm{loc}_q + \sigma_q`.
     """
     _check_finite_shapes(p, q)
-    if Fraction(p.loc) + Fraction(p.scale) < Fraction(q.loc) + Fraction(q.scale):
+    if sum_exceeds(q.loc, q.scale, p.loc, p.scale):
         return math.inf
     if p.loc != q.loc:
         return _numeric(p, q)
@@ -864,8 +1011,12 @@ def _kl_uniform_norm(p: Params, q: Params) -> float:
        D = \log\frac{\sigma\sqrt{2\pi}}{w} + \frac{w^2/12 + (c-m)^2}{2\sigma^2}
          = \tfrac12\,\eta(\log(\rho^2/12)) + \frac{(c-m)^2}{2\sigma^2} + \tfrac12\big(1 + \log\tfrac{\pi}{6}\big).
     """
-    c = Fraction(p.loc) + Fraction(p.scale) / 2 - Fraction(q.loc)
-    z = _to_float(c) / q.scale
+    half = 0.5 * p.scale
+    if half * 2.0 == p.scale and abs(p.loc) < 1e300 and abs(q.loc) < 1e300:  # exact halving: fsum rounds once
+        c = math.fsum((p.loc, half, -q.loc))
+    else:
+        c = _to_float(Fraction(p.loc) + Fraction(p.scale) / 2 - Fraction(q.loc))
+    z = c / q.scale
     lr = 2.0 * log_quotient(p.scale, q.scale) - math.log(12.0)
     return 0.5 * eta(lr) + 0.5 * z * z + 0.5 * (1.0 + math.log(math.pi / 6.0))
 
@@ -906,7 +1057,12 @@ def _kl_norm_gumbel_l(p: Params, q: Params) -> float:
 
 def _gumbel_r_norm(mu: float, beta: float, m: float, s: float) -> float:
     """KL(gumbel_r(mu, beta) || N(m, s))."""
-    z = _to_float(Fraction(mu) + Fraction(EULER_GAMMA) * Fraction(beta) - Fraction(m)) / s
+    if 1e-140 < beta < 1e140 and abs(mu) < 1e300 and abs(m) < 1e300:
+        gb, ge = _two_prod(EULER_GAMMA, beta)  # gamma * beta exactly
+        c = math.fsum((mu, gb, ge, -m))
+    else:
+        c = _to_float(Fraction(mu) + Fraction(EULER_GAMMA) * Fraction(beta) - Fraction(m))
+    z = c / s
     log_kappa = 2.0 * log_quotient(beta, s) + math.log(math.pi**2 / 6.0)
     const = 0.5 * math.log(math.pi**3 / 3.0) - EULER_GAMMA - 0.5
     return 0.5 * eta(log_kappa) + 0.5 * z * z + const

@@ -6,7 +6,10 @@ objects themselves (not :class:`~klbook.core.closed_forms.Params`).
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import linalg
@@ -110,11 +113,6 @@ def _cholesky(s: np.ndarray) -> np.ndarray | None:
     return l
 
 
-def _positive_definite(s: np.ndarray) -> bool:
-    """True when the symmetric matrix ``s`` has a Cholesky factor with a positive diagonal."""
-    return _cholesky(s) is not None
-
-
 def _logdet1p(g: np.ndarray) -> float:
     r""":math:`\log\det(I + G)` for a small symmetric G.
 
@@ -128,40 +126,127 @@ def _logdet1p(g: np.ndarray) -> float:
     return math.fsum(math.log1p(float(x)) for x in _eigvalsh(g))
 
 
-def _kl_full_rank(mp: np.ndarray, sp: np.ndarray, mq: np.ndarray, sq: np.ndarray) -> float:
-    """KL between non-degenerate normals (see ``_kl_mvn_mvn``; the covariances are positive definite)."""
-    # A common power-of-two scaling (exact, KL is invariant) keeps the splitting away from overflow.
-    big = max(float(np.max(np.abs(sp))), float(np.max(np.abs(sq))))
-    e2 = math.frexp(big)[1] // 2
-    sp, sq = np.ldexp(sp, -2 * e2), np.ldexp(sq, -2 * e2)
-    mp, mq = np.ldexp(mp, -e2), np.ldexp(mq, -e2)
+class _Factor(NamedTuple):
+    r"""A validated multivariate normal, its covariance factorised once (see :func:`_factor_of`).
 
-    lq, gq = _refined_cholesky(sq)
+    ``l`` and ``g`` belong to the covariance scaled by :math:`4^{-e}` (an exact power-of-two
+    scaling that keeps the refinement's splitting away from overflow):
+    :math:`4^{-e}\Sigma = L(I + G)L^T`. ``l`` is None when the covariance has no Cholesky
+    factor (singular, ``allow_singular=True``).
+    """
+
+    mean_bytes: bytes
+    cov_bytes: bytes
+    mean: np.ndarray
+    cov: np.ndarray
+    e: int
+    scaled_mean: np.ndarray
+    l: np.ndarray | None
+    g: np.ndarray | None
+    logdet1p_g: float
+
+
+#: One _Factor per frozen multivariate normal, weakly keyed on the object and checked against the
+#: bytes of its mean and covariance (an array changed in place is factorised again).
+_FACTORS: "weakref.WeakKeyDictionary[Any, _Factor]" = weakref.WeakKeyDictionary()
+
+
+def _factor_of(d: Any, name: str) -> _Factor:
+    """Validate a frozen ``multivariate_normal`` and factorise its covariance, once per object.
+
+    ``name`` ("p", "q") names the argument in the ``ValueError`` for a non-finite mean
+    or covariance. Positive definite is decided by a Cholesky factorisation of the
+    covariance itself, never by scipy's eigenvalue cutoff (which drops a direction once
+    cond >~ 4.5e9, although the matrix is numerically positive definite and the KL well
+    defined). Cached on the object until its mean or covariance changes.
+    """
+    mean, cov = d.mean, d.cov
+    mb, cb = mean.tobytes(), cov.tobytes()
+    hit = _FACTORS.get(d)
+    if hit is not None and hit.mean_bytes == mb and hit.cov_bytes == cb:
+        return hit
+    m = np.array(mean, dtype=float).reshape(-1)
+    k = m.size
+    s = np.array(cov, dtype=float).reshape(k, k)
+    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s))):
+        raise ValueError(f"{name}: multivariate normal with a non-finite mean or covariance")
+    e = math.frexp(float(np.max(np.abs(s))))[1] // 2
+    l = _cholesky(np.ldexp(s, -2 * e))
+    g, ld = None, 0.0
+    if l is not None:
+        l, g = _refined_cholesky(np.ldexp(s, -2 * e), l)
+        ld = _logdet1p(g)
+    f = _Factor(mb, cb, m, s, e, np.ldexp(m, -e), l, g, ld)
+    try:
+        _FACTORS[d] = f
+    except TypeError:  # pragma: no cover - an object that cannot be weakly referenced
+        pass
+    return f
+
+
+def _kl_factored(fp: _Factor, fq: _Factor) -> float:
+    """KL between non-degenerate normals from their factors (see ``_kl_mvn_mvn``)."""
+    # A common power-of-two scaling (exact, KL is invariant) keeps the splitting away from overflow;
+    # each factor was computed at its own scale 4^-e, which only shifts exponents.
+    e2 = max(fp.e, fq.e)
+    lp, mp = (fp.l, fp.scaled_mean) if fp.e == e2 else (np.ldexp(fp.l, fp.e - e2), np.ldexp(fp.mean, -e2))
+    lq, mq = (fq.l, fq.scaled_mean) if fq.e == e2 else (np.ldexp(fq.l, fq.e - e2), np.ldexp(fq.mean, -e2))
+    gp, gq = fp.g, fq.g
+
     # Mahalanobis term with S_q^{-1} = L^{-T}(I + G)^{-1}L^{-1}; mp - mq carried exactly as hi + lo
-    d_hi, d_lo = _two_sum(mp, -mq)
-    zz = _solve_lower(lq, np.stack([d_hi, d_lo], axis=1))
+    k = mp.size
+    dd = np.empty((k, 2))
+    dd[:, 0], dd[:, 1] = _two_sum(mp, -mq)
+    zz = _solve_lower(lq, dd)
     z = zz[:, 0] + zz[:, 1]
-    maha = math.fsum(float(x) * float(x) for x in z) - float(z @ gq @ z)
+    maha = math.fsum((z * z).tolist()) - float(z @ gq @ z)
 
-    # Near regime: eigenvalues e_i of E = L_q^{-1}(S_p - S_q)L_q^{-T}, corrected for G_q
+    a = _solve_lower(lq, lp)  # L_q^{-1} L_p: A A^T = L_q^{-1} S_p L_q^{-T} = I + E to rounding
+    ea = a @ a.T
+    ea.flat[:: k + 1] -= 1.0
+    fro = math.sqrt(float((ea * ea).sum()))
+    if fro <= NEAR_THRESHOLD or (
+        fro <= NEAR_THRESHOLD * math.sqrt(k) and float(np.abs(_eigvalsh(ea)).max()) <= NEAR_THRESHOLD
+    ):
+        return 0.5 * (_near_covariance_term(np.ldexp(fp.cov, -2 * e2), np.ldexp(fq.cov, -2 * e2), lq, gq) + maha)
+
+    # Far regime: ||A||_F^2 - k - 2 sum log a_ii = sum eta(2 log a_ii) + sum_{i>j} a_ij^2,
+    # plus the first-order corrections for G_p and G_q.
+    diag = math.fsum([eta(2.0 * log_quotient(x, y)) for x, y in zip(lp.diagonal().tolist(), lq.diagonal().tolist())])
+    low = a[_lower(k)]
+    off = math.fsum((low * low).tolist())
+    corr = float(((a @ gp - gq @ a) * a).sum()) - fp.logdet1p_g + fq.logdet1p_g
+    return 0.5 * (diag + off + corr + maha)
+
+
+@functools.lru_cache(maxsize=64)
+def _lower(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the strictly lower triangle of a k x k matrix (``np.tril_indices(k, -1)``, kept)."""
+    return np.tril_indices(k, -1)
+
+
+def _near_covariance_term(sp: np.ndarray, sq: np.ndarray, lq: np.ndarray, gq: np.ndarray) -> float:
+    r""":math:`\sum_i \eta(\log(1 + e_i))` over the eigenvalues of :math:`E = L_q^{-1}(\Sigma_p - \Sigma_q)L_q^{-T}`,
+    corrected for :math:`G_q` (nearly identical covariances: no cancellation)."""
     s_hi, s_lo = _two_sum(sp, -sq)
     e_tilde = _sandwich(lq, s_hi) + _sandwich(lq, s_lo)
     e_mat = e_tilde - 0.5 * (gq @ e_tilde + e_tilde @ gq)
     e = _eigvalsh(0.5 * (e_mat + e_mat.T))
-    if float(np.max(np.abs(e))) <= NEAR_THRESHOLD:
-        # sum of lambda - 1 - log(lambda) = eta(log1p(e)), each term >= 0
-        cov = math.fsum(eta(math.log1p(float(x))) for x in e)
-        return 0.5 * (cov + maha)
+    # sum of lambda - 1 - log(lambda) = eta(log1p(e)), each term >= 0
+    return math.fsum(eta(math.log1p(float(x))) for x in e)
 
-    # Far regime: A = L_q^{-1} L_p, ||A||_F^2 - k - 2 sum log a_ii = sum eta(2 log a_ii) + sum_{i>j} a_ij^2,
-    # plus the first-order corrections for G_p and G_q.
-    lp, gp = _refined_cholesky(sp)
-    a = _solve_lower(lq, lp)
-    k = a.shape[0]
-    diag = math.fsum(eta(2.0 * log_quotient(float(lp[i, i]), float(lq[i, i]))) for i in range(k))
-    off = math.fsum(float(x) * float(x) for x in a[np.tril_indices(k, -1)])
-    corr = float(np.sum((a @ gp) * a) - np.sum((gq @ a) * a)) - _logdet1p(gp) + _logdet1p(gq)
-    return 0.5 * (diag + off + corr + maha)
+
+def _kl_full_rank(mp: np.ndarray, sp: np.ndarray, mq: np.ndarray, sq: np.ndarray) -> float:
+    """KL between non-degenerate normals given as arrays (the covariances are positive definite)."""
+    fp, fq = (_factor_arrays(m, s) for m, s in ((mp, sp), (mq, sq)))
+    return _kl_factored(fp, fq)
+
+
+def _factor_arrays(m: np.ndarray, s: np.ndarray) -> _Factor:
+    """:class:`_Factor` of a positive-definite covariance given as an array (not cached)."""
+    e = math.frexp(float(np.max(np.abs(s))))[1] // 2
+    l, g = _refined_cholesky(np.ldexp(s, -2 * e))
+    return _Factor(b"", b"", m, s, e, np.ldexp(m, -e), l, g, _logdet1p(g))
 
 
 @register_kl("multivariate_normal", "multivariate_normal")
@@ -194,23 +279,15 @@ def _kl_mvn_mvn(p, q) -> float:
     ValueError
         If the dimensions differ, or a mean or covariance is not finite.
     """
-    mp = np.asarray(p.mean, dtype=float).reshape(-1)
-    mq = np.asarray(q.mean, dtype=float).reshape(-1)
-    if mp.shape != mq.shape:
+    fp, fq = _factor_of(p, "p"), _factor_of(q, "q")
+    if fp.mean.size != fq.mean.size:
         raise ValueError(
-            f"multivariate normals of different dimension: p has dimension {mp.size}, q has dimension {mq.size}"
+            f"multivariate normals of different dimension: p has dimension {fp.mean.size}, q has dimension {fq.mean.size}"
         )
-    k = mp.size
-    sp = np.asarray(p.cov, dtype=float).reshape(k, k)
-    sq = np.asarray(q.cov, dtype=float).reshape(k, k)
-    for name, m, s in (("p", mp, sp), ("q", mq, sq)):
-        if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s))):
-            raise ValueError(f"{name}: multivariate normal with a non-finite mean or covariance")
-    # Positive definite is decided by a Cholesky factorisation of the covariance itself, never by
-    # scipy's eigenvalue cutoff (which drops a direction once cond >~ 4.5e9, although the matrix is
-    # numerically positive definite and the KL well defined).
-    if _positive_definite(sp) and _positive_definite(sq):
-        return _kl_full_rank(mp, sp, mq, sq)
+    if fp.l is not None and fq.l is not None:
+        return _kl_factored(fp, fq)
+    k = fp.mean.size
+    mp, sp, mq, sq = fp.mean, fp.cov, fq.mean, fq.cov
     rp, rq = int(p.cov_object.rank), int(q.cov_object.rank)
     if rp == k and rq == k:
         raise ValueError(
