@@ -552,3 +552,44 @@ def test_spec_locations_drop_rounding_noise():
     spec = alpha_explorer(sym, alphas=[0.5, 1.0], descending=False).spec
     assert [f["mean"] for f in spec["fits"]] == [0.0, 0.0]
     assert spec["reference_fits"]["forward"]["mean"] == 0.0
+
+
+EXPLORER_FUNCTIONS = [
+    "integrand_explorer", "forward_reverse_explorer", "alpha_explorer", "bernoulli_explorer",
+    "estimator_explorer", "kl_regularised_explorer", "distillation_explorer", "mixture_bracket_explorer",
+]
+
+
+@pytest.mark.parametrize("name", EXPLORER_FUNCTIONS)
+def test_explorer_functions_document_every_parameter_once_and_return_an_explorer(name):
+    """The shared docs come from spec.explorer_builder: every parameter of the signature is documented
+    exactly once (title and p_label included), in the order of the numpydoc sections, by napoleon."""
+    import inspect
+
+    from sphinx.ext.napoleon import Config
+    from sphinx.ext.napoleon.docstring import NumpyDocstring
+
+    import klbook.book.explorers as E
+
+    f = getattr(E, name)
+    doc = inspect.getdoc(f)
+    sections = [s for s in ("Parameters", "Returns", "Raises") if re.search(rf"^{s}\n-+$", doc, re.M)]
+    assert sections == ["Parameters", "Returns", "Raises"]
+    assert doc.index("\nParameters\n") < doc.index("\nReturns\n") < doc.index("\nRaises\n")
+    rst = str(NumpyDocstring(doc, Config(napoleon_use_param=False, napoleon_use_rtype=False), what="function"))
+    fields = rst.split(":Parameters:")[1].split(":returns:")[0]
+    documented = [n for names in re.findall(r"\*\*([\w, ]+)\*\*", fields) for n in names.split(", ")]
+    params = [p for p in inspect.signature(f).parameters]
+    assert sorted(documented) == sorted(params), (documented, params)
+    assert ":returns: *Explorer*" in rst
+
+
+def test_a_bad_title_fails_before_any_fitting(monkeypatch):
+    import klbook.book.explorers.alpha as A
+
+    def no_fit(*args, **kwargs):  # pragma: no cover - must not be reached
+        raise AssertionError("fit_gaussian ran before the title was checked")
+
+    monkeypatch.setattr(A, "fit_gaussian", no_fit)
+    with pytest.raises(TypeError, match="title"):
+        alpha_explorer(stats.norm(0, 1), title=3)
