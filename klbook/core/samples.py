@@ -28,13 +28,16 @@ This module adds, each justified in chapter 7 of the book:
   radius :math:`\varepsilon_i = \max(\rho_k(i), \nu_k(i))` for both samples, and the counts
   :math:`l_i, k_i` inside it, so that both densities are averaged over the same ball;
 * **Gaussian-reference bias correction**: the estimator is run on Gaussian samples of the same
-  sizes, means and covariances, whose KL is known in closed form; the difference is the
-  estimator's bias on that reference, which is subtracted (shrunk towards zero when it is not
-  clearly larger than its own noise);
+  sizes, means and covariances, whose log-ratio is known in closed form; the mean difference
+  between its per-point terms and that exact log-ratio is the estimator's bias on the reference,
+  which is subtracted (less the part due to the fitting noise of the reference's parameters, and
+  shrunk towards zero when it is not clearly larger than its own noise);
 * **ties**: duplicated points (rounded data) make distances zero and logarithms infinite; they
   are broken by a uniform dither of the rounding step;
-* a **confidence interval** from the per-point terms, the spread of the reference runs, and a
-  share of the correction as model uncertainty.
+* a **confidence interval** from the per-point terms, the uncertainty of the correction, and a
+  share of the correction as model uncertainty;
+* **speed**: one neighbour search per sample for the estimate (exhaustive float32 search from
+  :math:`d = 7`, a k-d tree below), and reference runs held to a budget of searches.
 
 Heavy-tailed :math:`p` against light-tailed :math:`q` defeats every nonparametric estimator:
 the divergence is dominated by points far out where :math:`\log(p/q)` is large, and the
@@ -52,12 +55,30 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
+from scipy.linalg import solve_triangular
 from scipy.special import digamma, ndtri
 
 __all__ = ["SampleKL", "kl_from_samples", "knn_kl", "histogram_kl"]
 
 #: Share of the Gaussian-reference correction counted as model uncertainty in the interval.
 CORRECTION_UNCERTAINTY = 0.25
+#: Budget of the Gaussian reference runs, in query points at d = 0; a point's neighbour search costs
+#: about 2 ** (d / 1.5) as much in dimension d (k-d tree, measured for d = 1..10), so the budget is
+#: REFERENCE_BUDGET / 2 ** (d / 1.5) points: 8 full runs for n = 1e4 in d <= 3, one run on about
+#: 3500 of the n points in d = 10, which keeps the references below the cost of the data's own search.
+REFERENCE_BUDGET = 360_000
+#: At most this many reference runs, and no fewer query points than this in total.
+REFERENCE_MAX_RUNS = 8
+REFERENCE_MIN_QUERY = 1000
+#: Factor on the naive standard error of a reference run's mean k-NN error: terms that share
+#: neighbours are positively correlated (measured 1.3 to 2.1 over d = 2..10, n = 1e3..1e4).
+REFERENCE_SE_INFLATION = 1.7
+#: Parametric-bootstrap draws of the Gaussian fit (exact sampling laws of the mean and covariance).
+FIT_DRAWS = 64
+#: Share of the fitted pair's KL inflation subtracted from the correction: the k-NN estimate sees an
+#: unknown share of it, between none and all (see kl_from_samples); the midpoint, and the half-range
+#: counted as uncertainty.
+FIT_INFLATION_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -119,46 +140,134 @@ def _as_sample(a: ArrayLike, name: str) -> np.ndarray:
     return arr
 
 
-def _knn_distances(tree: cKDTree, pts: np.ndarray, kmax: int, skip_self: bool, workers: int) -> np.ndarray:
-    """Distances to the 1st..kmax-th neighbours (the point itself skipped when ``skip_self``)."""
-    first = 2 if skip_self else 1
-    dist, _ = tree.query(pts, k=list(range(first, first + kmax)), workers=workers)
-    return dist
+def _leafsize(d: int) -> int:
+    """k-d tree leaf size: small leaves prune well in low dimension, big ones cut the overhead in high.
+
+    Measured at n = m = 1e4 (CPU time of one k = 10 query): in d = 10 leaves of 64 are about 1.6x
+    faster than scipy's default 16; in d <= 3, 16 is best.
+    """
+    return 16 if d <= 3 else (32 if d <= 6 else 64)
+
+
+def _use_brute_force(d: int, size: int) -> bool:
+    """Exhaustive search beats the k-d tree from d = 7 on for moderate sample sizes.
+
+    A tree query costs about 50 us per point in d = 10 (n = 1e4) and about 2 ** (d / 1.5) times less
+    in lower d; the exhaustive search about 3 ns per pair of points (one float32 matrix product
+    and a partial sort), whatever d and k are.
+    """
+    return d >= 7 and size <= 16_000 * 2.0 ** ((d - 10) / 1.5)
+
+
+def _brute_knn(points: np.ndarray, pts: np.ndarray, k: int) -> np.ndarray:
+    r"""Distances from each of ``pts`` to its k nearest ``points``, sorted, by exhaustive search.
+
+    Squared distances are :math:`\lVert a\rVert^2 + \lVert b\rVert^2 - 2a\cdot b` in float32 (one matrix
+    product per block of rows); their relative error is about 1e-7 (|a|^2 + |b|^2) / dist^2, below
+    1e-5 on whitened samples in d >= 7, far below the estimator's statistical error.
+    """
+    a32, b32 = pts.astype(np.float32), points.astype(np.float32)
+    an = np.einsum("ij,ij->i", a32, a32)
+    bn = np.einsum("ij,ij->i", b32, b32)
+    a32 *= -2.0
+    out = np.empty((pts.shape[0], k))
+    step = max(16, 2_000_000 // max(1, points.shape[0]))
+    for s in range(0, pts.shape[0], step):
+        g = a32[s : s + step] @ b32.T  # -2 a.b
+        g += bn
+        if k < g.shape[1]:
+            g.partition(k - 1, axis=1)  # in place: the k smallest first, in some order
+        out[s : s + step] = np.sort(g[:, :k], axis=1) + an[s : s + step, None]
+    return np.sqrt(np.maximum(out, 0.0))
+
+
+def _knn_distances(points: np.ndarray, pts: np.ndarray, k: int, skip_self: bool, workers: int) -> np.ndarray:
+    """Distances from each of ``pts`` to its 1st..k-th neighbours among ``points`` (itself skipped when ``skip_self``)."""
+    kk = k + 1 if skip_self else k
+    d = points.shape[1]
+    if _use_brute_force(d, points.shape[0]):
+        dist = _brute_knn(points, pts, kk)
+    else:
+        dist, _ = cKDTree(points, leafsize=_leafsize(d)).query(pts, k=kk, workers=workers)
+        dist = dist.reshape(pts.shape[0], -1)
+    return dist[:, 1:] if skip_self else dist
+
+
+def _terms(
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    method: str,
+    workers: int,
+    query: np.ndarray | None = None,
+) -> np.ndarray:
+    r"""Per-point terms :math:`t_i` of the k-NN estimate (their mean is the estimate).
+
+    ``query`` (default: all) selects the indices of ``x`` at which the terms are evaluated; the
+    neighbours are always searched in the whole of ``x`` and ``y``.
+    """
+    n, d = x.shape
+    m = y.shape[0]
+    pts = x if query is None else x[query]
+    kmax = min(2 * k, n - 1, m) if method == "adaptive" else k
+    rho = _knn_distances(x, pts, kmax, True, workers)
+    nu = _knn_distances(y, pts, kmax, False, workers)
+    const = math.log(m / (n - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "fixed":
+            return d * (np.log(nu[:, k - 1]) - np.log(rho[:, k - 1])) + const
+        # adaptive radii: one ball of radius eps_i = max(rho_k, nu_k) for both samples, with the
+        # counts inside it (capped at the 2k neighbours queried)
+        eps = np.maximum(rho[:, k - 1], nu[:, k - 1])
+        li = np.sum(rho <= eps[:, None], axis=1)
+        ki = np.sum(nu <= eps[:, None], axis=1)
+        rows = np.arange(pts.shape[0])
+        return (
+            d * (np.log(nu[rows, ki - 1]) - np.log(rho[rows, li - 1]))
+            + digamma(li)
+            - digamma(ki)
+            + const
+        )
 
 
 def _estimate(x: np.ndarray, y: np.ndarray, k: int, method: str, workers: int) -> tuple[float, np.ndarray]:
-    """The k-NN estimate and its per-point terms (their mean is the estimate)."""
-    n, d = x.shape
-    m = y.shape[0]
-    kmax = min(4 * k, n - 1, m) if method == "adaptive" else k
-    rho = _knn_distances(cKDTree(x), x, kmax, True, workers)
-    nu = _knn_distances(cKDTree(y), x, kmax, False, workers)
-    const = math.log(m / (n - 1))
-    if method == "fixed":
-        terms = d * (np.log(nu[:, k - 1]) - np.log(rho[:, k - 1])) + const
-        return float(np.mean(terms)), terms
-    # adaptive radii: one ball of radius eps_i for both samples
-    eps = np.maximum(rho[:, k - 1], nu[:, k - 1])
-    li = np.minimum(np.sum(rho <= eps[:, None], axis=1), kmax)
-    ki = np.minimum(np.sum(nu <= eps[:, None], axis=1), kmax)
-    rows = np.arange(n)
-    terms = (
-        d * (np.log(nu[rows, ki - 1]) - np.log(rho[rows, li - 1]))
-        + digamma(li)
-        - digamma(ki)
-        + const
-    )
+    """The k-NN estimate and its per-point terms."""
+    terms = _terms(x, y, k, method, workers)
     return float(np.mean(terms)), terms
 
 
-def _gaussian_kl(m1, c1, m2, c2) -> float:
+def _gaussian_kl(m1: np.ndarray, l1: np.ndarray, m2: np.ndarray, l2: np.ndarray) -> float:
+    r"""Closed-form :math:`D_{\mathrm{KL}}(\mathcal N(m_1, L_1L_1^\top) \Vert \mathcal N(m_2, L_2L_2^\top))` from Cholesky factors."""
     d = m1.size
-    l2 = np.linalg.cholesky(c2)
-    l1 = np.linalg.cholesky(c1)
-    a = np.linalg.solve(l2, l1)
-    v = np.linalg.solve(l2, m2 - m1)
-    logdet = 2.0 * (np.sum(np.log(np.diag(l2))) - np.sum(np.log(np.diag(l1))))
+    a = solve_triangular(l2, l1, lower=True)
+    v = solve_triangular(l2, m2 - m1, lower=True)
+    logdet = 2.0 * (np.sum(np.log(np.diag(l2))) - np.sum(np.log(np.abs(np.diag(l1)))))
     return float(0.5 * (np.sum(a * a) + v @ v - d + logdet))
+
+
+def _refitted_kls(
+    mx: np.ndarray, lx: np.ndarray, my: np.ndarray, ly: np.ndarray, n: int, m: int, rng: np.random.Generator, draws: int
+) -> np.ndarray:
+    r"""KL of Gaussian pairs re-fitted to ``draws`` simulated samples of sizes n and m (parametric bootstrap).
+
+    Uses the exact sampling laws of a Gaussian sample's mean, :math:`\mathcal N(\mu, \Sigma/n)`, and
+    covariance, :math:`\Sigma^{1/2} W \Sigma^{1/2\top}/(n-1)` with :math:`W` Wishart with :math:`n - 1`
+    degrees of freedom (Bartlett's decomposition :math:`W = AA^\top`, :math:`A` lower triangular with
+    :math:`A_{ii}^2 \sim \chi^2_{n-1-i}` and standard normal entries below): no sample is drawn.
+    """
+    d = mx.size
+    out = np.empty(draws)
+    tril = np.tril_indices(d, -1)
+    for b in range(draws):
+        factors = []
+        for mu, chol, size in ((mx, lx, n), (my, ly, m)):
+            a = np.zeros((d, d))
+            a[np.diag_indices(d)] = np.sqrt(rng.chisquare(size - 1 - np.arange(d)))
+            a[tril] = rng.standard_normal(tril[0].size)
+            factors.append((mu + chol @ rng.standard_normal(d) / math.sqrt(size), chol @ a / math.sqrt(size - 1)))
+        (m1, l1), (m2, l2) = factors
+        out[b] = _gaussian_kl(m1, l1, m2, l2)
+    return out
 
 
 def _dither_ties(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
@@ -291,10 +400,10 @@ def kl_from_samples(
     x: ArrayLike,
     y: ArrayLike,
     *,
-    k: int = 10,
+    k: int | None = None,
     method: str = "fixed",
     bias_correction: bool = True,
-    n_reference: int = 3,
+    n_reference: int | None = None,
     level: float = 0.9,
     scale: bool = True,
     random_state: int | np.random.Generator | None = 0,
@@ -308,27 +417,30 @@ def kl_from_samples(
         Draws from :math:`p`.
     y : array_like, shape (m,) or (m, d)
         Draws from :math:`q`.
-    k : int
-        Neighbour index (default 10, lowered to ``n - 1`` or ``m`` for tiny samples). Larger
-        ``k`` lowers the variance and raises the bias; the correction removes most of that
-        bias, which is why the default is larger than the customary 1 to 5.
+    k : int or None
+        Neighbour index. Default: 20 in :math:`d \le 3`, 10 above (lowered to ``n - 1`` or ``m``
+        for tiny samples). Larger ``k`` lowers the variance and raises the bias; the bias grows
+        like :math:`(k/n)^{2/d}`, small in low dimension, and the correction removes most of it,
+        which is why the default is larger than the customary 1 to 5.
     method : {"fixed", "adaptive"}
         ``"fixed"`` (default): the :math:`k`-th neighbour in both samples (Wang, Kulkarni and
         Verdú 2009; Pérez-Cruz 2008). ``"adaptive"``: one radius
         :math:`\varepsilon_i = \max(\rho_k(i), \nu_k(i))` per point for both samples, with
         neighbour counts :math:`l_i, k_i` and their digamma terms (the same paper); it queries
-        :math:`4k` neighbours, so it is slower.
+        :math:`2k` neighbours, so it is slower.
     bias_correction : bool
-        Subtract the estimator's bias on a Gaussian reference pair: ``n_reference`` pairs of
-        Gaussian samples with the sizes, means and covariances of ``x`` and ``y``, whose KL
-        :math:`D_G` is known in closed form. With :math:`\bar D_{\mathrm{ref}}` their mean estimate,
-        the correction is :math:`c = D_G - \bar D_{\mathrm{ref}}`, shrunk by
-        :math:`c^2 / (c^2 + s^2)` where :math:`s` is its standard error, so that a correction that
-        is mostly noise is mostly dropped. Exact in the limit for Gaussian pairs; for other
-        shapes it removes the part of the bias that comes from the global shape (dimension,
-        scales, sample sizes), which dominates for :math:`d \gtrsim 4`.
-    n_reference : int
-        Gaussian reference pairs for the correction (each costs one more estimate).
+        Subtract the estimator's bias measured on a Gaussian reference pair (default True): Gaussian
+        samples of the same sizes, means and covariances as ``x`` and ``y``, on which the per-point
+        terms :math:`t_i` are compared with the reference's exact log-ratio :math:`\ell_G(x_i)`; the
+        mean of :math:`t_i - \ell_G(x_i)` is the estimator's bias there (see Notes). Exact in
+        expectation for Gaussian pairs; for other shapes it removes the part of the bias that
+        comes from the global shape (dimension, scales, sample sizes), which dominates for
+        :math:`d \gtrsim 4`. It cannot see bias from structure a Gaussian lacks (modes closer
+        than the neighbour balls are wide).
+    n_reference : int or None
+        Number of Gaussian reference pairs. Default ``None``: as many as a fixed budget of
+        neighbour searches allows (8 in low dimension, 1 on part of the points in :math:`d = 10`
+        with :math:`n = 10^4`), so the correction costs less than the estimate itself.
     level : float
         Coverage of the interval, in (0, 1); default 0.9.
     scale : bool
@@ -338,7 +450,9 @@ def kl_from_samples(
     random_state : int, numpy.random.Generator or None
         Seed for the reference samples and the tie dither (default 0: deterministic).
     workers : int
-        Threads for the neighbour queries (``scipy.spatial.cKDTree.query``).
+        Threads for the k-d tree queries (``scipy.spatial.cKDTree.query``). From :math:`d = 7` on
+        (moderate sizes) the neighbours are found by exhaustive search instead, a float32 matrix
+        product and a partial sort, which is faster there than the tree.
 
     Returns
     -------
@@ -354,12 +468,26 @@ def kl_from_samples(
 
     Notes
     -----
+    **The correction.** On the reference pair the exact log-ratio :math:`\ell_G` is known, so the
+    k-NN error of each term, :math:`e_i = t_i - \ell_G(x_i)`, is observed; its mean :math:`\bar e`
+    estimates the bias without the sampling noise of :math:`\ell_G` itself (a control variate), so
+    the terms are evaluated on only part of the reference points. The reference's parameters are
+    the fitted ones, and fitting noise makes the fitted pair's KL larger than the truth's by
+    :math:`\delta` on average; a parametric bootstrap of the fit (exact laws of a Gaussian sample's
+    mean and covariance, no sample drawn) gives :math:`\delta` and the spread :math:`s_{\mathrm{fit}}`
+    of the fitted KL. How much of :math:`\delta` the k-NN estimate sees lies between none and all
+    of it, so the raw correction is :math:`c = -\bar e - \delta/2`, with uncertainty
+    :math:`s^2 = s_{\mathrm{ref}}^2 + s_{\mathrm{fit}}^2 + (\delta/2)^2`, :math:`s_{\mathrm{ref}}` the
+    standard error of :math:`\bar e` (naive, times 1.7 for terms that share neighbours). The
+    correction applied is :math:`c \cdot c^2/(c^2 + s^2)`: one that is mostly noise is mostly
+    dropped.
+
     **The interval.** The estimate is a mean of per-point terms :math:`t_i`; its sampling standard
     error is taken as :math:`\operatorname{sd}(t_i)/\sqrt n` times :math:`\sqrt{1 + n/m}\,(1 + d/20)`
-    (the :math:`y`'s randomness and the correlation of terms that share neighbours), combined with the standard error of
-    the correction and :math:`0.25\,|c|` for the doubt that the Gaussian reference has the same
-    bias as the data. The interval is the estimate plus or minus the normal quantile times that,
-    its lower end clipped at 0.
+    (the :math:`y`'s randomness and the correlation of terms that share neighbours), combined
+    with the uncertainty of the correction and :math:`0.25\,|c|` for the doubt that the Gaussian
+    reference has the same bias as the data. The interval is the estimate plus or minus the
+    normal quantile times that, its lower end clipped at 0.
 
     **Ties.** Exact duplicates (rounded data) make a distance zero and a logarithm infinite. They
     are broken by adding to each coordinate a uniform dither of its rounding step (the smallest
@@ -386,14 +514,16 @@ def kl_from_samples(
     True
     """
     xa, ya = _as_sample(x, "x"), _as_sample(y, "y")
-    if isinstance(k, numbers.Integral) and not isinstance(k, bool) and k == 10:
-        k = max(1, min(10, xa.shape[0] - 1, ya.shape[0]))  # the default, for tiny samples
+    if k is None:  # the default, lowered for tiny samples
+        k = max(1, min(20 if xa.shape[1] <= 3 else 10, xa.shape[0] - 1, ya.shape[0]))
     k = _check_k(k, xa, ya)
     if method not in ("adaptive", "fixed"):
         raise ValueError(f"method must be 'adaptive' or 'fixed', got {method!r}")
     if not (isinstance(level, numbers.Real) and 0.0 < float(level) < 1.0):
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
-    if isinstance(n_reference, bool) or not isinstance(n_reference, numbers.Integral) or n_reference < 1:
+    if n_reference is not None and (
+        isinstance(n_reference, bool) or not isinstance(n_reference, numbers.Integral) or n_reference < 1
+    ):
         raise ValueError(f"n_reference must be an int >= 1, got {n_reference!r}")
     if isinstance(random_state, np.random.RandomState):
         raise TypeError("random_state must be an int, a numpy.random.Generator or None (not RandomState)")
@@ -414,20 +544,19 @@ def kl_from_samples(
             chol = np.linalg.cholesky(cov)
         except np.linalg.LinAlgError:
             raise ValueError("the pooled sample is degenerate (its covariance is singular): it lies in a subspace") from None
-        xa = np.linalg.solve(chol, (xa - centre).T).T
-        ya = np.linalg.solve(chol, (ya - centre).T).T
+        xa = solve_triangular(chol, (xa - centre).T, lower=True).T
+        ya = solve_triangular(chol, (ya - centre).T, lower=True).T
+        # heavy-tail diagnostic on the whitened radii (always on the pooled-whitened scale)
+        rx, ry = np.linalg.norm(xa, axis=1), np.linalg.norm(ya, axis=1)
+    else:
+        rx = np.linalg.norm((xa - centre) / sd, axis=1)
+        ry = np.linalg.norm((ya - centre) / sd, axis=1)
 
     raw, terms = _estimate(xa, ya, k, method, workers)
     inflate = _se_inflation(n, m, d)
     se_sampling = inflate * float(np.std(terms, ddof=1) / math.sqrt(n))
     details: dict = {"tied_points": n_tied}
 
-    # heavy-tail diagnostic on the whitened radii (always on the pooled-whitened scale)
-    if scale:
-        rx, ry = np.linalg.norm(xa, axis=1), np.linalg.norm(ya, axis=1)
-    else:
-        rx = np.linalg.norm((xa - centre) / sd, axis=1)
-        ry = np.linalg.norm((ya - centre) / sd, axis=1)
     ax, ay = _hill(rx), _hill(ry)
     details.update(tail_index_x=ax, tail_index_y=ay)
     heavy = bool(ax < 0.6 * ay and ax < 8.0)
@@ -441,25 +570,48 @@ def kl_from_samples(
     correction, se_corr = 0.0, 0.0
     if bias_correction and not heavy:  # a Gaussian reference means nothing without tails like it
         mx, my = xa.mean(axis=0), ya.mean(axis=0)
-        cx, cy = np.atleast_2d(np.cov(xa.T)), np.atleast_2d(np.cov(ya.T))
         try:
-            lx, ly = np.linalg.cholesky(cx), np.linalg.cholesky(cy)
-            d_gauss = _gaussian_kl(mx, cx, my, cy)
+            lx = np.linalg.cholesky(np.atleast_2d(np.cov(xa.T)))
+            ly = np.linalg.cholesky(np.atleast_2d(np.cov(ya.T)))
         except np.linalg.LinAlgError:
             raise ValueError("x or y is degenerate (its covariance is singular): it lies in a subspace") from None
-        refs, ref_se = [], []
-        for _ in range(int(n_reference)):
-            xs = mx + rng.standard_normal((n, d)) @ lx.T
+        d_gauss = _gaussian_kl(mx, lx, my, ly)
+        # the reference pair is the fitted one; fitting noise makes its KL larger than the truth's
+        # by about `inflation`, which the k-NN estimate does not see (parametric bootstrap)
+        refits = _refitted_kls(mx, lx, my, ly, n, m, rng, FIT_DRAWS)
+        inflation = float(np.mean(refits)) - d_gauss
+        fit_sd = float(np.std(refits, ddof=1))
+        budget = max(REFERENCE_MIN_QUERY, int(REFERENCE_BUDGET / 2.0 ** (d / 1.5)))
+        runs = int(n_reference) if n_reference is not None else max(1, min(REFERENCE_MAX_RUNS, budget // n))
+        n_query = min(n, max(REFERENCE_MIN_QUERY // runs, budget // runs))
+        half_logdet = float(np.sum(np.log(np.diag(ly))) - np.sum(np.log(np.diag(lx))))
+        biases, bias_vars = [], []
+        for _ in range(runs):
+            zx = rng.standard_normal((n, d))
+            xs = mx + zx @ lx.T
             ys = my + rng.standard_normal((m, d)) @ ly.T
-            v, t = _estimate(xs, ys, k, method, workers)
-            refs.append(v)
-            ref_se.append(inflate * float(np.std(t, ddof=1) / math.sqrt(n)))
-        c = d_gauss - float(np.mean(refs))
-        s2 = float(np.mean(np.square(ref_se))) / len(refs)
+            t = _terms(xs, ys, k, method, workers, query=np.arange(n_query))
+            # the reference's exact log-ratio at the same points: a control variate that removes
+            # the sampling noise of log(p/q) itself and leaves the k-NN error
+            w = solve_triangular(ly, (xs[:n_query] - my).T, lower=True)
+            ell = 0.5 * (np.sum(w * w, axis=0) - np.sum(zx[:n_query] ** 2, axis=1)) + half_logdet
+            e = t - ell
+            biases.append(float(np.mean(e)))
+            bias_vars.append(float(np.var(e, ddof=1)) / n_query)
+        c = -float(np.mean(biases)) - FIT_INFLATION_SHARE * inflation
+        s2 = REFERENCE_SE_INFLATION**2 * float(np.mean(bias_vars)) / runs + fit_sd**2 + (0.5 * inflation) ** 2
         shrink = c * c / (c * c + s2) if c != 0.0 else 0.0
         correction = shrink * c
         se_corr = math.sqrt(s2) * shrink
-        details.update(gaussian_kl=d_gauss, reference_estimates=refs, shrink=shrink)
+        details.update(
+            gaussian_kl=d_gauss,
+            reference_bias=-float(np.mean(biases)),
+            fit_inflation=inflation,
+            fit_sd=fit_sd,
+            reference_runs=runs,
+            reference_points=n_query,
+            shrink=shrink,
+        )
 
     value = raw + correction
     stderr = math.sqrt(se_sampling**2 + se_corr**2 + (CORRECTION_UNCERTAINTY * correction) ** 2)
