@@ -60,6 +60,10 @@ from scipy.special import digamma, ndtri
 
 __all__ = ["SampleKL", "kl_from_samples", "knn_kl", "histogram_kl"]
 
+#: A tail index (Hill) below this marks a genuinely heavy, polynomial tail. Light tails have no finite
+#: index, and Hill's estimate for them grows with n; at 8 it flagged Laplace samples of scale 1
+#: against scale 1.4 in d = 5 (n = 1000) as heavy, which they are not.
+HEAVY_TAIL_INDEX = 5.0
 #: Share of the Gaussian-reference correction counted as model uncertainty in the interval.
 CORRECTION_UNCERTAINTY = 0.25
 #: Budget of the Gaussian reference runs, in query points at d = 0; a point's neighbour search costs
@@ -499,7 +503,7 @@ def kl_from_samples(
     included, then under-estimates, and no sample size fixes that in practice. The function
     estimates the tail index of the whitened distances from the centre of both samples (Hill's
     estimator on the top 5 %); when :math:`p`'s is clearly smaller (heavier tail) than
-    :math:`q`'s, ``heavy_tail`` is True, the interval's upper end is ``inf`` and a
+    :math:`q`'s (below 0.6 times it, and below 5, a polynomial tail), ``heavy_tail`` is True, the interval's upper end is ``inf`` and a
     ``RuntimeWarning`` says so; the Gaussian-reference correction is then skipped (a reference
     with a variance says nothing about a sample without one).
 
@@ -559,7 +563,7 @@ def kl_from_samples(
 
     ax, ay = _hill(rx), _hill(ry)
     details.update(tail_index_x=ax, tail_index_y=ay)
-    heavy = bool(ax < 0.6 * ay and ax < 8.0)
+    heavy = bool(ax < 0.6 * ay and ax < HEAVY_TAIL_INDEX)
     if heavy:
         warnings.warn(
             f"x looks heavier-tailed than y (tail indices {ax:.2g} vs {ay:.2g}): KL(p || q) is dominated by "
