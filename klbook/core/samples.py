@@ -111,8 +111,11 @@ class SampleKL:
     method : str
         ``"adaptive"`` or ``"fixed"``.
     details : dict
-        Intermediate numbers: the Gaussian reference KL, the reference estimates, tail indices,
-        number of tied points dithered.
+        Intermediate numbers: ``tied_points`` (points dithered), ``tail_index_x`` and
+        ``tail_index_y`` (Hill), and with the correction ``gaussian_kl`` (the fitted pair's KL),
+        ``reference_bias`` (the correction before the fit-inflation term and the shrinkage),
+        ``fit_inflation``, ``fit_sd``, ``reference_runs``, ``reference_points`` (terms evaluated
+        per run) and ``shrink``.
     """
 
     value: float
