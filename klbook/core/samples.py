@@ -74,6 +74,12 @@ REFERENCE_BUDGET = 360_000
 #: At most this many reference runs, and no fewer query points than this in total.
 REFERENCE_MAX_RUNS = 8
 REFERENCE_MIN_QUERY = 1000
+#: ... and no more than this many in total: 60 000 (6 runs at n = 1e4 in d <= 3, where k = 20 makes
+#: each search dearer than the model says), 4 000 from d = 7 on (a point costs 20-30 us there,
+#: tree or exhaustive search, not the 2 ** (d / 1.5) growth of lower dimensions). Keeps a call at
+#: n = m = 1e4 near the cost of two plain k-NN searches in every d <= 10.
+REFERENCE_MAX_POINTS = 60_000
+REFERENCE_MAX_POINTS_HIGH_D = 4_000
 #: Factor on the naive standard error of a reference run's mean k-NN error: terms that share
 #: neighbours are positively correlated (measured 1.3 to 2.1 over d = 2..10, n = 1e3..1e4).
 REFERENCE_SE_INFLATION = 1.7
@@ -588,7 +594,8 @@ def kl_from_samples(
         refits = _refitted_kls(mx, lx, my, ly, n, m, rng, FIT_DRAWS)
         inflation = float(np.mean(refits)) - d_gauss
         fit_sd = float(np.std(refits, ddof=1))
-        budget = max(REFERENCE_MIN_QUERY, int(REFERENCE_BUDGET / 2.0 ** (d / 1.5)))
+        cap = REFERENCE_MAX_POINTS_HIGH_D if d >= 7 else REFERENCE_MAX_POINTS
+        budget = max(REFERENCE_MIN_QUERY, min(cap, int(REFERENCE_BUDGET / 2.0 ** (d / 1.5))))
         runs = int(n_reference) if n_reference is not None else max(1, min(REFERENCE_MAX_RUNS, budget // n))
         n_query = min(n, max(REFERENCE_MIN_QUERY // runs, budget // runs))
         half_logdet = float(np.sum(np.log(np.diag(ly))) - np.sum(np.log(np.diag(lx))))
