@@ -35,15 +35,16 @@ TOC_NOTEBOOKS := $(wildcard $(addsuffix .ipynb,$(shell grep -o 'chapters/[A-Za-z
 NB_TIMEOUT := 120
 JOBS := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: book lab test test-unit test-notebooks test-browser test-lab serve clean distclean help
+.PHONY: book lab test test-unit test-notebooks test-browser test-lab screenshots serve clean distclean help
 
 help:
 	@echo "make book            build the HTML book into $(HTML) (creates $(VENV), installs everything)"
-	@echo "make test            all tests: test-unit, test-notebooks, test-browser"
+	@echo "make test            all tests: test-unit, test-notebooks, test-browser, test-lab, run at the same time"
 	@echo "make test-unit       klbook's unit and property tests (pytest tests, browser tests excluded)"
 	@echo "make test-notebooks  re-run every chapter notebook and compare its outputs (nbval)"
 	@echo "make test-browser    open every page of the built book in headless Chromium"
 	@echo "make test-lab        open and run every chapter in JupyterLab in headless Chromium"
+	@echo "make screenshots     test-browser's page checks, also saving full-page screenshots in _build/screenshots"
 	@echo "make lab             JupyterLab on the chapter notebooks, from $(VENV)"
 	@echo "make serve           serve the book at http://127.0.0.1:8000"
 	@echo "make clean           remove _build and the copied MathJax; distclean also $(VENV) and node_modules"
@@ -119,13 +120,24 @@ serve: $(BOOK_STAMP)
 
 # ---------------------------------------------------------------- tests
 
-test: test-unit test-notebooks test-browser test-lab
+# The four suites run at the same time, each on both cores: almost all of their time is CPU
+# time, and while one waits (a browser page, a kernel, JupyterLab starting) another computes,
+# so neither core idles and no suite's last, longest test holds the machine alone. The two
+# suites with no time limits (test-unit, test-notebooks) run at a lower priority (BATCH_NICE)
+# so that the browser and JupyterLab tests, which wait for pages and kernels with timeouts,
+# get the CPU when they ask for it. -k: every suite runs to its end even when another fails;
+# -O: each suite's output is printed in one piece when it ends. make test fails when any fails.
+TEST_SUITES := test-unit test-notebooks test-browser test-lab
+test: $(VENV_STAMP)
+	@echo "make test: $(TEST_SUITES) at the same time; each prints its report when it ends"
+	@$(MAKE) --no-print-directory -k -j $(words $(TEST_SUITES)) -O $(TEST_SUITES) BATCH_NICE="nice -n 5" \
+	  || { echo "make test: FAILED (see the reports above)" >&2; exit 1; }
 	@echo "All tests passed."
 
 # Unit and property tests on both cores (pytest-xdist; hypothesis draws the same examples in
 # every worker: tests/conftest.py). pytest exits with 5 when it collects no test at all.
 test-unit: $(VENV_STAMP)
-	$(PYTEST) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
+	$(BATCH_NICE) $(PYTEST) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
 
 # One pytest per notebook, $(JOBS) at a time (each runs its own kernel). The nbval-*
 # targets never exist as files, so they always run.
@@ -137,11 +149,16 @@ else
 endif
 
 nbval-%: chapters/%.ipynb $(VENV_STAMP)
-	$(PYTEST) -q --nbval --nbval-current-env $<
+	$(BATCH_NICE) $(PYTEST) -q --nbval --nbval-current-env $<
 
 # One browser and one static server per core (pytest-xdist workers; the fixtures are per process).
 test-browser: $(BOOK_STAMP)
 	$(PYTEST) -n $(JOBS) --durations=8 tests/browser
+
+# The same page checks, also saving four full-page screenshots of every page (phone and desktop,
+# light and dark) in _build/screenshots/ to look at. Nothing asserts on them, so make test skips them.
+screenshots: $(BOOK_STAMP)
+	KLBOOK_SCREENSHOTS=1 $(PYTEST) -n $(JOBS) -q tests/browser/test_book_pages.py
 
 # Every chapter opened, run and used in JupyterLab from .venv, in headless Chromium, one
 # JupyterLab per core (tests/lab/conftest.py). Screenshots land in _build/lab-screenshots/.

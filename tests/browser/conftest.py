@@ -415,6 +415,17 @@ _SET_MODE_JS = """
 }
 """
 
+# Wait until every finite CSS transition or animation running now has ended (switching the
+# theme's mode starts colour transitions, e.g. on the search button). Infinite ones never end.
+_TRANSITIONS_DONE_JS = """
+async () => {
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const running = document.getAnimations().filter(a => a.playState === 'running'
+      && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+  await Promise.all(running.map(a => a.finished.catch(() => null)));
+}
+"""
+
 _AXE_RUN_JS = """
 async (rules) => {
   // MathJax's visual glyph boxes (aria-hidden; readers get its assistive MathML) make the
@@ -473,10 +484,12 @@ class PageCheck:
         self.math_count = found["math"]
 
     def view(self, width: int, dark: bool = False, height: int = 900) -> None:
-        """Resize the window and switch the theme's light / dark mode, in place."""
+        """Resize the window and switch the theme's light / dark mode, in place; return once the
+        theme's colour transitions have ended (a check during one sees a colour half-way)."""
         self.page.set_viewport_size({"width": width, "height": height})
         self._evaluate_arg(_SET_MODE_JS, "dark" if dark else "light")
         self.page.wait_for_timeout(150)   # layout, ResizeObservers
+        self._evaluate(_TRANSITIONS_DONE_JS)
 
     def shoot(self, name: str) -> Path:
         """A full-page screenshot in ``_build/screenshots/<name>.png`` (at most MAX_SHOT_PX tall)."""
@@ -590,11 +603,22 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
         context.close()
 
 
+def explorer_pages(html: Path | None = None) -> list[str]:
+    """The pages of the built book that embed a klbook explorer (its JSON spec)."""
+    html = html or book_html_dir()
+    return [p for p in book_pages(html) if "klbook-explorer-spec" in (html / p).read_text(encoding="utf-8")]
+
+
 def pytest_generate_tests(metafunc):
-    """A test taking a ``book_page`` argument runs once per page of the built book."""
+    """A test taking a ``book_page`` argument runs once per page of the built book, one taking
+    ``explorer_page`` once per page with an explorer (``None``: no such page, or no book)."""
+    built = book_html_dir().is_dir()
     if "book_page" in metafunc.fixturenames:
-        pages = book_pages() if book_html_dir().is_dir() else []
+        pages = book_pages() if built else []
         metafunc.parametrize("book_page", pages or [None], ids=pages or ["book-not-built"])
+    if "explorer_page" in metafunc.fixturenames:
+        pages = explorer_pages() if built else []
+        metafunc.parametrize("explorer_page", pages or [None], ids=pages or ["no-explorer-page"])
 
 
 @pytest.fixture(scope="session")

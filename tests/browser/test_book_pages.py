@@ -16,8 +16,10 @@ light and dark mode (conftest.py, ``SCREEN_JS``), with every solution and toggle
 * desktop: every raster figure has at least two image pixels per CSS pixel;
 * axe-core: no serious or critical WCAG 2 A/AA violation, in light and in dark mode.
 
-Full-page screenshots of the four views land in ``_build/screenshots/`` as
-``<page>--phone-light.png`` ... ``<page>--desktop-dark.png``: look at them.
+Full-page screenshots of the four views, for people to look at (nothing asserts on them), are
+taken only when ``KLBOOK_SCREENSHOTS=1`` (``make screenshots``): they land in ``_build/screenshots/``
+as ``<page>--phone-light.png`` ... ``<page>--desktop-dark.png``. Capturing and encoding them cost
+about a quarter of this suite's CPU time, so ``make test`` does not take them.
 
 The search page: results for a query carry no raw LaTeX, fit the phone, and for "KL" the
 chapters and sections come before API objects.
@@ -25,6 +27,7 @@ chapters and sections come before API objects.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -32,6 +35,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+# Full-page screenshots for people to look at (make screenshots); not taken by make test.
+SCREENSHOTS = os.environ.get("KLBOOK_SCREENSHOTS", "") not in ("", "0")
 
 
 VIEWS = [  # name, width, dark
@@ -73,10 +78,11 @@ def test_page_is_clean(book_page, book_html, book_url, open_page):
     if book_page is None:
         pytest.fail(f"no HTML pages in {book_html}: run `make book` first", pytrace=False)
     check = open_page(f"{book_url}/{book_page}", viewport=(390, 844))
-    stem = book_page[: -len(".html")].replace("/", "__")
-    for name, width, dark in VIEWS:   # screenshots as the reader sees the page, folded parts folded
-        check.view(width, dark)
-        check.shoot(f"{stem}--{name}")
+    if SCREENSHOTS:   # as the reader sees the page, folded parts folded
+        stem = book_page[: -len(".html")].replace("/", "__")
+        for name, width, dark in VIEWS:
+            check.view(width, dark)
+            check.shoot(f"{stem}--{name}")
     found = {kind: items for kind, items in check.problems().items() if items}
     found.update(screen_problems(check))   # every problem of the page at once, not the first kind only
     if found:
@@ -114,7 +120,7 @@ def test_search_results_are_plain_text_and_fit_a_phone(book_url, open_page, quer
     assert not raw, f"{len(raw)} of {len(results)} results for {query!r} show raw LaTeX:\n" + "\n".join(raw[:10])
     width = check.page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], f"search page for {query!r} is {width[0]} px wide on a {width[1]} px phone"
-    if query == "reverse":
+    if query == "reverse" and SCREENSHOTS:
         check.shoot("search--reverse--phone-light")
     check.assert_clean()
 

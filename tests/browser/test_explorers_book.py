@@ -36,49 +36,50 @@ def explorer_pages(html: Path) -> list[str]:
     return [p for p in book_pages(html) if "klbook-explorer-spec" in (html / p).read_text(encoding="utf-8")]
 
 
-def test_every_explorer_in_the_book_responds_and_matches_klbook(book_html, book_url, open_page):
-    pages = explorer_pages(book_html)
-    if not pages:
+def test_every_explorer_in_the_book_responds_and_matches_klbook(explorer_page, book_html, book_url, open_page):
+    """One test per page with an explorer (conftest.py ``explorer_page``), so that pytest-xdist
+    spreads the pages over both cores."""
+    if explorer_page is None:
         pytest.skip("no page of the built book embeds a klbook explorer yet")
-    for rel in pages:
-        check = open_page(f"{book_url}/{rel}")
-        page = check.page
-        roots = page.locator("div.klbook-explorer")
-        assert roots.count() > 0, rel
-        for i in range(roots.count()):
-            loc = roots.nth(i)
-            spec = json.loads(loc.locator("script.klbook-explorer-spec").text_content())
-            root = loc.element_handle()
-            shown = read(root)
-            assert shown["state"] is not None, f"{rel}: explorer {i} did not mount (no script ran?)"
-            assert loc.locator(".kx-fallback").count() == 0
-            check_shown(spec, shown)
-            sliders = loc.locator("input[type=range]")
-            assert sliders.count() >= len(spec["controls"])  # ch. 4 adds p's sliders to q's
-            for j in range(sliders.count()):
-                slider = sliders.nth(j)
-                param = slider.get_attribute("data-param")
-                slider.focus()
-                moved = False
-                for key in KEYS:
-                    before = shown
-                    page.keyboard.press(key)
-                    shown = read(root)
-                    if shown["state"][param] != before["state"][param]:
-                        moved = True
-                        assert_numbers_follow(spec, before, shown, f"{rel}: {param}")
-                    check_shown(spec, shown)
-                assert moved, f"{rel}: the keyboard did not move slider {param!r}"
-            buttons = loc.locator("button.kx-button:not([disabled])")
-            for j in range(buttons.count()):
-                if j >= buttons.count():  # a button bar rebuilt itself (ch. 4 after p changed)
-                    break
-                buttons.nth(j).click()
-                check_shown(spec, read(root))
-        # what the explorers could cause (the rest of each page is test_book_pages.py's job)
-        problems = {k: v for k, v in check.problems().items()
-                    if v and k in ("external requests", "console errors", "page errors")}
-        assert not problems, f"{rel}: {problems}"
+    rel = explorer_page
+    check = open_page(f"{book_url}/{rel}")
+    page = check.page
+    roots = page.locator("div.klbook-explorer")
+    assert roots.count() > 0, rel
+    for i in range(roots.count()):
+        loc = roots.nth(i)
+        spec = json.loads(loc.locator("script.klbook-explorer-spec").text_content())
+        root = loc.element_handle()
+        shown = read(root)
+        assert shown["state"] is not None, f"{rel}: explorer {i} did not mount (no script ran?)"
+        assert loc.locator(".kx-fallback").count() == 0
+        check_shown(spec, shown)
+        sliders = loc.locator("input[type=range]")
+        assert sliders.count() >= len(spec["controls"])  # ch. 4 adds p's sliders to q's
+        for j in range(sliders.count()):
+            slider = sliders.nth(j)
+            param = slider.get_attribute("data-param")
+            slider.focus()
+            moved = False
+            for key in KEYS:
+                before = shown
+                page.keyboard.press(key)
+                shown = read(root)
+                if shown["state"][param] != before["state"][param]:
+                    moved = True
+                    assert_numbers_follow(spec, before, shown, f"{rel}: {param}")
+                check_shown(spec, shown)
+            assert moved, f"{rel}: the keyboard did not move slider {param!r}"
+        buttons = loc.locator("button.kx-button:not([disabled])")
+        for j in range(buttons.count()):
+            if j >= buttons.count():  # a button bar rebuilt itself (ch. 4 after p changed)
+                break
+            buttons.nth(j).click()
+            check_shown(spec, read(root))
+    # what the explorers could cause (the rest of each page is test_book_pages.py's job)
+    problems = {k: v for k, v in check.problems().items()
+                if v and k in ("external requests", "console errors", "page errors")}
+    assert not problems, f"{rel}: {problems}"
 
 
 def test_no_dead_or_frozen_control_in_the_book(book_html):

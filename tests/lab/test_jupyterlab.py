@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "chapters").glob("*.ipynb"))
 OPEN_TIMEOUT_MS = 180_000
 RUN_TIMEOUT_MS = 600_000
+# Waits poll every POLL_MS: Playwright's default polls on every animation frame (60 times a
+# second), and MARKDOWN_RENDERED reads innerText of every cell, a layout, each time.
+POLL_MS = 250
 KEY_TIMEOUT_MS = 10_000   # a key on a widget slider goes through the kernel: allow for a loaded machine
 
 # MyST left as text: a role `{name}` followed by a backtick (innerText drops the backticks of
@@ -131,7 +134,7 @@ def _stored_language_version(path: Path) -> str | None:
 def _open(lab, lab_page, name: str):
     page = lab_page()
     page.goto(lab.notebook_url(name))
-    page.wait_for_function(KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS, polling=POLL_MS)
     return page
 
 
@@ -196,7 +199,7 @@ def test_chapter_in_jupyterlab(path, lab, lab_page):
     problems: list[str] = []
 
     # 1. Opened: not modified, MyST rendered ------------------------------------------------------
-    page.wait_for_function(MARKDOWN_RENDERED, arg=len(sources), timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(MARKDOWN_RENDERED, arg=len(sources), timeout=OPEN_TIMEOUT_MS, polling=POLL_MS)
     page.wait_for_timeout(1500)  # let the last asynchronous renders and metadata updates land
     kernel_version = page.evaluate(
         "() => jupyterapp.shell.currentWidget.sessionContext.session.kernel.info.then(i => i.language_info.version)")
