@@ -405,7 +405,7 @@ def _is_norm(d: Any) -> bool:
 
 
 def _log_densities(lp: ArrayLike, lq: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """:math:`\log p` and :math:`\log q` as float arrays of one broadcast shape: how every log-domain kernel starts."""
+    r""":math:`\log p` and :math:`\log q` as float arrays of one broadcast shape: how every log-domain kernel starts."""
     lp, lq = np.broadcast_arrays(np.asarray(lp, dtype=float), np.asarray(lq, dtype=float))
     return lp, lq
 
