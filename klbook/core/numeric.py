@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 import numpy as np
 from scipy import special
+from scipy.stats import t as stats_t
 
 from .engine import TAIL_EPS, Univariate, em_sum, integrate_pair, quantiles, standardise_pair
 
@@ -215,6 +216,44 @@ def log_ratio(P: Univariate, Q: Univariate) -> Callable[[np.ndarray], np.ndarray
     def d(k: np.ndarray) -> np.ndarray:
         k = np.asarray(k, dtype=float)
         return _lgamma_diff(k + n2, delta) + const + k * slope
+
+    return d
+
+
+def _t_log_ratio(p: Any, q: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+    r"""d(x) = log p - log q for p = t(nu1) (standard) and q = t(nu2, loc, scale), free of cancellation.
+
+    With :math:`w = (x - l)/s`, :math:`L_1 = \mathrm{log1p}(x^2/\nu_1)`, :math:`L_2 = \mathrm{log1p}(w^2/\nu_2)`:
+    :math:`d = \Delta c + \log s - \tfrac{\nu_1+1}{2}(L_1 - L_2) - \tfrac{\nu_1-\nu_2}{2}L_2`, where
+    :math:`L_1 - L_2 = \mathrm{log1p}\big([\nu_2(x-w)(x+w) + w^2(\nu_2-\nu_1)]/[\nu_1\nu_2(1 + w^2/\nu_2)]\big)`,
+    :math:`x - w = ((s-1)x + l)/s` and :math:`\Delta c` from log-gamma differences by their series.
+    """
+    if not all(type(getattr(d, "dist", None)) is type(stats_t) for d in (p, q)):
+        return None
+    try:
+        (nu1,), l1, s1 = p.dist._parse_args(*p.args, **p.kwds)
+        (nu2,), l2, s2 = q.dist._parse_args(*q.args, **q.kwds)
+    except (TypeError, ValueError):
+        return None
+    nu1, nu2, l1, s1, l2, s2 = (float(v) for v in (nu1, nu2, l1, s1, l2, s2))
+    if l1 != 0.0 or s1 != 1.0 or not (nu1 > 0 and nu2 > 0 and s2 > 0):
+        return None
+    dnu = nu1 - nu2
+    dc = (float(_lgamma_diff(np.array([(nu2 + 1) / 2]), dnu / 2)[0]) - float(_lgamma_diff(np.array([nu2 / 2]), dnu / 2)[0])
+          - 0.5 * math.log1p(dnu / nu2))
+    sm1 = s2 - 1.0
+    const = dc + math.log(s2)
+
+    def d(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            w = (x - l2) / s2
+            l2_ = np.log1p(w * w / nu2)
+            xmw = (sm1 * x + l2) / s2
+            num = nu2 * xmw * (x + w) - w * w * dnu
+            diff = np.log1p(num / (nu1 * nu2 * (1.0 + w * w / nu2)))
+            out = const - 0.5 * (nu1 + 1) * diff - 0.5 * dnu * l2_
+        return out
 
     return d
 
@@ -606,11 +645,16 @@ def kl_numeric(p: object, q: object) -> float:
                 lp[idx] = np.asarray(P.logdens(x2[ok]), dtype=float)
         return lp, lq
 
+    ratio = _t_log_ratio(p, q)
+
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             lp, lq = log_densities(x, tail=False)
             # q's log-density at -inf: a true zero (log-density written out) gives inf, an
             # underflow of log(pdf) a ValueError where p still has mass.
+            if ratio is not None:
+                out = kl_terms_log(lp, lq, Q.family, q_exact=Q.exact_logdens, d=ratio(x))
+                return out, 8 * np.finfo(float).eps * np.abs(out)
             return kl_terms_log(lp, lq, Q.family, with_noise=True, q_exact=Q.exact_logdens)
 
     def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -629,7 +673,7 @@ def kl_numeric(p: object, q: object) -> float:
                     "still has mass; scipy computes it as log(pdf) for this family"
                 )
             live &= ~under
-            d = np.where(live, lp - lq, 0.0)
+            d = np.where(live, lp - lq if ratio is None else ratio(x), 0.0)
             return np.where(live, lp + np.log(np.abs(d)), -np.inf), np.where(live, np.sign(d), 0.0)
 
     total, xl, xr = integrate_pair(P, Q, f, f_tail, "kl_numeric")
