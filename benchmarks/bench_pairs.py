@@ -37,13 +37,20 @@ EULER = 0.5772156649015329
 
 def best(fn, n=400, reps=5):
     """Best of ``reps`` runs of ``n`` calls, in CPU time of this process (seconds per call)."""
-    out = []
+    return best_interleaved([fn], n, reps)[0]
+
+
+def best_interleaved(fns, n=400, reps=7):
+    """Best of ``reps`` runs of ``n`` calls of each function, the runs taken in turn, so that a change
+    of the machine's load during the measurement slows numerator and denominator of a ratio alike."""
+    out = [math.inf] * len(fns)
     for _ in range(reps):
-        t = time.process_time()
-        for _ in range(n):
-            fn()
-        out.append((time.process_time() - t) / n)
-    return min(out)
+        for i, fn in enumerate(fns):
+            t = time.process_time()
+            for _ in range(n):
+                fn()
+            out[i] = min(out[i], (time.process_time() - t) / n)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,8 +265,7 @@ def closed_forms(n: int) -> None:
         ours, ref = klbook.kl_divergence(p, q), float(plain())
         if not abs(ours - ref) <= 1e-9 * abs(ref):
             raise SystemExit(f"plain formula for {name} disagrees with klbook: {ref!r} vs {ours!r}")
-        t_k = best(lambda: klbook.kl_divergence(p, q), n)
-        t_p = best(plain, n)
+        t_k, t_p = best_interleaved([lambda: klbook.kl_divergence(p, q), plain], n)
         t_c = min(cold(p, q, max(20, n // 4)) for _ in range(3))
         goal = 3.0 if "MVN" in name else 30.0
         if goal == 30.0:
