@@ -1031,6 +1031,9 @@ def em_sum(
         return 0.0
     pts = np.asarray(pts, dtype=float)
     pts = pts[np.isfinite(pts) & (pts > a) & (pts < b)]
+    if pts.size and math.isfinite(a) and a > 0 and pts.max() > 4 * a:
+        # power-law terms change by the same factor per octave: split every octave
+        pts = np.concatenate([pts, np.geomspace(a, pts.max(), int(math.log2(pts.max() / a)) + 2)[1:-1]])
     edges = np.unique(np.concatenate([[a] if math.isfinite(a) else [], pts, [b] if math.isfinite(b) else []]))
     if edges.size == 0:
         edges = np.array([0.0])

@@ -1,0 +1,99 @@
+"""CPU time of the numerical fallback (the pairwise engine) on a spread of cross-family pairs.
+
+Printed, never asserted (speed goals live in benchmarks and notes). Goal of issue 16:
+a typical pair <= 20 ms, none over 100 ms, zipf-type pairs included. CPU time
+(time.process_time) because wall time is inflated by other load on the machine.
+
+Run: OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fallback.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import warnings
+
+from scipy import stats
+
+from klbook import hellinger_distance, js_divergence, kl_divergence, renyi_divergence, total_variation
+from klbook.core.numeric import entropy_numeric
+
+PAIRS = [
+    # continuous, light tails
+    ("norm||logistic", stats.norm(), stats.logistic(0.3, 1.2)),
+    ("logistic||gumbel_r", stats.logistic(), stats.gumbel_r(0.5, 2)),
+    ("skewnorm||norm", stats.skewnorm(3, 0.5, 2), stats.norm(1, 2)),
+    ("gamma||weibull_min", stats.gamma(2.5), stats.weibull_min(1.5, 0, 2)),
+    ("lognorm||gamma", stats.lognorm(0.6), stats.gamma(3, 0, 0.5)),
+    ("laplace||logistic @1e9", stats.laplace(1e9, 2), stats.logistic(1e9 + 1, 3)),
+    # heavy tails
+    ("t(0.3)||cauchy", stats.t(0.3), stats.cauchy()),
+    ("t(0.1)||t(0.2)", stats.t(0.1), stats.t(0.2)),
+    ("cauchy||t(0.5)", stats.cauchy(), stats.t(0.5)),
+    ("norm||t(3)", stats.norm(), stats.t(3)),
+    # singular ends
+    ("beta(0.01,1)||beta(0.02,1.5)", stats.beta(0.01, 1), stats.beta(0.02, 1.5)),
+    ("beta(0.3,2)||uniform", stats.beta(0.3, 2), stats.uniform()),
+    ("expon||levy (inf)", stats.expon(), stats.levy()),
+    # near-identical
+    ("t(5)||t(5.000001)", stats.t(5), stats.t(5.000001)),
+    ("logistic||logistic(1e-6)", stats.logistic(), stats.logistic(1e-6)),
+    # discrete
+    ("nbinom||poisson", stats.nbinom(4, 0.3), stats.poisson(9)),
+    ("skellam||poisson", stats.skellam(3, 2), stats.poisson(5, loc=-3)),
+    ("binom||poisson", stats.binom(100, 0.05), stats.poisson(5)),
+    ("logser||geom", stats.logser(0.7), stats.geom(0.4)),
+    ("nbinom n differs", stats.nbinom(3.0, 0.4), stats.nbinom(3.0000001, 0.4)),
+    ("nbinom(3,1e-8)||nbinom(3.5,1e-8)", stats.nbinom(3, 1e-8), stats.nbinom(3.5, 1e-8)),
+    # zipf-type
+    ("zipf(3)||geom", stats.zipf(3), stats.geom(0.5)),
+    ("geom||zipf(3)", stats.geom(0.5), stats.zipf(3)),
+    ("zipf(1.5)||zipf(1.2)", stats.zipf(1.5), stats.zipf(1.2)),
+    ("zipf(3)||poisson", stats.zipf(3), stats.poisson(4)),
+    ("yulesimon||zipf", stats.yulesimon(2.5), stats.zipf(2.2)),
+    ("zipf(2)||geom (inf)", stats.zipf(2), stats.geom(0.5)),
+]
+FUNCS = [
+    ("kl", kl_divergence),
+    ("js", js_divergence),
+    ("tv", total_variation),
+    ("hellinger", hellinger_distance),
+    ("renyi 0.5", lambda p, q: renyi_divergence(p, q, 0.5)),
+]
+
+
+def cpu_ms(fn, *args, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.process_time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                fn(*args)
+            except (ValueError, NotImplementedError):
+                pass
+        best = min(best, time.process_time() - t)
+    return 1e3 * best
+
+
+def main() -> None:
+    print("fallback pairs, best of 3, CPU ms:")
+    print(f"{'pair':36s}" + "".join(f"{n:>11s}" for n, _ in FUNCS))
+    all_ms = []
+    for name, p, q in PAIRS:
+        row = [cpu_ms(fn, p, q) for _, fn in FUNCS]
+        all_ms += row
+        print(f"{name:36s}" + "".join(f"{v:11.1f}" for v in row))
+    for name, d in [("entropy zipf(1.1)", stats.zipf(1.1)), ("entropy nbinom(3, 1-1e-12)", stats.nbinom(3, 1 - 1e-12)),
+                    ("entropy beta(0.01, 1)", stats.beta(0.01, 1))]:
+        v = cpu_ms(entropy_numeric, d)
+        all_ms.append(v)
+        print(f"{name:36s}{v:11.1f}")
+    all_ms.sort()
+    print(f"\n{len(all_ms)} calls: median {statistics.median(all_ms):.1f} ms, "
+          f"p95 {all_ms[int(0.95 * (len(all_ms) - 1))]:.1f} ms, max {all_ms[-1]:.1f} ms "
+          f"(goal: typical <= 20 ms, none over 100 ms)")
+
+
+if __name__ == "__main__":
+    main()
