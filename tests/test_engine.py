@@ -154,10 +154,12 @@ def test_f_divergence_input_checks():
 
 
 # --------------------------------------------------------------------------------------
-# The seeded fuzz over random cross-family pairs
+# The seeded fuzz over random cross-family pairs (a fixed number of pairs: deterministic,
+# about 10-15 s of CPU on this machine)
 CONT = [
     lambda r: stats.norm(r.normal(0, 3), r.uniform(0.1, 5)),
     lambda r: stats.t(r.uniform(0.3, 10), r.normal(0, 3), r.uniform(0.1, 5)),
+    lambda r: stats.t(r.uniform(0.1, 0.6)),  # very heavy tails (class 4)
     lambda r: stats.laplace(r.normal(0, 3), r.uniform(0.1, 5)),
     lambda r: stats.logistic(r.normal(0, 3), r.uniform(0.1, 5)),
     lambda r: stats.gumbel_r(r.normal(0, 3), r.uniform(0.1, 5)),
@@ -167,19 +169,25 @@ CONT = [
     lambda r: stats.lognorm(r.uniform(0.2, 2), 0.0, r.uniform(0.2, 4)),
     lambda r: stats.expon(0.0, r.uniform(0.2, 4)),
     lambda r: stats.beta(r.uniform(0.2, 5), r.uniform(0.2, 5)),
+    lambda r: stats.beta(r.uniform(0.02, 0.2), r.uniform(0.5, 5)),  # singular end at 0 (class 4)
     lambda r: stats.weibull_min(r.uniform(0.5, 4), 0.0, r.uniform(0.2, 4)),
     lambda r: stats.skewnorm(r.normal(0, 4), r.normal(0, 2), r.uniform(0.2, 3)),
+    lambda r: stats.levy(0.0, r.uniform(0.2, 3)),
+    lambda r: stats.invgamma(r.uniform(0.5, 5), 0.0, r.uniform(0.2, 3)),
 ]
 DISC = [
     lambda r: stats.poisson(r.uniform(0.1, 50)),
     lambda r: stats.geom(r.uniform(0.05, 0.95)),
     lambda r: stats.nbinom(r.uniform(0.5, 20), r.uniform(0.05, 0.95)),
+    lambda r: stats.nbinom(r.uniform(0.5, 5), 10 ** r.uniform(-8, -4)),  # wide bulks
     lambda r: stats.binom(int(r.integers(1, 200)), r.uniform(0.01, 0.99)),
     lambda r: stats.skellam(r.uniform(0.1, 30), r.uniform(0.1, 30)),
     lambda r: stats.logser(r.uniform(0.05, 0.95)),
     lambda r: stats.planck(r.uniform(0.1, 3)),
     lambda r: stats.dlaplace(r.uniform(0.1, 3)),
-    # zipf is left out: its heavy tails take seconds to sum (issue 16, class 2, still open)
+    lambda r: stats.zipf(r.uniform(1.1, 5)),  # zipf-type tails (class 2)
+    # yulesimon is left out: its pairs take 0.2-2 s (noisy log-pmf far out; against skellam, which has
+    # no continuous extension, its tail is summed term by term): issue 16, still open
     lambda r: stats.betabinom(int(r.integers(1, 60)), r.uniform(0.3, 5), r.uniform(0.3, 5)),
 ]
 FUNCS = [
@@ -191,14 +199,28 @@ FUNCS = [
     ("alpha 0.3", lambda p, q: alpha_divergence(p, q, 0.3)),
 ]
 ALLOWED = (ValueError, TypeError, NotImplementedError)
+# Families whose tails are heavier than every light family's (polynomial decay, or zipf-type sums)
+HEAVY = {"cauchy", "t", "levy", "invgamma", "lognorm", "zipf", "yulesimon", "logser"}
+# q families whose log-density falls faster than -c|x| on some side (or at a finite end), so that a
+# p with more mass there makes E_p[-log q] infinite
+STEEP_Q = {"norm", "gumbel_r", "gumbel_l", "skewnorm", "beta", "weibull_min", "gamma", "expon", "lognorm",
+           "levy", "invgamma", "laplace", "logistic", "binom", "betabinom", "poisson", "skellam", "geom",
+           "nbinom", "planck", "dlaplace"}
+FUZZ_PAIRS = 30
+
+
+def _desc(d):
+    return f"{d.dist.name}{tuple(round(float(a), 4) for a in d.args)}{d.kwds}"
 
 
 def test_fuzz_random_cross_family_pairs():
     rng = np.random.default_rng(20261206)
-    counts = {"pairs": 0, "calls": 0, "finite": 0, "inf": 0, "allowed errors": 0}
-    start = time.perf_counter()
-    while time.perf_counter() - start < 18.0 and counts["pairs"] < 400:
-        fam = CONT if rng.random() < 0.6 else DISC
+    counts = {"pairs": 0, "calls": 0, "finite": 0, "inf": 0, "allowed errors": 0, "nan": 0, "negative": 0,
+              "wrong exceptions": 0}
+    bad = []
+    cpu = time.process_time()
+    for _ in range(FUZZ_PAIRS):
+        fam = CONT if rng.random() < 0.55 else DISC
         p = fam[int(rng.integers(len(fam)))](rng)
         q = fam[int(rng.integers(len(fam)))](rng)
         counts["pairs"] += 1
@@ -211,25 +233,37 @@ def test_fuzz_random_cross_family_pairs():
             except ALLOWED:
                 counts["allowed errors"] += 1
                 continue
-            assert not math.isnan(v), (name, p.dist.name, p.args, p.kwds, q.dist.name, q.args, q.kwds)
-            assert v >= 0.0, (name, v, p.dist.name, p.args, q.dist.name, q.args)
-            if v == math.inf:
+            except Exception as exc:  # noqa: BLE001 - counted and reported below
+                counts["wrong exceptions"] += 1
+                bad.append((name, _desc(p), _desc(q), repr(exc)[:120]))
+                continue
+            if math.isnan(v):
+                counts["nan"] += 1
+                bad.append((name, _desc(p), _desc(q), "nan"))
+            elif v < 0.0:
+                counts["negative"] += 1
+                bad.append((name, _desc(p), _desc(q), v))
+            elif v == math.inf:
                 counts["inf"] += 1
-                # inf only where the supports or the tails say so
-                assert name in ("kl", "renyi 0.5", "alpha 0.3") or name == "kl", (name, p.dist.name, q.dist.name)
-                if name == "kl":
-                    plo, phi = p.support()
-                    qlo, qhi = q.support()
-                    heavy_p = p.dist.name in ("cauchy", "t", "zipf", "lognorm", "logser")
-                    light_q = q.dist.name not in ("cauchy", "t")
-                    assert plo < qlo or phi > qhi or (heavy_p and light_q) or q.dist.name in (
-                        "gumbel_r", "gumbel_l", "beta", "weibull_min", "expon", "gamma", "lognorm", "skewnorm",
-                        "binom", "betabinom",
-                    ), (p.dist.name, p.args, p.kwds, q.dist.name, q.args, q.kwds)
+                # inf only where the supports or the tails say so: bounded divergences never
+                if name in ("js", "tv", "hellinger"):
+                    bad.append((name, _desc(p), _desc(q), "inf for a bounded divergence"))
+                    continue
+                plo, phi = p.support()
+                qlo, qhi = q.support()
+                lattice_off = hasattr(p.dist, "pmf") and hasattr(q.dist, "pmf") and (
+                    p.kwds.get("loc", 0) - q.kwds.get("loc", 0)) % 1 != 0
+                mixed = hasattr(p.dist, "pmf") != hasattr(q.dist, "pmf")
+                tails = p.dist.name in HEAVY or q.dist.name in STEEP_Q
+                support = plo < qlo or phi > qhi or (name == "alpha 0.3" and (qlo < plo or qhi > phi))
+                if not (support or mixed or lattice_off or tails):
+                    bad.append((name, _desc(p), _desc(q), "inf"))
             else:
                 counts["finite"] += 1
-    print("\nfuzz counts:", counts)
-    assert counts["pairs"] >= 10  # ~50 on a loaded 2-core machine, ~150 idle
+    cpu = time.process_time() - cpu
+    print(f"\nfuzz counts ({cpu:.1f} s CPU):", counts)
+    assert not bad, bad
+    assert counts["finite"] > counts["calls"] // 2
 
 
 # --------------------------------------------------------------------------------------
