@@ -748,7 +748,7 @@ def tail_integral(
     width: float,
     atol: float,
 ) -> tuple[float, float, float]:
-    """Integrate from ``x0`` outwards to the support end ``end``: see the private ``_tail_bins``.
+    """Integrate from ``x0`` outwards to the support end ``end`` along a substitution ladder of unit pieces.
 
     Returns ``(value, value over the last quarter of the t-range (unit piece
     towards a finite end), value over the quarter (piece) before)``.
