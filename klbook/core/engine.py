@@ -106,7 +106,16 @@ TAIL_EPS = 1e-12  # the body of p is [ppf(1e-12), isf(1e-12)]; beyond it, the ta
 
 # --------------------------------------------------------------------------------------
 # Vectorised, globally adaptive Gauss-Kronrod quadrature.
-def _gk21(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gk21(f: Callable[[np.ndarray], Any], a: np.ndarray, b: np.ndarray,
+          with_noise: bool = False) -> tuple[np.ndarray, ...]:
+    """K21 on each piece and its error estimate |K21 - G10|.
+
+    ``f`` returns the values, or ``(values, noise)`` with the rounding noise of
+    each value (absolute). A piece whose |K21 - G10| is within 50 times its
+    integrated noise is at the noise floor: bisection cannot improve it, and
+    its error is reported as minus the noise level. With ``with_noise`` the
+    integrated noise of each piece is returned as a third array.
+    """
     c = 0.5 * (a + b)
     h = 0.5 * (b - a)
     x = c[:, None] + h[:, None] * _XK[None, :]
@@ -115,6 +124,7 @@ def _gk21(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray) -
     if isinstance(res, tuple):
         res, noise = res
     fx = np.asarray(res, dtype=float).reshape(x.shape)
+    nz = np.zeros_like(h)
     with np.errstate(invalid="ignore", over="ignore"):
         k = h * (fx @ _WK)
         g = h * (fx @ _WG)
@@ -123,8 +133,11 @@ def _gk21(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray) -
             # A difference within 50x the rounding noise of the integrand is
             # noise, not truncation error: report the noise level instead.
             nz = np.abs(h) * (np.asarray(noise, dtype=float).reshape(x.shape) @ _WK)
+            nz = np.where(np.isfinite(nz), nz, 0.0)
             err = np.where(err <= 50 * nz, -nz, err)  # negative marks "at the noise floor"
     err = np.where(np.isfinite(k), err, np.inf)
+    if with_noise:
+        return k, err, nz
     return k, err
 
 
@@ -766,7 +779,10 @@ def _tail_bins(
 ) -> tuple[float, float, float, tuple[float, float, float] | None, float | None]:
     """Integrate from ``x0`` outwards to the support end ``end`` (finite or infinite).
 
-    ``flog(x)`` returns ``(log|f(x)|, sign f(x))``; the integrand is formed as
+    ``flog(x)`` returns ``(log|f(x)|, sign f(x))``, or ``(log|f|, sign f, log noise)``
+    with the log of the rounding noise of ``f(x)`` (a tail whose error estimate is at
+    that level is accepted, not bisected; a tail that is rounding noise is not
+    taken for a divergent one); the integrand is formed as
     ``sign * exp(log|f| + log|dx/dt|)`` so that neither the density nor the
     Jacobian under- or overflows on its own. The tail is mapped to ``t >= 0``
     on unit pieces:
@@ -806,12 +822,18 @@ def _tail_bins(
         def log_jac(t: np.ndarray) -> np.ndarray:
             return log_h - t
 
-    def g(t: np.ndarray) -> np.ndarray:
-        logabs, sgn = flog(xt(t))
+    def g(t: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        res = flog(xt(t))
+        logabs, sgn = res[0], res[1]
+        lj = log_jac(t)
         with np.errstate(all="ignore"):
-            out = np.where(sgn == 0, 0.0, sgn * np.exp(logabs + log_jac(t)))
+            out = np.where(sgn == 0, 0.0, sgn * np.exp(logabs + lj))
         if np.isnan(out).any():
             raise ValueError("the tail integrand came out NaN; check the distributions' parameters")
+        if len(res) > 2:  # the integrand's rounding noise, as a log (see _gk21)
+            with np.errstate(all="ignore"):
+                noise = np.exp(np.asarray(res[2], dtype=float) + lj)
+            return out, np.where(np.isfinite(noise), noise, 0.0)
         return out
 
     n = max(int(math.ceil(t_max)), 4)
@@ -823,13 +845,15 @@ def _tail_bins(
 
     if math.isinf(end):
         # Cheap divergence test on one unrefined pass before refining anything.
-        k0, _ = _gk21(g, edges[:-1], edges[1:])
+        k0, _, nz0 = _gk21(g, edges[:-1], edges[1:], with_noise=True)
         if np.isposinf(k0).any():
             return math.inf, math.inf, math.inf, None, None
         a0 = edges[:-1]
-        last0 = float(np.sum(k0[a0 >= 0.75 * t_max]))
+        in_last = a0 >= 0.75 * t_max
+        last0 = float(np.sum(k0[in_last]))
         before0 = float(np.sum(k0[(a0 >= 0.5 * t_max) & (a0 < 0.75 * t_max)]))
-        if abs(last0) > max(1e-6 * float(np.sum(np.abs(k0))), atol) and abs(last0) >= abs(before0):
+        floor0 = 50.0 * float(np.sum(nz0[in_last]))  # a tail that is rounding noise does not diverge
+        if abs(last0) > max(1e-6 * float(np.sum(np.abs(k0))), atol, floor0) and abs(last0) >= abs(before0):
             return math.inf, math.inf, math.inf, None, None
     total, _, a, _, k = integrate(g, edges, atol=atol, rel_width=rel_width_x)
     if math.isinf(total):
@@ -839,7 +863,8 @@ def _tail_bins(
         # polynomial in t) that does not decay along the ladder (c <= -1, fitted on the last four
         # unit pieces) makes the integral diverge (expon against levy at 0).
         step = min(t_max / 8.0, 40.0)
-        gt = np.asarray(g(t_max - step * np.array([3.0, 2.0, 1.0, 0.0])), dtype=float)
+        gv = g(t_max - step * np.array([3.0, 2.0, 1.0, 0.0]))
+        gt = np.asarray(gv[0] if isinstance(gv, tuple) else gv, dtype=float)
         extra = _extrapolate(gt, step)
         if extra[2] >= 1.0 - 1e-4 * step and abs(float(np.sum(k[a >= t_max - 4 * step]))) > max(
                 1e-6 * float(np.sum(np.abs(k))), atol):
@@ -879,6 +904,12 @@ def integrate_pair(
     what: str,
 ) -> tuple[float, float, float]:
     """Body (between p's breakpoints) plus the two tails, with the divergence test.
+
+    ``f_body(x)`` returns the integrand, or ``(integrand, rounding noise)``;
+    ``f_tail(x)`` returns ``(log|f|, sign f)`` or ``(log|f|, sign f, log noise)``
+    (see :func:`integrate`). Without the noise, an integrand that is pure
+    rounding noise (p = q given as two different objects) is bisected to the
+    piece limit.
 
     Returns ``(total, x_left, x_right)``: the body's outer breakpoints, where the
     caller's tail corrections are evaluated.
@@ -1310,6 +1341,29 @@ def _em_wide_pair(P: Univariate, Q: Univariate, terms: Callable[[np.ndarray], np
     return head + body + tail
 
 
+_EPS = float(np.finfo(float).eps)
+
+
+def _log_noise_shift(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""The two log-densities moved apart by their rounding error, to measure a kernel's noise.
+
+    A log-density computed in floating point carries an absolute error of a
+    few ulp of its terms, about :math:`\epsilon(|\log p| + 1)`; the log-ratio
+    :math:`\log p - \log q` carries their sum. Returns
+    :math:`(\log p + \delta, \log q - \delta)` with
+    :math:`\delta = \epsilon(|\log p| + |\log q| + 1)` (0 where either is
+    infinite), so that ``|kernel(*shifted) - kernel(lp, lq)|`` is the rounding
+    noise of the kernel's value: the quadrature accepts a piece whose error
+    estimate is at that level instead of bisecting rounding noise.
+    """
+    lp = np.asarray(lp, dtype=float)
+    lq = np.asarray(lq, dtype=float)
+    with np.errstate(all="ignore"):
+        d = _EPS * (np.abs(lp) + np.abs(lq) + 1.0)
+    d = np.where(np.isfinite(d), d, 0.0)
+    return lp + d, lq - d
+
+
 def integrate_kernel(
     p: Any,
     q: Any,
@@ -1348,16 +1402,22 @@ def integrate_kernel(
         _check_logs(lp, lq, P, Q, np.asarray(x, dtype=float), guard)
         return lp, lq
 
-    def f(x: np.ndarray) -> np.ndarray:
+    def f(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lp, lq = logs(x, False)
         with np.errstate(all="ignore"):
-            return kernel(lp, lq)
+            k = np.asarray(kernel(lp, lq), dtype=float)
+            lpn, lqn = _log_noise_shift(lp, lq)
+            noise = np.abs(np.asarray(kernel(lpn, lqn), dtype=float) - k) + 2 * _EPS * np.abs(k)
+        return k, np.where(np.isfinite(noise), noise, 0.0)
 
-    def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lp, lq = logs(x, True)
         with np.errstate(all="ignore"):
-            lt = log_kernel(lp, lq)
-        return lt, np.where(lt == -np.inf, 0.0, 1.0)
+            lt = np.asarray(log_kernel(lp, lq), dtype=float)
+            lpn, lqn = _log_noise_shift(lp, lq)
+            dl = np.asarray(log_kernel(lpn, lqn), dtype=float) - lt
+            lnoise = np.logaddexp(lt + np.log(np.abs(np.expm1(dl))), lt + math.log(2 * _EPS))
+        return lt, np.where(lt == -np.inf, 0.0, 1.0), np.where(np.isnan(lnoise), -np.inf, lnoise)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
