@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from klbook import GaussianMixture
+from klbook import GaussianMixture, total_variation
 from klbook.book.integrand import integrand_curves, log_ratio, signed_areas
 
 MP_DPS = 25  # this module's mpmath precision: tests/conftest.py sets it around each test
@@ -277,3 +277,26 @@ def test_integrand_curves_outside_p_support_and_errors():
         integrand_curves(stats.norm(), stats.norm(1), np.zeros((2, 2)))
     with pytest.raises(TypeError):
         integrand_curves(stats.norm(), stats.norm(1), ["a", "b"])
+
+
+def _t_pdf_mp(x: mp.mpf, nu: mp.mpf) -> mp.mpf:
+    return mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2)) * (1 + x**2 / nu) ** (-(nu + 1) / 2)
+
+
+def _t_sf_mp(x: mp.mpf, nu: mp.mpf) -> mp.mpf:
+    # P(T > x) for x > 0 through the regularised incomplete beta function.
+    return mp.betainc(nu / 2, mp.mpf(1) / 2, 0, nu / (nu + x**2), regularized=True) / 2
+
+
+@pytest.mark.parametrize("a, b, guess", [("0.1", "0.2", 300), ("0.3", "1", 3), ("0.5", "3", 3)])
+def test_very_heavy_t_pairs_find_both_crossings(a, b, guess):
+    """Regression: crossings of t(0.1) vs t(0.2) sit at +-360 while the scan reaches 1e115; the
+    merge tolerance once scaled with that span and fused both crossings into one (TV came out 0).
+    For two centred t densities with p the heavier, p wins outside +-c, so
+    TV = 2 (P_p(X > c) - P_q(X > c)), computed here with mpmath's incomplete beta."""
+    with mp.workdps(30):
+        nu_p, nu_q = mp.mpf(a), mp.mpf(b)
+        c = mp.findroot(lambda x: mp.log(_t_pdf_mp(x, nu_p)) - mp.log(_t_pdf_mp(x, nu_q)), guess)
+        ref = float(2 * (_t_sf_mp(c, nu_p) - _t_sf_mp(c, nu_q)))
+    p, q = stats.t(float(a)), stats.t(float(b))
+    assert math.isclose(total_variation(p, q), ref, rel_tol=1e-12)

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import ndtr
 from scipy.stats._multivariate import multivariate_normal_frozen
 
 from ..core._checks import check_array
@@ -277,11 +278,14 @@ def sign_changes(P: Univariate, Q: Univariate, p: object, q: object) -> list[flo
                 b = m
         out.append(0.5 * (a + b))
     # One crossing found from two neighbouring scan intervals (rounding makes d flicker
-    # around 0 next to it) is one crossing: merge points closer than 1e-12 of the scanned span.
-    tol = 1e-12 * float(xs[-1] - xs[0])
+    # around 0 next to it) is one crossing: merge points closer than 1e-12 of their own size or of
+    # p's interquartile range. (Not of the scanned span: for very heavy tails it reaches 1e115 and
+    # would merge distinct crossings.)
+    q1, q3 = quantiles(P, np.array([0.25, 0.75]))
+    scale = float(q3 - q1) if np.isfinite(q3 - q1) and q3 > q1 else 1.0
     merged: list[list[float]] = []
     for c in sorted(out):
-        if merged and c - merged[-1][-1] <= tol:
+        if merged and c - merged[-1][-1] <= 1e-12 * max(abs(c), abs(merged[-1][-1]), scale):
             merged[-1].append(c)
         else:
             merged.append([c])
@@ -289,8 +293,6 @@ def sign_changes(P: Univariate, Q: Univariate, p: object, q: object) -> list[flo
 
 
 def _norm_cdf(z: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
     return ndtr(z)
 
 
