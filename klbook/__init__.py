@@ -47,7 +47,7 @@ from .core.fitting import (
 
 # --- the book's companions ------------------------------------------------------------------
 from .book.forms import KLForms, code_lengths, kl_exact, kl_forms, kl_terms
-from .book.integrand import IntegrandCurves, SignedAreas, integrand_curves, log_ratio, signed_areas
+from .book.integrand import IntegrandCurves, SignedAreas, integrand_curves, kl_part, log_ratio, signed_areas
 from .book.properties import (
     check_gaussian_properties,
     check_properties,
@@ -86,7 +86,7 @@ __all__ = [
     "gaussian_kl", "gaussian_kl_gradient", "gaussian_neg_elbo", "kl_integrand",
     # the book's helpers
     "kl_forms", "kl_terms", "code_lengths", "kl_exact", "KLForms",
-    "integrand_curves", "log_ratio", "signed_areas", "IntegrandCurves", "SignedAreas",
+    "integrand_curves", "kl_part", "log_ratio", "signed_areas", "IntegrandCurves", "SignedAreas",
     "total_variation", "pinsker_bound", "kl_asymmetry", "triangle_gap", "check_properties",
     "check_gaussian_properties",
     "kl_regularised_optimum", "dpo_loss", "fit_student", "generalized_jsd", "MarkovLM", "sequence_kl",

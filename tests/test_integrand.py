@@ -24,8 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from klbook import GaussianMixture, total_variation
-from klbook.book.integrand import integrand_curves, log_ratio, signed_areas
+from klbook import GaussianMixture, kl_divergence, total_variation
+from klbook.book.integrand import integrand_curves, kl_part, log_ratio, signed_areas
 
 MP_DPS = 25  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -300,3 +300,48 @@ def test_very_heavy_t_pairs_find_both_crossings(a, b, guess):
         ref = float(2 * (_t_sf_mp(c, nu_p) - _t_sf_mp(c, nu_q)))
     p, q = stats.t(float(a)), stats.t(float(b))
     assert math.isclose(total_variation(p, q), ref, rel_tol=1e-12)
+
+
+def _kl_part_mp(logp, logq, lo, hi):
+    """mpmath reference for the part of KL(p || q) over (lo, hi), from log-densities typed in here."""
+    with mp.workdps(30):
+        pts = [lo] + [x for x in (-10, -3, -1, 0, 1, 3, 10) if lo < x < hi] + [hi]
+        return float(mp.quad(lambda x: mp.exp(logp(x)) * (logp(x) - logq(x)), pts))
+
+
+def _log_t3(x):
+    nu = mp.mpf(3)
+    return (mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2) - mp.log(nu * mp.pi) / 2
+            - (nu + 1) / 2 * mp.log(1 + x**2 / nu))
+
+
+def _log_norm(mu, s):
+    return lambda x: -((x - mu) / s) ** 2 / 2 - mp.log(s) - mp.log(2 * mp.pi) / 2
+
+
+@pytest.mark.parametrize("lo, hi", [(5.0, math.inf), (10.0, math.inf), (-math.inf, -5.0), (-1.0, 1.0),
+                                    (100.0, math.inf), (-math.inf, math.inf), (0.3, 2.0)])
+def test_kl_part_t3_against_normal_vs_mpmath(lo, hi):
+    ref = _kl_part_mp(_log_t3, _log_norm(0, 1), mp.mpf(lo), mp.mpf(hi))
+    assert math.isclose(kl_part(stats.t(3), stats.norm(), lo, hi), ref, rel_tol=1e-11, abs_tol=1e-300)
+
+
+def test_kl_part_pieces_add_up_and_edge_cases():
+    p, q = stats.norm(0, 1), stats.norm(1, 2)
+    cuts = [-math.inf, -2.0, 0.0, 0.7, 3.0, math.inf]
+    parts = [kl_part(p, q, a, b) for a, b in zip(cuts[:-1], cuts[1:])]
+    assert math.isclose(sum(parts), float(kl_divergence(p, q)), rel_tol=1e-12)
+    for (a, b), v in zip(zip(cuts[:-1], cuts[1:]), parts):
+        ref = _kl_part_mp(_log_norm(0, 1), _log_norm(1, 2), mp.mpf(a), mp.mpf(b))
+        assert math.isclose(v, ref, rel_tol=1e-11, abs_tol=1e-16)
+    # expon: no mass below 0, so (-1, 0) contributes nothing; q = expon vanishes where p = norm has mass
+    assert kl_part(stats.expon(), stats.norm(), -1.0, 0.0) == 0.0
+    assert kl_part(stats.norm(), stats.expon(), -1.0, 1.0) == math.inf
+    with pytest.raises(ValueError, match="lo must be less than hi"):
+        kl_part(p, q, 1.0, 1.0)
+    with pytest.raises(ValueError, match="hi must not be NaN"):
+        kl_part(p, q, 0.0, math.nan)
+    with pytest.raises(TypeError, match="lo must be a real number"):
+        kl_part(p, q, "0", 1.0)
+    with pytest.raises(TypeError):
+        kl_part(None, q, 0.0, 1.0)

@@ -53,7 +53,7 @@ from ..core.divergences import kl_divergence
 from ..core.fitting import kl_integrand
 from ..core.engine import Univariate, breakpoints, integrate, quantiles, tail_integral, tail_width
 
-__all__ = ["log_ratio", "IntegrandCurves", "integrand_curves", "SignedAreas", "signed_areas"]
+__all__ = ["log_ratio", "IntegrandCurves", "integrand_curves", "SignedAreas", "signed_areas", "kl_part"]
 
 #: Standard-normal scores of the quantiles of p and of q where the sign of the
 #: log-ratio is scanned (tail probabilities down to about 1e-12 on each side).
@@ -308,36 +308,126 @@ def _mass(D: Univariate, lo: float, hi: float) -> float:
     return min(max(val, 0.0), 1.0)
 
 
-def _part_integral(p: object, q: object, P: Univariate, Q: Univariate, crossings: list[float], part: float) -> float:
-    """Integral of p * d over the set where sign(d) == part (body by Gauss-Kronrod, tails on ladders)."""
+def _part_integral(p: object, q: object, P: Univariate, Q: Univariate, crossings: list[float],
+                   part: float | None, lo: float = -math.inf, hi: float = math.inf) -> float:
+    """Integral of p * d over (lo, hi), where sign(d) == part (everywhere if part is None).
+
+    The body goes to Gauss-Kronrod between breakpoints (p's and q's quantiles, modes, the crossings and
+    the finite ends lo, hi); an infinite side is finished on the engine's tail ladders.
+    """
+
+    def keep_of(lp: np.ndarray, d: np.ndarray) -> np.ndarray:
+        keep = np.isfinite(lp)
+        return keep if part is None else keep & (np.sign(d) == part)
 
     def f_body(x: np.ndarray) -> np.ndarray:
         lp, lq = _logs(p, q, x)
         d = _difference(lp, lq)
-        keep = np.isfinite(lp) & (np.sign(d) == part)
         with np.errstate(all="ignore"):
-            out = np.where(keep, np.exp(lp) * d, 0.0)
+            out = np.where(keep_of(lp, d), np.exp(lp) * d, 0.0)
         return out
 
     def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lp, lq = _logs(p, q, x)
         d = _difference(lp, lq)
-        keep = np.isfinite(lp) & (np.sign(d) == part)
+        keep = keep_of(lp, d)
         with np.errstate(all="ignore"):
             logabs = np.where(keep, lp + np.log(np.abs(d)), -np.inf)
-        return logabs, np.where(keep, part, 0.0)
+        return logabs, np.where(keep, np.sign(d), 0.0)
 
+    lo, hi = max(lo, P.lo), min(hi, P.hi)
+    if not hi > lo:
+        return 0.0
     pts = breakpoints(P, Q)
-    inner = [c for c in crossings if pts[0] < c < pts[-1]]
-    pts = np.unique(np.concatenate([pts, np.array(inner, dtype=float)]))
-    body, _, _, _, _ = integrate(f_body, pts, atol=1e-300)
+    pts = np.concatenate([pts, np.array(crossings, dtype=float), [lo, hi]])
+    pts = np.unique(pts[np.isfinite(pts) & (pts >= lo) & (pts <= hi)])
+    body = 0.0
+    if pts.size >= 2:
+        body, _, _, _, _ = integrate(f_body, pts, atol=1e-300)
     total = body
     for left in (True, False):
-        x0 = float(pts[0] if left else pts[-1])
-        end = P.lo if left else P.hi
-        val, _, _ = tail_integral(f_tail, x0, end, tail_width(pts, left), atol=1e-16 * max(abs(body), 1e-300))
+        end = lo if left else hi
+        if math.isfinite(end) and not (end == (P.lo if left else P.hi) and pts.size):
+            continue  # a finite cut is a breakpoint: the body already reaches it
+        if pts.size:
+            x0, width = float(pts[0] if left else pts[-1]), tail_width(pts, left) if pts.size >= 2 else 1.0
+        else:  # the whole interval is beyond every breakpoint: start the ladder at its finite end
+            x0, width = float(hi if left else lo), 1.0
+        val, _, _ = tail_integral(f_tail, x0, end, width, atol=1e-16 * max(abs(body), 1e-300))
         total += val
     return float(total)
+
+
+def kl_part(p: object, q: object, lo: float, hi: float) -> float:
+    r"""The part of :math:`D_{\mathrm{KL}}(p\,\|\,q)` contributed by the interval :math:`(lo, hi)`.
+
+    .. math::
+
+        D_{(lo, hi)}(p\,\|\,q) = \int_{lo}^{hi} p(x)\,\log\frac{p(x)}{q(x)}\,dx .
+
+    Unlike the whole divergence this part can be negative (where q > p). Over
+    :math:`(-\infty, \infty)` it is :func:`klbook.kl_divergence` up to the
+    quadrature's accuracy.
+
+    Parameters
+    ----------
+    p, q : distribution
+        Univariate continuous distributions: frozen ``scipy.stats``
+        distributions or :class:`klbook.Distribution` objects.
+    lo, hi : float
+        The interval's ends, ``lo < hi``; either may be infinite.
+
+    Returns
+    -------
+    float
+        The part, in nats: ``inf`` if q vanishes on a part of the interval where p has mass.
+
+    Raises
+    ------
+    TypeError
+        If p or q is not a univariate continuous distribution, or lo/hi is not a real number.
+    ValueError
+        If lo or hi is NaN or lo >= hi.
+
+    Notes
+    -----
+    Computed from log-densities with the engine's adaptive Gauss-Kronrod
+    quadrature (:func:`klbook.core.engine.integrate`) between the quantiles of p
+    and q and the sign changes of :math:`\log p - \log q`, and on the
+    engine's geometric ladders (:func:`klbook.core.engine.tail_integral`) on an
+    infinite side; about :math:`10^{-12}` relative.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> p, q = stats.norm(0, 1), stats.norm(1, 1)
+    >>> round(kl_part(p, q, -float("inf"), 0.5) + kl_part(p, q, 0.5, float("inf")), 12)
+    0.5
+    """
+    who = "kl_part"
+    _check_continuous(p, "p", who)
+    _check_continuous(q, "q", who)
+    ends = []
+    for name, v in (("lo", lo), ("hi", hi)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{who}: {name} must be a real number, got {type(v).__name__}")
+        if math.isnan(v):
+            raise ValueError(f"{who}: {name} must not be NaN")
+        ends.append(float(v))
+    lo, hi = ends
+    if not lo < hi:
+        raise ValueError(f"{who}: lo must be less than hi, got lo={lo!r}, hi={hi!r}")
+    P, Q = Univariate(p, "p"), Univariate(q, "q")
+    lo_p, hi_p = max(lo, P.lo), min(hi, P.hi)
+    if not hi_p > lo_p:
+        return 0.0
+    if _mass(P, lo_p, hi_p) > 0 and (_mass(Q, lo_p, hi_p) == 0 or Q.lo > lo_p or Q.hi < hi_p):
+        if _mass(P, max(lo_p, Q.hi), hi_p) > 0 or _mass(P, lo_p, min(hi_p, Q.lo)) > 0:
+            return math.inf
+    crossings = sign_changes(P, Q, p, q)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _part_integral(p, q, P, Q, crossings, None, lo, hi)
 
 
 def masses_where_q_wins(p: Any, q: Any, P: Any, Q: Any, crossings: list[float]) -> tuple[float, float]:
