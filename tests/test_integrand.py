@@ -345,3 +345,17 @@ def test_kl_part_pieces_add_up_and_edge_cases():
         kl_part(p, q, "0", 1.0)
     with pytest.raises(TypeError):
         kl_part(None, q, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("a1, b1, a2, b2", [(0.01, 1.0, 0.02, 1.5), (0.05, 2.0, 0.3, 1.0)])
+def test_areas_and_parts_reach_a_singular_end(a1, b1, a2, b2):
+    """beta(0.01, 1) has 6e-4 of its mass below the smallest double: the tails must be extrapolated
+    to x = 0 (the engine's ladder does it). Reference: the beta-beta closed form in mpmath."""
+    with mp.workdps(30):
+        A1, B1, A2, B2 = (mp.mpf(v) for v in (a1, b1, a2, b2))
+        ref = float(mp.log(mp.beta(A2, B2)) - mp.log(mp.beta(A1, B1)) + (A1 - A2) * mp.digamma(A1)
+                    + (B1 - B2) * mp.digamma(B1) + (A2 - A1 + B2 - B1) * mp.digamma(A1 + B1))
+    p, q = stats.beta(a1, b1), stats.beta(a2, b2)
+    areas = signed_areas(p, q)
+    assert math.isclose(areas.positive + areas.negative, ref, rel_tol=1e-11)
+    assert math.isclose(kl_part(p, q, 0.0, 0.3) + kl_part(p, q, 0.3, 1.0), ref, rel_tol=1e-11)

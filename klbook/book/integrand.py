@@ -51,7 +51,7 @@ from ..core._checks import check_array
 from ..core.closed_forms import is_discrete, is_distribution
 from ..core.divergences import kl_divergence
 from ..core.fitting import kl_integrand
-from ..core.engine import Univariate, breakpoints, integrate, quantiles, tail_integral, tail_width
+from ..core.engine import Univariate, breakpoints, integrate, ladder, quantiles, tail_width
 
 __all__ = ["log_ratio", "IntegrandCurves", "integrand_curves", "SignedAreas", "signed_areas", "kl_part"]
 
@@ -338,23 +338,24 @@ def _part_integral(p: object, q: object, P: Univariate, Q: Univariate, crossings
     lo, hi = max(lo, P.lo), min(hi, P.hi)
     if not hi > lo:
         return 0.0
-    pts = breakpoints(P, Q)
-    pts = np.concatenate([pts, np.array(crossings, dtype=float), [lo, hi]])
+    cut_lo, cut_hi = lo > P.lo, hi < P.hi  # a cut inside p's support, not p's own end
+    grid = breakpoints(P, Q)
+    pts = np.concatenate([grid, np.array(crossings, dtype=float), [lo] * cut_lo, [hi] * cut_hi])
     pts = np.unique(pts[np.isfinite(pts) & (pts >= lo) & (pts <= hi)])
     body = 0.0
     if pts.size >= 2:
         body, _, _, _, _ = integrate(f_body, pts, atol=1e-300)
     total = body
-    for left in (True, False):
+    for left, cut in ((True, cut_lo), (False, cut_hi)):
+        if cut:
+            continue  # the body reaches a cut; p's own ends (finite or not) go to the tail ladders,
+            # which also handle a singular density at a finite end
         end = lo if left else hi
-        if math.isfinite(end) and not (end == (P.lo if left else P.hi) and pts.size):
-            continue  # a finite cut is a breakpoint: the body already reaches it
-        if pts.size:
-            x0, width = float(pts[0] if left else pts[-1]), tail_width(pts, left) if pts.size >= 2 else 1.0
-        else:  # the whole interval is beyond every breakpoint: start the ladder at its finite end
-            x0, width = float(hi if left else lo), 1.0
-        val, _, _ = tail_integral(f_tail, x0, end, width, atol=1e-16 * max(abs(body), 1e-300))
-        total += val
+        x0 = float(pts[0] if left else pts[-1]) if pts.size else float(hi if left else lo)
+        width = tail_width(pts if pts.size >= 2 else grid, left)
+        total += ladder(f_tail, x0, end, width, 1e-16 * max(abs(body), 1e-300), total, "kl_part")
+        if math.isinf(total):
+            return total
     return float(total)
 
 
@@ -394,7 +395,8 @@ def kl_part(p: object, q: object, lo: float, hi: float) -> float:
     Computed from log-densities with the engine's adaptive Gauss-Kronrod
     quadrature (:func:`klbook.core.engine.integrate`) between the quantiles of p
     and q and the sign changes of :math:`\log p - \log q`, and on the
-    engine's geometric ladders (:func:`klbook.core.engine.tail_integral`) on an
+    engine's geometric ladders (:func:`klbook.core.engine.ladder`, which extrapolates a
+    singular end) on an
     infinite side; about :math:`10^{-12}` relative.
 
     Examples
