@@ -40,12 +40,12 @@ from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate
 from scipy.stats._multivariate import multivariate_normal_frozen
 
 from ..core._checks import check_base, to_base
 from ..core.closed_forms import check_distribution, entropy_distribution, is_discrete, is_distribution, kl_distributions
 from ..core.divergences import check_vectors, cross_entropy, entropy, is_distribution_pair
+from ..core.engine import Univariate, breakpoints, integrate, ladder, tail_width
 
 __all__ = ["FORM_NAMES", "KLForms", "kl_forms", "kl_terms", "code_lengths", "kl_exact"]
 
@@ -260,22 +260,6 @@ def code_lengths(q: ArrayLike, *, base: float = 2) -> np.ndarray:
 # Densities
 # --------------------------------------------------------------------------
 
-_QUAD_OPTS = {"epsabs": 1e-14, "epsrel": 1e-12, "limit": 500}
-
-
-def _breakpoints(p: object) -> list[float]:
-    """p's support cut at quantiles, so that each quadrature piece sees one smooth stretch of p."""
-    lo, hi = (float(v) for v in p.support())
-    us = [0.1, 0.5, 0.9]
-    if math.isinf(lo):  # far cuts only towards an infinite end (near a finite end they would
-        us = [1e-10, 1e-4] + us  # round onto the end itself)
-    if math.isinf(hi):
-        us = us + [1 - 1e-4, 1 - 1e-10]
-    cuts = [float(p.ppf(u)) for u in us]
-    pts = [lo] + [c for c in cuts if math.isfinite(c) and lo < c < hi] + [hi]
-    return sorted(set(pts))
-
-
 def _check_continuous(d: object, name: str) -> None:
     if not is_distribution(d):
         raise TypeError(f"{name} must be a probability vector or a univariate continuous distribution")
@@ -289,12 +273,16 @@ def _check_continuous(d: object, name: str) -> None:
     check_distribution(d, name)
 
 
-def _literal_log_ratio(num: float, den: float, log_num: float, log_den: float) -> float:
+def _literal_log_ratio(num: np.ndarray, den: np.ndarray, log_num: np.ndarray, log_den: np.ndarray) -> np.ndarray:
     """``log(num / den)`` as written; ``log_num - log_den`` where the quotient over- or underflows."""
-    ratio = num / den if den > 0.0 else math.inf
-    if 0.0 < ratio < math.inf:
-        return math.log(ratio)
-    return log_num - log_den
+    with np.errstate(all="ignore"):
+        ratio = num / den
+        return np.where((ratio > 0.0) & (ratio < np.inf), np.log(ratio), log_num - log_den)
+
+
+def _row(values_noise: tuple[np.ndarray, np.ndarray], i: int) -> tuple[np.ndarray, np.ndarray]:
+    values, noise = values_noise
+    return values[i], noise
 
 
 def _forms_continuous(p: object, q: object) -> tuple[float, float, float, float]:
@@ -306,42 +294,64 @@ def _forms_continuous(p: object, q: object) -> tuple[float, float, float, float]
     # from a literal integral that may fail to converge.
     if math.isinf(kl_distributions(p, q)):
         return (math.inf,) * 4
+    P, Q = Univariate(p, "p"), Univariate(q, "q")
 
-    def integrands(x: float) -> np.ndarray:
-        # [p log(p/q), -p log(q/p), p (log p - log q), -p log q] at x, with the conventions.
-        lp, lq = float(p.logpdf(x)), float(q.logpdf(x))
-        if lp == -math.inf:  # 0 log(0/q) = 0
-            return np.zeros(4)
-        if lq == -math.inf:  # p > 0 = q at a point (the divergence is finite: a null set)
-            return np.full(4, math.inf)  # reported below as a failed integral, never as a value
-        px, qx = math.exp(lp), math.exp(lq)
-        return np.array(
-            [
+    def integrands(x: np.ndarray) -> np.ndarray:
+        # rows: p log(p/q), -p log(q/p), p (log p - log q), -p log q, each as written, with 0 log(0/q) = 0
+        with np.errstate(all="ignore"):
+            lp = np.asarray(P.logdens(x), dtype=float)
+            lq = np.asarray(Q.logdens(x), dtype=float)
+            px, qx = np.exp(lp), np.exp(lq)
+            rows = np.array([
                 px * _literal_log_ratio(px, qx, lp, lq),
                 -(px * _literal_log_ratio(qx, px, lq, lp)),
                 px * (lp - lq),
                 -(px * lq),
-            ]
-        )
-
-    total = np.zeros(4)
-    pts = _breakpoints(p)
-    for a, b in zip(pts[:-1], pts[1:]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence is judged from `info` below
-            try:
-                val, _, info = integrate.quad_vec(integrands, a, b, full_output=True, **_QUAD_OPTS)
-                status = info.status
-            except (ValueError, FloatingPointError):  # pragma: no cover - defensive
-                val, status = np.full(4, math.nan), 1
-        val = np.asarray(val, dtype=float)
-        if not np.isfinite(val).all() or status == 1:
+            ])
+        rows[:, lp == -np.inf] = 0.0
+        # rounding noise of each literal term (a quotient and a log, each good to a few ulp):
+        # quadrature pieces at this floor are accepted instead of bisected for ever
+        with np.errstate(all="ignore"):
+            noise = 4.0 * np.finfo(float).eps * px * (1.0 + np.abs(lp) + np.abs(lq))
+        noise = np.where(np.isfinite(noise), noise, 0.0)
+        if np.isnan(rows).any():
             raise RuntimeError(
-                f"the literal integrals did not converge on [{a:.6g}, {b:.6g}] (a singular "
-                "integrand, such as q's density vanishing at an end of p's support, defeats the "
-                "literal forms): use klbook.kl_divergence, which handles such pairs"
+                "a literal integrand came out NaN (q's density vanishes where p's does not, a null set "
+                "the literal forms cannot skip): use klbook.kl_divergence, which handles such pairs"
             )
-        total += val
+        return rows, noise
+
+    pts = breakpoints(P, Q)
+    total = np.zeros(4)
+    for i in range(4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # a literal integral that does not settle
+            try:
+                body, _, _, _, _ = integrate(lambda x: _row(integrands(x), i), pts, atol=1e-300,
+                                             rtol=1e-12)
+                val = body
+                for left in (True, False):
+
+                    def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        v, noise = _row(integrands(x), i)
+                        with np.errstate(divide="ignore"):
+                            return np.log(np.abs(v)), np.sign(v), np.log(noise)
+
+                    x0, end = float(pts[0] if left else pts[-1]), P.lo if left else P.hi
+                    val += ladder(f_tail, x0, end, tail_width(pts, left), 1e-16 * max(abs(body), 1e-300),
+                                  val, "kl_forms")
+            except (RuntimeWarning, ValueError) as exc:
+                raise RuntimeError(
+                    f"the literal integral of the {FORM_NAMES[i]} form did not converge ({exc}); a singular "
+                    "integrand, such as q's density vanishing at an end of p's support, defeats the "
+                    "literal forms: use klbook.kl_divergence, which handles such pairs"
+                ) from exc
+        if not math.isfinite(val):
+            raise RuntimeError(
+                f"the literal integral of the {FORM_NAMES[i]} form is not finite although the divergence is: "
+                "use klbook.kl_divergence, which handles such pairs"
+            )
+        total[i] = val
     h_p = entropy_distribution(p)
     return float(total[0]), float(total[1]), float(total[2]), float(total[3]) - h_p
 
@@ -367,8 +377,9 @@ def kl_forms(p: ArrayLike | object, q: ArrayLike | object, *, base: float | None
       ``math.fsum``; the last is :func:`klbook.cross_entropy` minus
       :func:`klbook.entropy` (each a sum of non-negative terms);
     * univariate continuous distributions: the three integrands, and
-      :math:`H(p, q) = -\int p\log q\,dx`, by adaptive quadrature
-      (``scipy.integrate.quad_vec`` on pieces cut at p's quantiles), each
+      :math:`H(p, q) = -\int p\log q\,dx`, each with klbook's pairwise engine
+      (adaptive Gauss-Kronrod between p's and q's quantiles, log-domain ladders
+      in the tails: :func:`klbook.core.engine.integrate`), each
       integrand evaluated as written (densities from ``exp`` of the
       log-densities); :math:`H(p)` is the differential entropy from klbook's
       closed forms.

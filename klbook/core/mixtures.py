@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import integrate, linalg
+from scipy import linalg
 from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 from scipy.stats import qmc
 from scipy.stats._distn_infrastructure import rv_continuous_frozen
