@@ -941,19 +941,16 @@ def _feature_width(p: Any) -> float:
     return min(cands) if cands else 1.0
 
 
-def _panel_nodes(edges: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
-    """Composite 12-point Gauss-Legendre nodes and weights on segments split into panels <= ``width``."""
-    xs, ws = [], []
-    for a, b in zip(edges[:-1], edges[1:]):
-        if b <= a:
-            continue
-        n = max(1, int(math.ceil((b - a) / width))) if math.isfinite(width) else 1
-        cuts = np.linspace(a, b, n + 1)
-        half = 0.5 * np.diff(cuts)
-        mid = 0.5 * (cuts[:-1] + cuts[1:])
-        xs.append((mid[:, None] + half[:, None] * _GL_NODES[None, :]).ravel())
-        ws.append((half[:, None] * _GL_WEIGHTS[None, :]).ravel())
-    return np.concatenate(xs), np.concatenate(ws)
+def _panel_nodes(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Composite 12-point Gauss-Legendre nodes and weights, one panel per segment ``[a, b]`` of
+    the sorted ``edges`` (empty segments skipped), all segments at once: nodes
+    ``(a + b)/2 + (b - a)/2 * t_i`` and weights ``(b - a)/2 * w_i``, in segment order."""
+    a, b = edges[:-1], edges[1:]
+    keep = b > a
+    a, b = a[keep], b[keep]
+    half = 0.5 * (b - a)
+    mid = 0.5 * (a + b)
+    return (mid[:, None] + half[:, None] * _GL_NODES[None, :]).ravel(), (half[:, None] * _GL_WEIGHTS[None, :]).ravel()
 
 
 def _p_range(p: Any) -> tuple[float, float, float, float, float]:
@@ -1016,7 +1013,7 @@ def _alpha_gauss_objective(
             grid(max(lo_, mu - 14.0 * sigma), min(hi_, mu + 14.0 * sigma), 0.5 * sigma),
         ]
         edges.append(np.array([e for e in (plo, phi) if math.isfinite(e) and lo_ < e < hi_]))
-        x, w = _panel_nodes(np.unique(np.concatenate(edges)), math.inf)
+        x, w = _panel_nodes(np.unique(np.concatenate(edges)))
         z = (x - mu) / sigma
         lq = -0.5 * z * z - math.log(sigma) - 0.5 * math.log(2.0 * math.pi)
         with np.errstate(all="ignore"):
