@@ -549,6 +549,27 @@ def _direct_logpdf(dist: Any, shapes: tuple, loc: float, scale: float) -> Callab
     return logpdf
 
 
+# Log-densities of standard members at (upper end - u), u >= 0, evaluated from u itself: floats
+# cannot place x closer to 1 than 1.1e-16, while beta(1, 0.05) has 40% of its mass within 1e-8 of 1.
+def _reflect_beta(u: np.ndarray, a: float, b: float) -> np.ndarray:
+    return special.xlog1py(a - 1.0, -u) + special.xlogy(b - 1.0, u) - special.betaln(a, b)
+
+
+def _reflect_arcsine(u: np.ndarray) -> np.ndarray:
+    return -math.log(math.pi) - 0.5 * np.log(u) - 0.5 * np.log1p(-u)
+
+
+def _reflect_powerlaw(u: np.ndarray, a: float) -> np.ndarray:
+    return math.log(a) + special.xlog1py(a - 1.0, -u)
+
+
+_STD_REFLECT: dict[str, Callable[..., np.ndarray]] = {
+    "beta": _reflect_beta,
+    "arcsine": _reflect_arcsine,
+    "powerlaw": _reflect_powerlaw,
+}
+
+
 # Continuous extensions of log-pmfs (k real), for the Euler-Maclaurin sums of slowly varying
 # terms: the family's own formula evaluated between the integers.
 def _smooth_zipf(x: np.ndarray, a: float) -> np.ndarray:
@@ -634,6 +655,8 @@ class Univariate:
         self.obj = d
         self.name = name
         self.smooth: Callable[[np.ndarray], np.ndarray] | None = None
+        # (log-density of the standard member at its upper end - u, upper end, scale)
+        self.reflect: tuple[Callable[[np.ndarray], np.ndarray], float, float] | None = None
         if isinstance(d, rv_discrete_frozen) and not _parses(d):
             # A family whose shape is a vector (poisson_binom): use the frozen methods.
             self._init_frozen_discrete(d, name)
@@ -678,6 +701,19 @@ class Univariate:
                     _direct_logpdf(d.dist, shapes, loc, scale) if _is_builtin_family(d) else d.logpdf)
                 self.cdf, self.sf, self.ppf, self.isf = d.cdf, d.sf, d.ppf, d.isf
                 lo, hi = d.support()
+                fn_r = _STD_REFLECT.get(d.dist.name) if _is_builtin_family(d) else None
+                if fn_r is not None and math.isfinite(float(hi)):
+                    sh_r = tuple(float(v) for v in shapes)
+                    log_scale_r = math.log(scale)
+
+                    def reflected(u: np.ndarray) -> np.ndarray:
+                        u = np.asarray(u, dtype=float)
+                        with np.errstate(all="ignore"):
+                            inside = (u > 0) & (u < float(hi - lo) / scale)
+                            out = np.where(inside, fn_r(np.where(inside, u, 0.5), *sh_r) - log_scale_r, -np.inf)
+                        return np.where(np.isnan(u), np.nan, out)
+
+                    self.reflect = (reflected, float(hi), scale)
             self.modes_fn = None
             # A log-density that is log(pdf) underflows to -inf where the density is merely tiny;
             # one written out (scipy's own _logpdf/_logpmf, or klbook's overrides) is -inf only
@@ -717,6 +753,21 @@ class Univariate:
             self.lo, self.hi = float(lo), float(hi)
         if math.isnan(self.lo) or math.isnan(self.hi) or self.lo > self.hi:
             raise ValueError(f"{name} has an invalid support ({self.lo}, {self.hi})")
+
+    def logdens_below(self, end: float, y: np.ndarray) -> np.ndarray:
+        """The log-density at ``end - y`` (``y >= 0``), without forming ``end - y`` where the family allows.
+
+        For a family with a finite upper end whose log-density is written in
+        the distance to that end (beta, arcsine, powerlaw) the distance is
+        ``(hi - end + y) / scale`` (exactly ``y / scale`` when ``end`` is this
+        distribution's own upper end ``hi``); for any other, ``logdens(end - y)``.
+        """
+        y = np.asarray(y, dtype=float)
+        if self.reflect is not None:
+            fn, hi, scale = self.reflect
+            return fn(((hi - end) + y) / scale)
+        with np.errstate(all="ignore"):
+            return np.asarray(self.logdens(end - y), dtype=float)
 
     def _init_frozen_discrete(self, d: Any, name: str) -> None:
         loc = float(d.kwds.get("loc", 0.0))
@@ -820,10 +871,12 @@ def breakpoints(P: Univariate, Q: Univariate | None) -> np.ndarray:
     # the density may be singular, e.g. beta(1/2, 1/2)) belongs to the
     # geometric tail ladder.
     med = float(np.median(x))
+    spread = float(x.max() - x.min())
     if math.isfinite(P.lo):
-        x = x[x - P.lo >= 1e-3 * (med - P.lo)]
-    if math.isfinite(P.hi):
-        x = x[P.hi - x >= 1e-3 * (P.hi - med)]
+        # (the median itself may be at the end to double precision: beta(3, 0.01)'s is 1 - 1e-30)
+        x = x[x - P.lo >= 1e-3 * ((med - P.lo) if med > P.lo else spread)]
+    if math.isfinite(P.hi) and x.size:
+        x = x[P.hi - x >= 1e-3 * ((P.hi - med) if med < P.hi else spread)]
     if x.size == 0:
         x = np.array([med])
     lo, hi = float(x.min()), float(x.max())
@@ -1038,6 +1091,16 @@ def integrate_pair(
     rounding noise (p = q given as two different objects) is bisected to the
     piece limit.
 
+    A finite upper end of p other than 0 where p's family has a log-density
+    written in the distance to that end (:meth:`Univariate.logdens_below`:
+    beta, arcsine, powerlaw) is approached in that distance
+    :math:`y = \text{end} - x`, down to :math:`y = 10^{-300}` as at an end at
+    0: while that tail runs, ``P.logdens`` and ``Q.logdens`` take ``y`` (so
+    ``f_tail`` must compute from them pointwise, as every kernel does).
+    Otherwise floats stop the ladder at :math:`10^{-8}|\text{end}|` and the
+    rest is extrapolated (beta(1, 0.05) has 40% of its mass within
+    :math:`10^{-8}` of 1).
+
     Returns ``(total, x_left, x_right)``: the body's outer breakpoints, where the
     caller's tail corrections are evaluated.
     """
@@ -1050,10 +1113,40 @@ def integrate_pair(
     for left in (True, False):
         x0 = float(pts[0] if left else pts[-1])
         end = P.lo if left else P.hi
-        total += ladder(f_tail, x0, end, tail_width(pts, left), atol, total, what)
+        width = tail_width(pts, left)
+        if not left and end != 0.0 and math.isfinite(end) and P.reflect is not None:
+            with _in_distance_to(end, P, Q):
+                total += ladder(f_tail, end - x0, 0.0, width, atol, total, what, side="right")
+        else:
+            total += ladder(f_tail, x0, end, width, atol, total, what)
         if math.isinf(total):
             return math.inf, float(pts[0]), float(pts[-1])
     return total, float(pts[0]), float(pts[-1])
+
+
+class _in_distance_to:
+    """While active, ``D.logdens(y)`` is the log-density at ``end - y`` for each given distribution."""
+
+    def __init__(self, end: float, *dists: Univariate | None) -> None:
+        self.end = end
+        self.dists = [D for D in dists if D is not None]
+        self.saved: list[Callable[[np.ndarray], np.ndarray]] = []
+
+    def __enter__(self) -> "_in_distance_to":
+        end = self.end
+        for D in self.dists:
+            orig = D.logdens
+            self.saved.append(orig)
+            if D.reflect is not None:
+                fn, hi, scale = D.reflect
+                D.logdens = (lambda y, fn=fn, hi=hi, scale=scale: fn(((hi - end) + np.asarray(y, dtype=float)) / scale))
+            else:
+                D.logdens = (lambda y, orig=orig: orig(end - np.asarray(y, dtype=float)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for D, fn in zip(self.dists, self.saved):
+            D.logdens = fn
 
 
 def ladder(
@@ -1064,6 +1157,7 @@ def ladder(
     atol: float,
     total: float,
     what: str,
+    side: str | None = None,
 ) -> float:
     """One tail from ``x0`` to ``end`` (:func:`tail_integral`) with the divergence test and the remainder.
 
@@ -1092,7 +1186,7 @@ def ladder(
         rest = last * rho / (1.0 - rho)
     total += rest
     if abs(rest) * doubt > 1e-10 * max(abs(total), 1e-300):
-        side = "left" if end < x0 else "right"
+        side = side or ("left" if end < x0 else "right")
         warnings.warn(
             f"{what}: the {side} tail converges too slowly for double precision; "
             f"a remainder of {rest:.2e} was extrapolated geometrically and the result may be inaccurate",
