@@ -488,7 +488,12 @@ def _logpmf_yulesimon_real(x: np.ndarray, a: float) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     ok = (x >= 1) & np.isfinite(x)
     xx = np.where(ok, x, 1.0)
-    return np.where(ok, math.log(a) + float(gammaln(a + 1.0)) + _lgamma_ratio(xx, a + 1.0), -np.inf)
+    # betaln where it is accurate (small x; it is not near 1e3-1e5), Stirling differences beyond
+    small = xx <= 15.0
+    with np.errstate(all="ignore"):
+        val = np.where(small, special.betaln(np.where(small, xx, 1.0), a + 1.0),
+                       float(gammaln(a + 1.0)) + _lgamma_ratio(np.where(small, 16.0, xx), a + 1.0))
+    return np.where(ok, math.log(a) + val, -np.inf)
 
 
 def _std_logpmf_yulesimon(k: np.ndarray, a: float) -> np.ndarray:
@@ -549,18 +554,19 @@ def _direct_logpdf(dist: Any, shapes: tuple, loc: float, scale: float) -> Callab
     return logpdf
 
 
-# Log-densities of standard members at (upper end - u), u >= 0, evaluated from u itself: floats
-# cannot place x closer to 1 than 1.1e-16, while beta(1, 0.05) has 40% of its mass within 1e-8 of 1.
-def _reflect_beta(u: np.ndarray, a: float, b: float) -> np.ndarray:
-    return special.xlog1py(a - 1.0, -u) + special.xlogy(b - 1.0, u) - special.betaln(a, b)
+# Log-densities of standard members at (upper end - u), u >= 0, from lu = log u: floats cannot
+# place x closer to 1 than 1.1e-16, while beta(1, 0.05) has 40% of its mass within 1e-8 of 1 and
+# beta(3, 0.01) 0.1% within 1e-300 of it.
+def _reflect_beta(lu: np.ndarray, a: float, b: float) -> np.ndarray:
+    return special.xlog1py(a - 1.0, -np.exp(lu)) + (b - 1.0) * lu - special.betaln(a, b)
 
 
-def _reflect_arcsine(u: np.ndarray) -> np.ndarray:
-    return -math.log(math.pi) - 0.5 * np.log(u) - 0.5 * np.log1p(-u)
+def _reflect_arcsine(lu: np.ndarray) -> np.ndarray:
+    return -math.log(math.pi) - 0.5 * lu - 0.5 * np.log1p(-np.exp(lu))
 
 
-def _reflect_powerlaw(u: np.ndarray, a: float) -> np.ndarray:
-    return math.log(a) + special.xlog1py(a - 1.0, -u)
+def _reflect_powerlaw(lu: np.ndarray, a: float) -> np.ndarray:
+    return math.log(a) + special.xlog1py(a - 1.0, -np.exp(lu))
 
 
 _STD_REFLECT: dict[str, Callable[..., np.ndarray]] = {
@@ -655,7 +661,7 @@ class Univariate:
         self.obj = d
         self.name = name
         self.smooth: Callable[[np.ndarray], np.ndarray] | None = None
-        # (log-density of the standard member at its upper end - u, upper end, scale)
+        # (log-density of the standard member at its upper end - u as a function of log u, upper end, scale)
         self.reflect: tuple[Callable[[np.ndarray], np.ndarray], float, float] | None = None
         if isinstance(d, rv_discrete_frozen) and not _parses(d):
             # A family whose shape is a vector (poisson_binom): use the frozen methods.
@@ -705,13 +711,15 @@ class Univariate:
                 if fn_r is not None and math.isfinite(float(hi)):
                     sh_r = tuple(float(v) for v in shapes)
                     log_scale_r = math.log(scale)
+                    log_width = math.log(float(hi - lo) / scale)
 
-                    def reflected(u: np.ndarray) -> np.ndarray:
-                        u = np.asarray(u, dtype=float)
+                    def reflected(lu: np.ndarray) -> np.ndarray:
+                        lu = np.asarray(lu, dtype=float)
                         with np.errstate(all="ignore"):
-                            inside = (u > 0) & (u < float(hi - lo) / scale)
-                            out = np.where(inside, fn_r(np.where(inside, u, 0.5), *sh_r) - log_scale_r, -np.inf)
-                        return np.where(np.isnan(u), np.nan, out)
+                            inside = lu < log_width
+                            out = np.where(inside, fn_r(np.where(inside, lu, log_width - 1.0), *sh_r) - log_scale_r,
+                                           -np.inf)
+                        return np.where(np.isnan(lu), np.nan, out)
 
                     self.reflect = (reflected, float(hi), scale)
             self.modes_fn = None
@@ -763,11 +771,28 @@ class Univariate:
         distribution's own upper end ``hi``); for any other, ``logdens(end - y)``.
         """
         y = np.asarray(y, dtype=float)
-        if self.reflect is not None:
-            fn, hi, scale = self.reflect
-            return fn(((hi - end) + y) / scale)
         with np.errstate(all="ignore"):
+            if self.reflect is not None:
+                fn, hi, scale = self.reflect
+                u = ((hi - end) + y) / scale
+                return np.where(u > 0, fn(np.log(u)), -np.inf)
             return np.asarray(self.logdens(end - y), dtype=float)
+
+    def logdens_log_below(self, end: float, s: np.ndarray) -> np.ndarray:
+        """The log-density at ``end - exp(-s)``: :meth:`logdens_below` with the distance given by its log."""
+        s = np.asarray(s, dtype=float)
+        with np.errstate(all="ignore"):
+            if self.reflect is not None:
+                fn, hi, scale = self.reflect
+                if hi == end:
+                    lu = -s - math.log(scale)
+                elif hi > end:
+                    lu = np.logaddexp(math.log(hi - end), -s) - math.log(scale)
+                else:
+                    u = (hi - end) + np.exp(-s)
+                    lu = np.where(u > 0, np.log(u), -np.inf) - math.log(scale)
+                return np.where(np.isneginf(lu), -np.inf, fn(lu))
+            return np.asarray(self.logdens(end - np.exp(-s)), dtype=float)
 
     def _init_frozen_discrete(self, d: Any, name: str) -> None:
         loc = float(d.kwds.get("loc", 0.0))
@@ -876,7 +901,10 @@ def breakpoints(P: Univariate, Q: Univariate | None) -> np.ndarray:
         # (the median itself may be at the end to double precision: beta(3, 0.01)'s is 1 - 1e-30)
         x = x[x - P.lo >= 1e-3 * ((med - P.lo) if med > P.lo else spread)]
     if math.isfinite(P.hi) and x.size:
-        x = x[P.hi - x >= 1e-3 * ((P.hi - med) if med < P.hi else spread)]
+        # an end approached in the distance to it (P.reflect) may hold most of the mass within
+        # 1e-15 of it (beta(2, 0.02)): its ladder starts 1e-3 of p's spread away
+        ref = spread if (P.reflect is not None or not med < P.hi) else P.hi - med
+        x = x[P.hi - x >= 1e-3 * ref]
     if x.size == 0:
         x = np.array([med])
     lo, hi = float(x.min()), float(x.max())
@@ -1091,10 +1119,11 @@ def integrate_pair(
 
     A finite upper end of p other than 0 where p's family has a log-density
     written in the distance to that end (:meth:`Univariate.logdens_below`:
-    beta, arcsine, powerlaw) is approached in that distance
-    :math:`y = \text{end} - x`, down to :math:`y = 10^{-300}` as at an end at
-    0: while that tail runs, ``P.logdens`` and ``Q.logdens`` take ``y`` (so
-    ``f_tail`` must compute from them pointwise, as every kernel does).
+    beta, arcsine, powerlaw) is approached in :math:`s = -\log(\text{end} - x)`
+    on a ladder out to :math:`s = \infty` (a power law in the distance is an
+    exponential in s): while that tail runs, ``P.logdens`` and ``Q.logdens``
+    take ``s`` (so ``f_tail`` must compute from them pointwise, as every kernel
+    does).
     Otherwise floats stop the ladder at :math:`10^{-8}|\text{end}|` and the
     rest is extrapolated (beta(1, 0.05) has 40% of its mass within
     :math:`10^{-8}` of 1).
@@ -1113,8 +1142,15 @@ def integrate_pair(
         end = P.lo if left else P.hi
         width = tail_width(pts, left)
         if not left and end != 0.0 and math.isfinite(end) and P.reflect is not None:
-            with _in_distance_to(end, P, Q):
-                total += ladder(f_tail, end - x0, 0.0, width, atol, total, what, side="right")
+            # in s = -log(end - x) out to infinity: dx = e^{-s} ds, and a power law in the
+            # distance is an exponential in s (no extrapolation below 1e-300)
+            def f_s(sv: np.ndarray) -> tuple[np.ndarray, ...]:
+                res = f_tail(sv)
+                sv = np.asarray(sv, dtype=float)
+                return (res[0] - sv, res[1], *(r - sv for r in res[2:]))
+
+            with _in_log_distance_to(end, P, Q):
+                total += ladder(f_s, -math.log(end - x0), math.inf, 1.0, atol, total, what, side="right")
         else:
             total += ladder(f_tail, x0, end, width, atol, total, what)
         if math.isinf(total):
@@ -1122,29 +1158,31 @@ def integrate_pair(
     return total, float(pts[0]), float(pts[-1])
 
 
-class _in_distance_to:
-    """While active, ``D.logdens(y)`` is the log-density at ``end - y`` for each given distribution."""
+class _in_log_distance_to:
+    """While active, ``D.logdens(s)`` is the log-density at ``end - exp(-s)`` for each given distribution."""
 
     def __init__(self, end: float, *dists: Univariate | None) -> None:
         self.end = end
         self.dists = [D for D in dists if D is not None]
         self.saved: list[Callable[[np.ndarray], np.ndarray]] = []
 
-    def __enter__(self) -> "_in_distance_to":
-        end = self.end
+    def __enter__(self) -> "_in_log_distance_to":
         for D in self.dists:
-            orig = D.logdens
-            self.saved.append(orig)
-            if D.reflect is not None:
-                fn, hi, scale = D.reflect
-                D.logdens = (lambda y, fn=fn, hi=hi, scale=scale: fn(((hi - end) + np.asarray(y, dtype=float)) / scale))
-            else:
-                D.logdens = (lambda y, orig=orig: orig(end - np.asarray(y, dtype=float)))
+            self.saved.append(D.logdens)
+        for D in self.dists:
+            D.logdens = (lambda s, D=D, orig=D.logdens: _log_below(D, orig, self.end, s))
         return self
 
     def __exit__(self, *exc: object) -> None:
         for D, fn in zip(self.dists, self.saved):
             D.logdens = fn
+
+
+def _log_below(D: Univariate, orig: Callable[[np.ndarray], np.ndarray], end: float, s: np.ndarray) -> np.ndarray:
+    if D.reflect is not None:
+        return D.logdens_log_below(end, s)
+    with np.errstate(all="ignore"):
+        return np.asarray(orig(end - np.exp(-np.asarray(s, dtype=float))), dtype=float)
 
 
 def ladder(
