@@ -215,10 +215,39 @@ def _desc(d):
     return f"{d.dist.name}{tuple(round(float(a), 4) for a in d.args)}{d.kwds}"
 
 
+def _inequalities_broken(v: dict) -> list[str]:
+    """The textbook inequalities between the fuzz's own outputs for one pair (with rounding slack).
+
+    H^2 <= TV <= sqrt(H^2 (2 - H^2)) (H^2 = 1 - BC); TV <= sqrt(1 - exp(-KL)) (Bretagnolle-Huber);
+    JS <= log 2; TV > 0 whenever KL > 0; JS <= TV log 2 (JS is an f-divergence with f <= |t - 1| log2 / 2).
+    They caught nothing here when a heavy-tailed TV came out 0.
+    """
+    out = []
+    tol = 1e-9
+    tv, h, kl, js = v.get("tv"), v.get("hellinger"), v.get("kl"), v.get("js")
+    if h is not None and tv is not None:
+        h2 = h * h
+        if h2 > tv * (1 + tol) + 1e-12:
+            out.append("H^2 > TV")
+        if tv > math.sqrt(h2 * (2 - h2)) * (1 + tol) + 1e-12:
+            out.append("TV > sqrt(H^2 (2 - H^2))")
+    if tv is not None and kl is not None and math.isfinite(kl):
+        if tv > math.sqrt(-math.expm1(-kl)) * (1 + tol) + 1e-12:
+            out.append("TV > sqrt(1 - exp(-KL))")
+        if kl > 1e-10 and tv == 0.0:
+            out.append("TV = 0 but KL > 0")
+    if js is not None:
+        if js > math.log(2) * (1 + tol):
+            out.append("JS > log 2")
+        if tv is not None and js > tv * math.log(2) * (1 + tol) + 1e-12:
+            out.append("JS > TV log 2")
+    return out
+
+
 def test_fuzz_random_cross_family_pairs():
     rng = np.random.default_rng(20261206)
     counts = {"pairs": 0, "calls": 0, "finite": 0, "inf": 0, "allowed errors": 0, "nan": 0, "negative": 0,
-              "wrong exceptions": 0}
+              "wrong exceptions": 0, "inequalities broken": 0}
     bad = []
     slow = []
     cpu = time.process_time()
@@ -227,6 +256,7 @@ def test_fuzz_random_cross_family_pairs():
         p = fam[int(rng.integers(len(fam)))](rng)
         q = fam[int(rng.integers(len(fam)))](rng)
         counts["pairs"] += 1
+        vals = {}
         for name, fn in FUNCS:
             counts["calls"] += 1
             t0 = time.process_time()
@@ -243,6 +273,7 @@ def test_fuzz_random_cross_family_pairs():
                 bad.append((name, _desc(p), _desc(q), repr(exc)[:120]))
                 continue
             slow.append((time.process_time() - t0, name, _desc(p), _desc(q)))
+            vals[name] = v
             if math.isnan(v):
                 counts["nan"] += 1
                 bad.append((name, _desc(p), _desc(q), "nan"))
@@ -266,6 +297,9 @@ def test_fuzz_random_cross_family_pairs():
                     bad.append((name, _desc(p), _desc(q), "inf"))
             else:
                 counts["finite"] += 1
+        for why in _inequalities_broken(vals):
+            counts["inequalities broken"] += 1
+            bad.append((why, _desc(p), _desc(q), {k: float(v) for k, v in vals.items()}))
     cpu = time.process_time() - cpu
     slow.sort(reverse=True)
     print(f"\nfuzz counts ({cpu:.1f} s CPU):", counts)

@@ -1109,7 +1109,7 @@ def integrate_pair(
     f_tail: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     what: str,
 ) -> tuple[float, float, float]:
-    """Body (between p's breakpoints) plus the two tails, with the divergence test.
+    r"""Body (between p's breakpoints) plus the two tails, with the divergence test.
 
     ``f_body(x)`` returns the integrand, or ``(integrand, rounding noise)``;
     ``f_tail(x)`` returns ``(log|f|, sign f)`` or ``(log|f|, sign f, log noise)``
