@@ -546,6 +546,11 @@ def _js_log_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
     return out
 
 
+def _finite_supports(p: Any, q: Any) -> bool:
+    """Both supports finite: the pair can be summed exactly over their union (else the engine's sums)."""
+    return all(math.isfinite(float(v)) for v in (*p.support(), *q.support()))
+
+
 def _dist_alpha_total(p: Any, q: Any, kind: str, alpha: float) -> float:
     """Minka's alpha-divergence of a discrete or continuous pair by summation or quadrature (nats)."""
     if kind == "discrete":
@@ -839,7 +844,7 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     poi = _poisson_renyi(p, q, a)
     if poi is not None:
         return to_base(max(poi, 0.0), b)
-    if kind == "discrete":
+    if kind == "discrete" and _finite_supports(p, q):
         k, lpq, exact = discrete_values(p, q)
         if exact:
             with np.errstate(divide="ignore", under="ignore"):
@@ -959,7 +964,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
         return to_base(1.0 / (a * (1.0 - a)), b) if 0.0 < a < 1.0 else math.inf
     if kind in ("mvn", "norm"):
         return to_base(_gauss_alpha(p, q, a), b)
-    if kind == "discrete":
+    if kind == "discrete" and _finite_supports(p, q):
         _k, lpq, exact = discrete_values(p, q)
         if exact:
             return to_base(float(np.sum(alpha_terms_log(lpq[0], lpq[1], a))), b)
