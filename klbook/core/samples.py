@@ -27,11 +27,16 @@ This module adds, each justified in chapter 7 of the book:
 * optionally (``method="adaptive"``) **adaptive radii** (WKV 2009): around each :math:`x_i` one
   radius :math:`\varepsilon_i = \max(\rho_k(i), \nu_k(i))` for both samples, and the counts
   :math:`l_i, k_i` inside it, so that both densities are averaged over the same ball;
-* **Gaussian-reference bias correction**: the estimator is run on Gaussian samples of the same
-  sizes, means and covariances, whose log-ratio is known in closed form; the mean difference
-  between its per-point terms and that exact log-ratio is the estimator's bias on the reference,
-  which is subtracted (less the part due to the fitting noise of the reference's parameters, and
-  shrunk towards zero when it is not clearly larger than its own noise);
+* **reference bias correction**: the estimator is run on samples drawn from models fitted to
+  ``x`` and ``y`` (Gaussians of the same means and covariances, or, where BIC prefers it, a
+  two-component Gaussian mixture with a shared covariance), whose log-ratio is known exactly; the
+  mean difference between its per-point terms and that exact log-ratio is the estimator's bias
+  on the reference, which is subtracted (less the part due to the fitting noise of the
+  reference's parameters, and shrunk towards zero when it is not clearly larger than its own
+  noise);
+* a **within-mode metric**: when ``x``'s model has two modes, distances are measured after
+  whitening by its within-mode covariance instead of the pooled one, which would squeeze the
+  axis joining the modes and make the modes narrow next to the neighbour balls;
 * **ties**: duplicated points (rounded data) make distances zero and logarithms infinite; they
   are broken by a uniform dither of the rounding step;
 * a **confidence interval** from the per-point terms, the uncertainty of the correction, and a
@@ -51,6 +56,7 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -58,7 +64,9 @@ from scipy.spatial import cKDTree
 from scipy.linalg import solve_triangular
 from scipy.special import digamma, ndtri
 
-__all__ = ["SampleKL", "kl_from_samples", "knn_kl", "histogram_kl"]
+from .mixtures import GaussianMixture, mixture_kl
+
+__all__ = ["SampleKL", "kl_from_samples", "knn_kl", "histogram_kl", "KnownKLPair", "known_kl_pairs"]
 
 #: A tail index (Hill) below this marks a genuinely heavy, polynomial tail. Light tails have no finite
 #: index, and Hill's estimate for them grows with n; at 8 it flagged Laplace samples of scale 1
@@ -66,11 +74,12 @@ __all__ = ["SampleKL", "kl_from_samples", "knn_kl", "histogram_kl"]
 HEAVY_TAIL_INDEX = 5.0
 #: Share of the Gaussian-reference correction counted as model uncertainty in the interval.
 CORRECTION_UNCERTAINTY = 0.25
-#: Budget of the Gaussian reference runs, in query points at d = 0; a point's neighbour search costs
+#: Budget of the reference runs, in query points at d = 0; a point's neighbour search costs
 #: about 2 ** (d / 1.5) as much in dimension d (k-d tree, measured for d = 1..10), so the budget is
-#: REFERENCE_BUDGET / 2 ** (d / 1.5) points: 8 full runs for n = 1e4 in d <= 3, one run on about
-#: 3500 of the n points in d = 10, which keeps the references below the cost of the data's own search.
-REFERENCE_BUDGET = 360_000
+#: REFERENCE_BUDGET / 2 ** (d / 1.5) points (capped below): at n = 1e4, 6 full runs in d <= 3, 2 in
+#: d = 5 and 1 in d = 6 (with 360 000, 2 runs there took a call at n = m = 1e4 to 1.1-1.3 s CPU);
+#: from d = 7 the exhaustive search has its own budget (REFERENCE_MAX_PAIRS_HIGH_D).
+REFERENCE_BUDGET = 300_000
 #: At most this many reference runs, and no fewer query points than this in total.
 REFERENCE_MAX_RUNS = 8
 REFERENCE_MIN_QUERY = 1000
@@ -80,6 +89,16 @@ REFERENCE_MIN_QUERY = 1000
 #: n = m = 1e4 near the cost of two plain k-NN searches in every d <= 10.
 REFERENCE_MAX_POINTS = 60_000
 REFERENCE_MAX_POINTS_HIGH_D = 4_000
+#: Where the search is exhaustive (from d = 7, moderate sizes) a reference point costs n + m
+#: distance evaluations, so the budget there is one of distance evaluations: 7e7 is about 3 500
+#: points at n = m = 1e4 (what the tree model above gave in d = 10); with smaller samples it buys
+#: more reference points (8 full runs at n = m = 1e3, not 3), whose Monte Carlo noise otherwise
+#: dominates the correction's (0.025 nats in d = 10 with 3 runs).
+REFERENCE_MAX_PAIRS_HIGH_D = 70_000_000
+#: The reference of a sample is a Gaussian mixture of 1 or 2 components fitted by EM, the number
+#: chosen by BIC; the fit uses at most this many points of the sample (and EM_MAX_ITER iterations).
+MIXTURE_FIT_POINTS = 2000
+EM_MAX_ITER = 40
 #: Factor on the naive standard error of a reference run's mean k-NN error: terms that share
 #: neighbours are positively correlated (measured 1.3 to 2.1 over d = 2..10, n = 1e3..1e4).
 REFERENCE_SE_INFLATION = 1.7
@@ -121,7 +140,9 @@ class SampleKL:
         ``tail_index_y`` (Hill), and with the correction ``gaussian_kl`` (the fitted pair's KL),
         ``reference_bias`` (the correction before the fit-inflation term and the shrinkage),
         ``fit_inflation``, ``fit_sd``, ``reference_runs``, ``reference_points`` (terms evaluated
-        per run) and ``shrink``.
+        per run), ``reference_components`` (components of the models of p and q the reference is
+        drawn from, 1 or 2 each), ``correction_sd`` (the correction's uncertainty :math:`s` before
+        shrinkage) and ``shrink``; ``metric`` is ``"within-mode"`` when that metric was used.
     """
 
     value: float
@@ -283,6 +304,155 @@ def _refitted_kls(
     return out
 
 
+def _gauss_logpdf(z: np.ndarray, mean: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Log-density of N(mean, chol chol^T) at the rows of ``z``."""
+    w = solve_triangular(chol, (z - mean).T, lower=True)
+    d = z.shape[1]
+    return -0.5 * np.sum(w * w, axis=0) - float(np.sum(np.log(np.diag(chol)))) - 0.5 * d * math.log(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class _Mixture:
+    """A Gaussian mixture given by weights, means (K, d) and Cholesky factors (K, d, d) of the covariances."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    chols: np.ndarray
+
+    def logpdf(self, z: np.ndarray) -> np.ndarray:
+        parts = np.stack([math.log(w) + _gauss_logpdf(z, mu, c) for w, mu, c in zip(self.weights, self.means, self.chols)])
+        top = parts.max(axis=0)
+        return top + np.log(np.sum(np.exp(parts - top), axis=0))
+
+    def mapped(self, chol: np.ndarray) -> "_Mixture":
+        """The same mixture after the map z -> chol^{-1} z (chol lower triangular)."""
+        means = solve_triangular(chol, self.means.T, lower=True).T
+        chols = np.stack([np.linalg.cholesky(a @ a.T) for a in (solve_triangular(chol, c, lower=True) for c in self.chols)])
+        return _Mixture(self.weights, means, chols)
+
+    def rvs(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``size`` draws and the standard-normal vectors behind them (one component: exactly mean + z L^T)."""
+        d = self.means.shape[1]
+        z = rng.standard_normal((size, d))
+        if self.weights.size == 1:
+            return self.means[0] + z @ self.chols[0].T, z
+        label = (rng.random(size) < self.weights[1]).astype(int)
+        out = np.empty_like(z)
+        for c in range(self.weights.size):
+            sel = label == c
+            out[sel] = self.means[c] + z[sel] @ self.chols[c].T
+        return out, z
+
+
+def _em_two_components(z: np.ndarray, hopeless: float = -math.inf) -> tuple[_Mixture, float] | None:
+    r"""Maximum-likelihood two-component Gaussian mixture with one shared covariance, by EM, and its log-likelihood.
+
+    The covariance is shared (the within-component covariance): two modes cost only
+    :math:`1 + d` parameters more than one Gaussian, so that BIC can afford them at
+    :math:`n = 1000` in :math:`d = 10`, where full covariances (:math:`1 + d + d(d+1)/2` more)
+    are rejected even for two clearly separated modes. EM starts from three splits of the sample
+    at its mean: along its first principal axis, and along the directions of smallest and largest
+    kurtosis (the extreme eigenvectors of :math:`\mathbb E[\lVert w\rVert^2 ww^\top]` for the sample
+    whitened to :math:`w`, as in FOBI; two modes make the kurtosis small along the axis joining
+    them, which after a pooled whitening need not be the axis of largest variance). Each start
+    runs a few iterations, and the best continues to convergence unless its log-likelihood is
+    still below ``hopeless`` (then None: the caller's criterion cannot be met). A ridge of :math:`10^{-6}` times
+    the mean variance keeps the covariance positive definite. None when a component empties
+    (weight below :math:`(d + 1)/n`) or the covariance is singular.
+    """
+    n, d = z.shape
+    centre = z.mean(axis=0)
+    cov = np.atleast_2d(np.cov(z.T))
+    try:
+        lc = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return None
+    ridge = 1e-6 * float(np.trace(cov)) / d * np.eye(d)
+    w = solve_triangular(lc, (z - centre).T, lower=True).T
+    _, kurt_vecs = np.linalg.eigh((w * np.sum(w * w, axis=1)[:, None]).T @ w / n)
+    starts = [(z - centre) @ np.linalg.eigh(cov)[1][:, -1], w @ kurt_vecs[:, 0], w @ kurt_vecs[:, -1]]
+
+    def run(resp: np.ndarray, iters: int) -> tuple[_Mixture, float, np.ndarray] | None:
+        last, out = -math.inf, None
+        for _ in range(iters):
+            nk = resp.sum(axis=0)
+            if np.any(nk < d + 1):
+                return None
+            weights = nk / n
+            means = (resp.T @ z) / nk[:, None]
+            within = ridge.copy()
+            for c in range(2):
+                dz = z - means[c]
+                within += (resp[:, c, None] * dz).T @ dz / n
+            try:
+                chol = np.linalg.cholesky(within)
+            except np.linalg.LinAlgError:
+                return None
+            model = _Mixture(weights, means, np.stack([chol, chol]))
+            parts = np.stack([math.log(wt) + _gauss_logpdf(z, mu, chol) for wt, mu in zip(weights, means)])
+            top = parts.max(axis=0)
+            logp = top + np.log(np.sum(np.exp(parts - top), axis=0))
+            ll = float(np.sum(logp))
+            resp = np.exp(parts - logp).T
+            out = (model, ll, resp)
+            if ll - last < 1e-6 * n:
+                break
+            last = ll
+        return out
+
+    best = None
+    for proj in starts:
+        side = (proj > 0).astype(float)
+        got = run(np.column_stack([1.0 - side, side]), 5)
+        if got is not None and (best is None or got[1] > best[1]):
+            best = got
+    if best is None or best[1] < hopeless:  # far from the log-likelihood needed: not worth converging
+        return None
+    final = run(best[2], EM_MAX_ITER)
+    return None if final is None else final[:2]
+
+
+def _reference_model(z: np.ndarray, mean: np.ndarray, chol: np.ndarray) -> _Mixture:
+    r"""The model a sample's reference is drawn from: its Gaussian fit, or a two-component mixture.
+
+    The two-component mixture with a shared covariance (EM on at most ``MIXTURE_FIT_POINTS``
+    points of the sample, spread evenly over it) replaces the Gaussian when BIC prefers it: when
+    the sample has structure a Gaussian lacks, such as two modes, whose effect on the k-NN bias
+    the Gaussian reference cannot see. BIC asks the mixture for
+    :math:`\tfrac12 (1 + d) \log n_{\mathrm{fit}}` more log-likelihood than the Gaussian (half a
+    log of the sample size per extra parameter), so a Gaussian sample keeps its Gaussian
+    reference; EM is not run to convergence when after its starts it is still far from that.
+    """
+    n, d = z.shape
+    gauss = _Mixture(np.ones(1), mean[None, :], chol[None, :, :])
+    fit = z if n <= MIXTURE_FIT_POINTS else z[np.linspace(0, n - 1, MIXTURE_FIT_POINTS).astype(int)]
+    nf = fit.shape[0]
+    try:
+        l1 = np.linalg.cholesky(np.atleast_2d(np.cov(fit.T, bias=True)))
+    except np.linalg.LinAlgError:
+        return gauss
+    ll1 = float(np.sum(_gauss_logpdf(fit, fit.mean(axis=0), l1)))
+    penalty = 0.5 * (1 + d) * math.log(nf)  # BIC's price of the extra parameters, in log-likelihood
+    two = _em_two_components(fit, hopeless=ll1 + 0.25 * penalty)
+    if two is None:
+        return gauss
+    model, ll2 = two
+    return model if ll2 - ll1 > penalty else gauss
+
+
+def _fit_references(
+    xa: np.ndarray, ya: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Mixture, _Mixture]:
+    """Means and covariance Cholesky factors of both samples, and the models their references are drawn from."""
+    mx, my = xa.mean(axis=0), ya.mean(axis=0)
+    try:
+        lx = np.linalg.cholesky(np.atleast_2d(np.cov(xa.T)))
+        ly = np.linalg.cholesky(np.atleast_2d(np.cov(ya.T)))
+    except np.linalg.LinAlgError:
+        raise ValueError("x or y is degenerate (its covariance is singular): it lies in a subspace") from None
+    return mx, lx, my, ly, _reference_model(xa, mx, lx), _reference_model(ya, my, ly)
+
+
 def _dither_ties(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
     """Break exact duplicates by a uniform dither of each coordinate's rounding step.
 
@@ -442,24 +612,29 @@ def kl_from_samples(
         neighbour counts :math:`l_i, k_i` and their digamma terms (the same paper); it queries
         :math:`2k` neighbours, so it is slower.
     bias_correction : bool
-        Subtract the estimator's bias measured on a Gaussian reference pair (default True): Gaussian
-        samples of the same sizes, means and covariances as ``x`` and ``y``, on which the per-point
-        terms :math:`t_i` are compared with the reference's exact log-ratio :math:`\ell_G(x_i)`; the
-        mean of :math:`t_i - \ell_G(x_i)` is the estimator's bias there (see Notes). Exact in
-        expectation for Gaussian pairs; for other shapes it removes the part of the bias that
-        comes from the global shape (dimension, scales, sample sizes), which dominates for
-        :math:`d \gtrsim 4`. It cannot see bias from structure a Gaussian lacks (modes closer
-        than the neighbour balls are wide).
+        Subtract the estimator's bias measured on a reference pair (default True): samples of the
+        same sizes drawn from models fitted to ``x`` and ``y``, on which the per-point terms
+        :math:`t_i` are compared with the reference's exact log-ratio :math:`\ell_R(x_i)`; the
+        mean of :math:`t_i - \ell_R(x_i)` is the estimator's bias there (see Notes). Each model is
+        the sample's Gaussian fit (same mean and covariance) or, when BIC prefers it, a
+        two-component Gaussian mixture with a shared covariance. Exact in expectation when the
+        models are right; otherwise it removes the part of the bias that comes from the global
+        shape (dimension, scales, sample sizes, two modes), which dominates for :math:`d \gtrsim 4`.
+        It cannot see bias from structure both models lack.
     n_reference : int or None
-        Number of Gaussian reference pairs. Default ``None``: as many as a fixed budget of
-        neighbour searches allows (8 in low dimension, 1 on part of the points in :math:`d = 10`
-        with :math:`n = 10^4`), so the correction costs less than the estimate itself.
+        Number of reference pairs. Default ``None``: as many as a fixed budget of neighbour
+        searches allows (8 in low dimension and at :math:`n = 10^3`, 1 on part of the points in
+        :math:`d = 10` with :math:`n = 10^4`), so the correction costs less than the estimate itself.
     level : float
         Coverage of the interval, in (0, 1); default 0.9.
     scale : bool
         Whiten both samples by the pooled covariance first (default). KL is unchanged by an
         invertible affine map of both samples; Euclidean neighbour balls are not, and without
-        this a coordinate measured in large units dominates every distance.
+        this a coordinate measured in large units dominates every distance. With the bias
+        correction on, when the model fitted to ``x`` has two modes, the samples are then
+        whitened again by its within-mode (shared) covariance: the pooled covariance includes
+        the spread between the modes, and whitening by it squeezes the axis joining them until
+        each mode is narrower along it than the neighbour balls are wide.
     random_state : int, numpy.random.Generator or None
         Seed for the reference samples and the tie dither (default 0: deterministic).
     workers : int
@@ -481,14 +656,15 @@ def kl_from_samples(
 
     Notes
     -----
-    **The correction.** On the reference pair the exact log-ratio :math:`\ell_G` is known, so the
-    k-NN error of each term, :math:`e_i = t_i - \ell_G(x_i)`, is observed; its mean :math:`\bar e`
-    estimates the bias without the sampling noise of :math:`\ell_G` itself (a control variate), so
+    **The correction.** On the reference pair the exact log-ratio :math:`\ell_R` is known, so the
+    k-NN error of each term, :math:`e_i = t_i - \ell_R(x_i)`, is observed; its mean :math:`\bar e`
+    estimates the bias without the sampling noise of :math:`\ell_R` itself (a control variate), so
     the terms are evaluated on only part of the reference points. The reference's parameters are
     the fitted ones, and fitting noise makes the fitted pair's KL larger than the truth's by
-    :math:`\delta` on average; a parametric bootstrap of the fit (exact laws of a Gaussian sample's
-    mean and covariance, no sample drawn) gives :math:`\delta` and the spread :math:`s_{\mathrm{fit}}`
-    of the fitted KL. How much of :math:`\delta` the k-NN estimate sees lies between none and all
+    :math:`\delta` on average; a parametric bootstrap of the Gaussian fit (exact laws of a Gaussian
+    sample's mean and covariance, no sample drawn) gives :math:`\delta` and the spread
+    :math:`s_{\mathrm{fit}}` of the fitted KL (used with a mixture model too, as an approximation:
+    the covariance carries most of the fitted parameters). How much of :math:`\delta` the k-NN estimate sees lies between none and all
     of it, so the raw correction is :math:`c = -\bar e - \delta/2`, with uncertainty
     :math:`s^2 = s_{\mathrm{ref}}^2 + s_{\mathrm{fit}}^2 + (\delta/2)^2`, :math:`s_{\mathrm{ref}}` the
     standard error of :math:`\bar e` (naive, times 1.7 for terms that share neighbours). The
@@ -498,7 +674,7 @@ def kl_from_samples(
     **The interval.** The estimate is a mean of per-point terms :math:`t_i`; its sampling standard
     error is taken as :math:`\operatorname{sd}(t_i)/\sqrt n` times :math:`\sqrt{1 + n/m}\,(1 + d/20)`
     (the :math:`y`'s randomness and the correlation of terms that share neighbours), combined
-    with the uncertainty of the correction and :math:`0.25\,|c|` for the doubt that the Gaussian
+    with the uncertainty of the correction and :math:`0.25\,|c|` for the doubt that the
     reference has the same bias as the data. The interval is the estimate plus or minus the
     normal quantile times that, its lower end clipped at 0.
 
@@ -565,11 +741,7 @@ def kl_from_samples(
         rx = np.linalg.norm((xa - centre) / sd, axis=1)
         ry = np.linalg.norm((ya - centre) / sd, axis=1)
 
-    raw, terms = _estimate(xa, ya, k, method, workers)
-    inflate = _se_inflation(n, m, d)
-    se_sampling = inflate * float(np.std(terms, ddof=1) / math.sqrt(n))
     details: dict = {"tied_points": n_tied}
-
     ax, ay = _hill(rx), _hill(ry)
     details.update(tail_index_x=ax, tail_index_y=ay)
     heavy = bool(ax < 0.6 * ay and ax < HEAVY_TAIL_INDEX)
@@ -580,35 +752,53 @@ def kl_from_samples(
             RuntimeWarning,
             stacklevel=2,
         )
-    correction, se_corr = 0.0, 0.0
-    if bias_correction and not heavy:  # a Gaussian reference means nothing without tails like it
-        mx, my = xa.mean(axis=0), ya.mean(axis=0)
-        try:
+    fitted = None
+    if bias_correction and not heavy:  # a Gaussian-based reference means nothing without tails like it
+        fitted = _fit_references(xa, ya)
+        if scale and fitted[4].weights.size == 2:
+            # p has two modes: measure distances in its within-mode metric (see Notes)
+            lw = fitted[4].chols[0]
+            xa = solve_triangular(lw, xa.T, lower=True).T
+            ya = solve_triangular(lw, ya.T, lower=True).T
+            mx, my = xa.mean(axis=0), ya.mean(axis=0)
             lx = np.linalg.cholesky(np.atleast_2d(np.cov(xa.T)))
             ly = np.linalg.cholesky(np.atleast_2d(np.cov(ya.T)))
-        except np.linalg.LinAlgError:
-            raise ValueError("x or y is degenerate (its covariance is singular): it lies in a subspace") from None
+            model_q = fitted[5].mapped(lw) if fitted[5].weights.size == 2 else _Mixture(np.ones(1), my[None], ly[None])
+            fitted = (mx, lx, my, ly, fitted[4].mapped(lw), model_q)
+            details["metric"] = "within-mode"
+
+    raw, terms = _estimate(xa, ya, k, method, workers)
+    inflate = _se_inflation(n, m, d)
+    se_sampling = inflate * float(np.std(terms, ddof=1) / math.sqrt(n))
+    correction, se_corr = 0.0, 0.0
+    if fitted is not None:
+        mx, lx, my, ly, model_p, model_q = fitted
         d_gauss = _gaussian_kl(mx, lx, my, ly)
         # the reference pair is the fitted one; fitting noise makes its KL larger than the truth's
         # by about `inflation`, which the k-NN estimate does not see (parametric bootstrap)
         refits = _refitted_kls(mx, lx, my, ly, n, m, rng, FIT_DRAWS)
         inflation = float(np.mean(refits)) - d_gauss
         fit_sd = float(np.std(refits, ddof=1))
-        cap = REFERENCE_MAX_POINTS_HIGH_D if d >= 7 else REFERENCE_MAX_POINTS
-        budget = max(REFERENCE_MIN_QUERY, min(cap, int(REFERENCE_BUDGET / 2.0 ** (d / 1.5))))
+        if _use_brute_force(d, max(n, m)):  # a point costs n + m distances
+            budget = max(REFERENCE_MIN_QUERY, REFERENCE_MAX_PAIRS_HIGH_D // (n + m))
+        else:
+            cap = REFERENCE_MAX_POINTS_HIGH_D if d >= 7 else REFERENCE_MAX_POINTS
+            budget = max(REFERENCE_MIN_QUERY, min(cap, int(REFERENCE_BUDGET / 2.0 ** (d / 1.5))))
         runs = int(n_reference) if n_reference is not None else max(1, min(REFERENCE_MAX_RUNS, budget // n))
         n_query = min(n, max(REFERENCE_MIN_QUERY // runs, budget // runs))
         half_logdet = float(np.sum(np.log(np.diag(ly))) - np.sum(np.log(np.diag(lx))))
         biases, bias_vars = [], []
         for _ in range(runs):
-            zx = rng.standard_normal((n, d))
-            xs = mx + zx @ lx.T
-            ys = my + rng.standard_normal((m, d)) @ ly.T
+            xs, zx = model_p.rvs(n, rng)
+            ys, _ = model_q.rvs(m, rng)
             t = _terms(xs, ys, k, method, workers, query=np.arange(n_query))
             # the reference's exact log-ratio at the same points: a control variate that removes
             # the sampling noise of log(p/q) itself and leaves the k-NN error
-            w = solve_triangular(ly, (xs[:n_query] - my).T, lower=True)
-            ell = 0.5 * (np.sum(w * w, axis=0) - np.sum(zx[:n_query] ** 2, axis=1)) + half_logdet
+            if model_p.weights.size == 1 and model_q.weights.size == 1:
+                w = solve_triangular(ly, (xs[:n_query] - my).T, lower=True)
+                ell = 0.5 * (np.sum(w * w, axis=0) - np.sum(zx[:n_query] ** 2, axis=1)) + half_logdet
+            else:
+                ell = model_p.logpdf(xs[:n_query]) - model_q.logpdf(xs[:n_query])
             e = t - ell
             biases.append(float(np.mean(e)))
             bias_vars.append(float(np.var(e, ddof=1)) / n_query)
@@ -624,6 +814,8 @@ def kl_from_samples(
             fit_sd=fit_sd,
             reference_runs=runs,
             reference_points=n_query,
+            reference_components=(int(model_p.weights.size), int(model_q.weights.size)),
+            correction_sd=math.sqrt(s2),
             shrink=shrink,
         )
 
@@ -649,3 +841,94 @@ def kl_from_samples(
         method=method,
         details=details,
     )
+
+
+class KnownKLPair(NamedTuple):
+    """A pair of distributions to sample from, with its exact KL (see :func:`known_kl_pairs`)."""
+
+    name: str
+    draw_p: Callable[[int, np.random.Generator], np.ndarray]
+    draw_q: Callable[[int, np.random.Generator], np.ndarray]
+    kl: float
+
+
+def known_kl_pairs(d: int) -> list[KnownKLPair]:
+    r"""Four families of sample pairs in dimension ``d`` whose :math:`D_{\mathrm{KL}}(p \Vert q)` is known exactly.
+
+    The test bed of chapter 7 and of ``benchmarks/bench_sample_kl.py``. Each item has ``draw_p(n,
+    rng)`` and ``draw_q(n, rng)``, which return arrays of shape (n, d), and ``kl`` (nats):
+
+    * ``"Gaussian shift"``: :math:`\mathcal N(0, I)` against
+      :math:`\mathcal N(\mu, \operatorname{diag}(s))`, :math:`\mu = 0.6/\sqrt d\,\mathbf 1`, variances
+      :math:`s` evenly from 0.7 to 1.6 (1.3 in one dimension);
+    * ``"correlated Gaussian"``: :math:`\mathcal N(0, C)` with :math:`C = AA^\top/d +
+      \operatorname{diag}(10^{-2} \dots 10^{2})` (A standard normal, seeded by ``d``), so the
+      coordinates' scales range over four orders of magnitude, against
+      :math:`\mathcal N(L\,0.5/\sqrt d\,\mathbf 1,\ 1.3\,C)`, :math:`C = LL^\top`;
+    * ``"rotated Laplace"``: independent Laplace(0, 1) coordinates against Laplace(0.4/√d, 1.4),
+      both rotated by the same random rotation; KL adds over coordinates and is unchanged by
+      the rotation, :math:`d\,(\log b + (|s| + e^{-|s|})/b - 1)` with :math:`b = 1.4`,
+      :math:`s = 0.4/\sqrt d`;
+    * ``"mixture vs Gaussian"``: :math:`\tfrac12\mathcal N(-1.5 e_1, I) + \tfrac12\mathcal N(1.5 e_1, I)`
+      against the Gaussian with its mean and covariance, :math:`\mathcal N(0, I + 2.25 e_1e_1^\top)`;
+      the divergence lives in the first coordinate and is the one-dimensional mixture KL
+      (:func:`klbook.mixture_kl`, quadrature).
+
+    The Gaussian values are the closed form
+    :math:`\tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta\mu^\top\Sigma_q^{-1}\Delta\mu - d
+    + \log\det\Sigma_q - \log\det\Sigma_p\bigr)`.
+
+    Raises
+    ------
+    ValueError
+        ``d`` not an int >= 1.
+    """
+    if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
+        raise ValueError(f"d must be an int >= 1, got {d!r}")
+    d = int(d)
+    rng = np.random.default_rng(100 + d)
+    out = []
+    mu = np.full(d, 0.6 / math.sqrt(d))
+    s2 = np.linspace(0.7, 1.6, d) if d > 1 else np.array([1.3])
+    eye = np.eye(d)
+    out.append(KnownKLPair(
+        "Gaussian shift",
+        lambda n, r: r.standard_normal((n, d)),
+        lambda n, r: r.standard_normal((n, d)) * np.sqrt(s2) + mu,
+        _gaussian_kl(np.zeros(d), eye, mu, np.diag(np.sqrt(s2))),
+    ))
+    a = rng.normal(size=(d, d))
+    c1 = a @ a.T / d + np.diag(np.geomspace(0.01, 100.0, d) if d > 1 else [1.0])
+    l1 = np.linalg.cholesky(c1)
+    l2 = np.linalg.cholesky(1.3 * c1)
+    m2 = l1 @ np.full(d, 0.5 / math.sqrt(d))
+    out.append(KnownKLPair(
+        "correlated Gaussian",
+        lambda n, r: r.standard_normal((n, d)) @ l1.T,
+        lambda n, r: r.standard_normal((n, d)) @ l2.T + m2,
+        _gaussian_kl(np.zeros(d), l1, m2, l2),
+    ))
+    qr, rr = np.linalg.qr(rng.normal(size=(d, d)))
+    rot = qr * np.sign(np.diag(rr))
+    shift, b = 0.4 / math.sqrt(d), 1.4
+    out.append(KnownKLPair(
+        "rotated Laplace",
+        lambda n, r: r.laplace(0.0, 1.0, (n, d)) @ rot.T,
+        lambda n, r: r.laplace(shift, b, (n, d)) @ rot.T,
+        d * (math.log(b) + (shift + math.exp(-shift)) / b - 1.0),
+    ))
+    sep = np.zeros(d)
+    sep[0] = 1.5
+    p_mix = GaussianMixture([0.5, 0.5], np.vstack([-sep, sep]), covs=np.stack([eye] * 2))
+    cq = eye.copy()
+    cq[0, 0] = 1.0 + 1.5**2
+    q_gauss = GaussianMixture([1.0], np.zeros((1, d)), covs=cq[None])
+    kl_mix = mixture_kl(GaussianMixture([0.5, 0.5], [-1.5, 1.5], [1.0, 1.0]),
+                        GaussianMixture([1.0], [0.0], [math.sqrt(cq[0, 0])])).value
+    out.append(KnownKLPair(
+        "mixture vs Gaussian",
+        lambda n, r: p_mix.rvs(size=n, random_state=r).reshape(n, d),
+        lambda n, r: q_gauss.rvs(size=n, random_state=r).reshape(n, d),
+        kl_mix,
+    ))
+    return out
