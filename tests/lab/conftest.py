@@ -20,6 +20,14 @@ Fixtures (``make test-lab`` runs ``pytest tests/lab``):
     ``lab_page() -> Page`` in a fresh browser context whose requests to any host other than
     127.0.0.1 are aborted and recorded in ``page.klbook_foreign``; console errors and warnings
     and uncaught page errors are recorded in ``page.klbook_console``.
+``lab_app`` (session)
+    A :class:`LabApp`: one such page with JupyterLab loaded (``/lab?reset``, a fresh workspace)
+    and started, for every test of the session (of one pytest-xdist worker). Loading
+    JupyterLab costs about 4 CPU-s (its scripts parsed and compiled in the page, served by the
+    server); a test opens its notebook in the running app (``docmanager:open``, as a reader's
+    double click in the file browser does) and closes it, with its kernel, when done. What the
+    console and the request filter recorded while the app loaded (``boot_console``,
+    ``boot_foreign``) belongs to every test's "on opening" checks.
 """
 
 from __future__ import annotations
@@ -62,6 +70,17 @@ class Lab:
     def notebook_url(self, name: str) -> str:
         """The URL that opens ``name`` (relative to ``root``) in a fresh workspace."""
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
+
+    def app_url(self) -> str:
+        """The URL of JupyterLab itself, in a fresh workspace (no document open)."""
+        return f"{self.url}/lab?reset&token={self.token}"
+
+
+@dataclass
+class LabApp:
+    page: object              # playwright Page with JupyterLab started (window.jupyterapp)
+    boot_console: list[str]   # console errors/warnings while JupyterLab loaded
+    boot_foreign: list[str]   # requests to other hosts while JupyterLab loaded
 
 
 def _free_port() -> int:
@@ -136,6 +155,28 @@ def lab_browser():
         browser.close()
 
 
+def _recording_page(context):
+    """A new page of ``context`` that aborts and records (``page.klbook_foreign``) every request
+    to a host other than 127.0.0.1, and records console errors and warnings and uncaught page
+    errors (``page.klbook_console``)."""
+    page = context.new_page()
+    page.klbook_foreign = []
+    page.klbook_console = []
+
+    def route(r):
+        if urlsplit(r.request.url).hostname in ("127.0.0.1", None) or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            page.klbook_foreign.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: page.klbook_console.append(f"{m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: page.klbook_console.append(f"pageerror: {e}"))
+    return page
+
+
 @pytest.fixture
 def lab_page(lab_browser):
     contexts = []
@@ -143,23 +184,25 @@ def lab_page(lab_browser):
     def make(width: int = 1280, height: int = 900):
         context = lab_browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
-        page = context.new_page()
-        page.klbook_foreign = []
-        page.klbook_console = []
-
-        def route(r):
-            if urlsplit(r.request.url).hostname in ("127.0.0.1", None) or r.request.url.startswith(("data:", "blob:")):
-                r.continue_()
-            else:
-                page.klbook_foreign.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: page.klbook_console.append(f"{m.type}: {m.text}")
-                if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: page.klbook_console.append(f"pageerror: {e}"))
-        return page
+        return _recording_page(context)
 
     yield make
     for context in contexts:
         context.close()
+
+
+# JupyterLab has started: its plugins activated and the (reset) workspace restored.
+APP_STARTED = """() => !!(window.jupyterapp && jupyterapp.shell && jupyterapp.commands
+                       && jupyterapp.commands.hasCommand('docmanager:open')
+                       && jupyterapp.commands.hasCommand('notebook:run-all-cells'))"""
+
+
+@pytest.fixture(scope="session")
+def lab_app(lab, lab_browser) -> LabApp:
+    context = lab_browser.new_context(viewport={"width": 1280, "height": 900})
+    page = _recording_page(context)
+    page.goto(lab.app_url())
+    page.wait_for_function(APP_STARTED, timeout=START_TIMEOUT_S * 1000, polling=250)
+    page.evaluate("() => Promise.all([jupyterapp.started, jupyterapp.restored])")
+    yield LabApp(page=page, boot_console=list(page.klbook_console), boot_foreign=list(page.klbook_foreign))
+    context.close()

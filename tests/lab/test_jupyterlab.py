@@ -1,6 +1,8 @@
 """Every chapter in JupyterLab, as a reader of the notebooks uses it (issue 14).
 
-For each chapter notebook, in a real JupyterLab from the book's .venv (fixtures: conftest.py):
+For each chapter notebook, in a real JupyterLab from the book's .venv (fixtures: conftest.py; one
+JupyterLab page per pytest-xdist worker, each chapter opened in it from the document manager and
+closed, with its kernel, when its test ends):
 
 1. Open it. The notebook is not marked modified once its kernel is up (JupyterLab rewrites the
    kernelspec and language_info when they differ from the kernel's: book_ext/nbclean.py).
@@ -44,14 +46,14 @@ BLOCK_DIRECTIVES = re.compile(r"^(?:`{3,}|:{3,})\{(prf:[a-z]+|exercise|solution|
                               r"warning|important|figure)\}", re.M)
 
 KERNEL_IDLE = """() => {
-  const w = window.jupyterapp && jupyterapp.shell.currentWidget;
+  const w = window.klbookNb;
   const s = w && w.sessionContext && w.sessionContext.session;
   return !!(w && w.context && w.context.isReady && s && s.kernel && s.kernel.status === 'idle');
 }"""
 
 # All markdown cells rendered: each shows its rendered view (jupyterlab-myst's .myst widget).
 MARKDOWN_RENDERED = """(n) => {
-  const cells = document.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
+  const cells = klbookNb.node.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
   if (cells.length !== n) return false;
   return Array.from(cells).every(c => {
     const r = c.querySelector('.myst, .jp-RenderedMarkdown');
@@ -60,7 +62,7 @@ MARKDOWN_RENDERED = """(n) => {
 }"""
 
 MARKDOWN_SCAN = """() => {
-  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-MarkdownCell'));
+  const cells = Array.from(klbookNb.node.querySelectorAll('.jp-Notebook .jp-MarkdownCell'));
   const rendered = cells.map(c => c.querySelector('.myst, .jp-RenderedMarkdown'));
   const q = (sel) => rendered.flatMap(r => r ? Array.from(r.querySelectorAll(sel)) : []);
   const text = (e) => (e.innerText || e.textContent || '').trim().slice(0, 120);
@@ -76,7 +78,7 @@ MARKDOWN_SCAN = """() => {
 }"""
 
 CELL_SUMMARY = """() => {
-  const nb = jupyterapp.shell.currentWidget.content;
+  const nb = klbookNb.content;
   return nb.widgets.map((cell, i) => {
     const m = cell.model;
     const out = m.type === 'code' ? m.outputs.toJSON() : [];
@@ -92,7 +94,7 @@ CELL_SUMMARY = """() => {
 
 BIB_KEYS = set(re.findall(r"^@\w+\{([^,\s]+),", (REPO / "chapters" / "references.bib").read_text(encoding="utf-8"), re.M))
 
-ACTIVE_CELL = "() => jupyterapp.shell.currentWidget.content.activeCellIndex"
+ACTIVE_CELL = "() => klbookNb.content.activeCellIndex"
 
 
 def _markdown_sources(path: Path) -> list[str]:
@@ -131,11 +133,35 @@ def _stored_language_version(path: Path) -> str | None:
     return json.loads(path.read_text(encoding="utf-8"))["metadata"].get("language_info", {}).get("version")
 
 
-def _open(lab, lab_page, name: str):
-    page = lab_page()
-    page.goto(lab.notebook_url(name))
+# Open a notebook in the running JupyterLab as a reader does (double click in the file browser):
+# the document manager opens it with the Notebook factory and starts the kernel its metadata
+# names. window.klbookNb is that notebook panel; every script below reads it.
+OPEN_NOTEBOOK = """async (path) => {
+  const old = window.klbookNb;   // left open by a test that failed half-way
+  if (old && !old.isDisposed) { await old.sessionContext.shutdown(); old.context.model.dirty = false; old.close(); }
+  const w = await jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  window.klbookNb = w;
+  return w.id;
+}"""
+
+# Close it as a reader closing the tab after "Shut Down Kernel" and "Discard": no dialog.
+CLOSE_NOTEBOOK = """async () => {
+  const w = klbookNb;
+  await w.sessionContext.shutdown();
+  w.context.model.dirty = false;
+  w.close();
+  for (let i = 0; i < 100 && !w.isDisposed; i++) await new Promise(r => setTimeout(r, 100));
+  window.klbookNb = null;
+  return w.isDisposed;
+}"""
+
+
+def _open(app, name: str) -> str:
+    """Open ``name`` in ``app`` and wait for its kernel; return the panel's DOM id."""
+    page = app.page
+    panel_id = page.evaluate(OPEN_NOTEBOOK, name)
     page.wait_for_function(KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS, polling=POLL_MS)
-    return page
+    return panel_id
 
 
 def _wait_for(page, predicate, timeout_ms: int = KEY_TIMEOUT_MS):
@@ -147,7 +173,7 @@ def _wait_for(page, predicate, timeout_ms: int = KEY_TIMEOUT_MS):
     return ok
 
 
-KERNEL_IDLE_NOW = "() => jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
+KERNEL_IDLE_NOW = "() => klbookNb.sessionContext.session.kernel.status === 'idle'"
 ACTIVE_ELEMENT = "() => { const e = document.activeElement; return e ? e.tagName + '.' + e.className : 'none'; }"
 
 
@@ -182,7 +208,7 @@ def _slider_checks(page, label: str, locator, read, readout) -> list[str]:
             problems.append(f"{label}: {back} did not move it back ({read()} != {before})")
         if page.evaluate(ACTIVE_CELL) != cell:
             problems.append(f"{label}: {back} moved the notebook's cell selection")
-        page.evaluate(f"() => {{ jupyterapp.shell.currentWidget.content.activeCellIndex = {cell}; }}")
+        page.evaluate(f"() => {{ klbookNb.content.activeCellIndex = {cell}; }}")
         locator.focus()
     return problems
 
@@ -192,18 +218,21 @@ def test_chapters_found():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_chapter_in_jupyterlab(path, lab, lab_page):
+def test_chapter_in_jupyterlab(path, lab_app):
     sources = _markdown_sources(path)
     start = time.monotonic()
-    page = _open(lab, lab_page, path.name)
+    page = lab_app.page
+    console_from, foreign_from = len(page.klbook_console), len(page.klbook_foreign)
+    panel_id = _open(lab_app, path.name)
+    panel = f'[id="{panel_id}"]'
     problems: list[str] = []
 
     # 1. Opened: not modified, MyST rendered ------------------------------------------------------
     page.wait_for_function(MARKDOWN_RENDERED, arg=len(sources), timeout=OPEN_TIMEOUT_MS, polling=POLL_MS)
     page.wait_for_timeout(1500)  # let the last asynchronous renders and metadata updates land
     kernel_version = page.evaluate(
-        "() => jupyterapp.shell.currentWidget.sessionContext.session.kernel.info.then(i => i.language_info.version)")
-    if page.evaluate("() => jupyterapp.shell.currentWidget.context.model.dirty"):
+        "() => klbookNb.sessionContext.session.kernel.info.then(i => i.language_info.version)")
+    if page.evaluate("() => klbookNb.context.model.dirty"):
         stored = _stored_language_version(path)
         hint = ("run .venv/bin/python book_ext/nbclean.py" if stored == kernel_version else
                 f"stored language_info.version {stored}, this kernel's is {kernel_version}")
@@ -238,7 +267,8 @@ def test_chapter_in_jupyterlab(path, lab, lab_page):
         label = {"prf:theorem": "Theorem", "prf:lemma": "Lemma", "prf:proof": "Proof", "exercise": "Exercise"}[kind]
         if not any(re.search(rf"\b{label}\b", t) for t in scan["texts"]):
             problems.append(f"no rendered {label} block, though the source has {kind}")
-    opened_console = list(page.klbook_console)
+    # JupyterLab's own start (shared by the tests of this worker) is part of opening every chapter
+    opened_console = lab_app.boot_console + page.klbook_console[console_from:]
     not_found = re.compile(r"Cross reference target was not found: (\S+)")
     problems += [f"console on opening: {line[:300]}" for line in opened_console
                  if (line.startswith(("error", "pageerror")) or "version" in line.lower())
@@ -248,9 +278,10 @@ def test_chapter_in_jupyterlab(path, lab, lab_page):
     start = time.monotonic()
 
     # 2. Run all cells ----------------------------------------------------------------------------
-    page.evaluate("() => jupyterapp.commands.execute('notebook:run-all-cells')")
+    running_from = len(page.klbook_console)
+    page.evaluate("() => { jupyterapp.shell.activateById(klbookNb.id); return jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(
-        """() => { const w = jupyterapp.shell.currentWidget; const nb = w.content;
+        """() => { const w = klbookNb; const nb = w.content;
                    const k = w.sessionContext.session.kernel;
                    const code = nb.widgets.filter(c => c.model.type === 'code');
                    const pending = code.filter(c => c.promptNode && c.promptNode.textContent.includes('*'));
@@ -267,21 +298,21 @@ def test_chapter_in_jupyterlab(path, lab, lab_page):
             problems.append(f"{where} did not run")
         problems += [f"{where} error output: {e}" for e in cell["errors"]]
         problems += [f"{where} wrote to stderr: {s}" for s in cell["stderr"]]
-    problems += [f"console while running: {line[:300]}" for line in page.klbook_console[len(opened_console):]
+    problems += [f"console while running: {line[:300]}" for line in page.klbook_console[running_from:]
                  if line.startswith(("error", "pageerror"))]
 
     t_run = time.monotonic() - start
     t_keys = time.monotonic()
 
     # 3. Arrow keys on every explorer slider -------------------------------------------------------
-    sliders = page.locator(".jp-OutputArea .kx-mounted input[type=range]")
+    sliders = page.locator(f"{panel} .jp-OutputArea .kx-mounted input[type=range]")
     for i in range(sliders.count()):
         s = sliders.nth(i)
         root = s.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' kx-mounted ')][1]")
         label = f"explorer slider {i} ({s.get_attribute('data-param')})"
         problems += _slider_checks(page, label, s, lambda s=s: s.input_value(),
                                    lambda root=root: root.locator(".kx-readout, output").all_inner_texts())
-    handles = page.locator(".jp-OutputArea .widget-slider [role=slider]")
+    handles = page.locator(f"{panel} .jp-OutputArea .widget-slider [role=slider]")
     for i in range(handles.count()):
         h = handles.nth(i)
         widget = h.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea-output ')][1]")
@@ -290,15 +321,17 @@ def test_chapter_in_jupyterlab(path, lab, lab_page):
                                    # does not change it); the widget's readout shows the value in full
                                    lambda h=h: h.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget-slider ')][1]").locator(".widget-readout").first.inner_text() + "|" + (h.get_attribute("aria-valuenow") or ""),
                                    lambda w=widget: w.inner_text())
+    n_sliders, n_handles = sliders.count(), handles.count()
     stored_explorers = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if "kx-fallback" in line)
-    if stored_explorers and sliders.count() == 0:
+    if stored_explorers and n_sliders == 0:
         problems.append("the notebook has explorers but none mounted after Run All")
 
-    problems += [f"request to another host: {u}" for u in page.klbook_foreign]
+    problems += [f"request to another host: {u}" for u in lab_app.boot_foreign + page.klbook_foreign[foreign_from:]]
     shots = REPO / "_build" / "lab-screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{path.stem}.png"))
-    page.evaluate("() => jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    if not page.evaluate(CLOSE_NOTEBOOK):
+        problems.append("the notebook did not close")
     print(f"{path.name}: opened {t_open:.0f} s, ran all cells {t_run:.0f} s, "
-          f"{sliders.count()} explorer and {handles.count()} widget sliders checked in {time.monotonic() - t_keys:.0f} s")
+          f"{n_sliders} explorer and {n_handles} widget sliders checked in {time.monotonic() - t_keys:.0f} s")
     assert not problems, f"{path.name} in JupyterLab:\n  " + "\n  ".join(problems)
