@@ -258,6 +258,126 @@ def _t_log_ratio(p: Any, q: Any) -> Callable[[np.ndarray], np.ndarray] | None:
     return d
 
 
+def _shift_log1p_pow(k1: float, k2: float, dlog: np.ndarray, logw: np.ndarray) -> np.ndarray:
+    r""":math:`\log(1 + x^{k_1}) - \log(1 + w^{k_2})` from :math:`\log x - \log w` (``dlog``) and :math:`\log w`.
+
+    :math:`= \mathrm{log1p}\big(\mathrm{expit}(k_2\log w)\,\mathrm{expm1}(k_1\,\mathrm{dlog} + (k_1 - k_2)\log w)\big)`,
+    free of cancellation when x is close to w and :math:`k_1` to :math:`k_2`.
+    """
+    return np.log1p(special.expit(k2 * logw) * np.expm1(k1 * dlog + (k1 - k2) * logw))
+
+
+def _shift_softplus(xmw: np.ndarray, w: np.ndarray, k: float = 1.0) -> np.ndarray:
+    r""":math:`\log(1 + e^{-kx}) - \log(1 + e^{-kw})` from ``xmw`` :math:`= x - w`: :math:`\mathrm{log1p}(\mathrm{expm1}(-k(x-w))/(1 + e^{kw}))`."""
+    return np.log1p(np.expm1(-k * xmw) * special.expit(-k * w))
+
+
+def _log_ratio_of(a: float, b: float) -> float:
+    """log(a / b) for positive a, b, without rounding a / b first."""
+    return math.log1p((a - b) / b)
+
+
+def _form_logistic(x, w, xmw, a1, a2):
+    # log f(z) = -z - 2 log(1 + e^-z)
+    return -xmw - 2.0 * _shift_softplus(xmw, w)
+
+
+def _form_genlogistic(x, w, xmw, a1, a2):
+    # log f(z) = log c - z - (c + 1) log(1 + e^-z)
+    (c1,), (c2,) = a1, a2
+    softplus_w = np.logaddexp(0.0, -w)
+    return _log_ratio_of(c1, c2) - xmw - (c1 + 1.0) * _shift_softplus(xmw, w) - (c1 - c2) * softplus_w
+
+
+def _form_hypsecant(x, w, xmw, a1, a2):
+    # log f(z) = -log(pi) - log cosh z,  log cosh z = z + log(1 + e^-2z) - log 2
+    return -xmw - _shift_softplus(xmw, w, 2.0)
+
+
+def _power_family(sign: float):
+    """log f = log c + log d + (sign c - 1) log z - (d + 1) log(1 + z^(sign c)): burr12 (sign +1), burr (sign -1)."""
+
+    def form(x, w, xmw, a1, a2):
+        (c1, d1), (c2, d2) = a1, a2
+        logw = np.log(w)
+        dlog = np.log1p(xmw / w)  # log x - log w
+        k1, k2 = sign * c1, sign * c2
+        out = _log_ratio_of(c1, c2) + _log_ratio_of(d1, d2) + (k1 - 1.0) * dlog + (k1 - k2) * logw
+        out -= (d1 + 1.0) * _shift_log1p_pow(k1, k2, dlog, logw)
+        if d1 != d2:
+            out -= (d1 - d2) * np.logaddexp(0.0, k2 * logw)
+        return out
+
+    return form
+
+
+def _form_fisk(x, w, xmw, a1, a2):
+    return _power_family(1.0)(x, w, xmw, (a1[0], 1.0), (a2[0], 1.0))
+
+
+def _form_gennorm(x, w, xmw, a1, a2):
+    # log f(z) = log b - log 2 - lgamma(1/b) - |z|^b
+    (b1,), (b2,) = a1, a2
+    ax, aw = np.abs(x), np.abs(w)
+    same = ((x > 0) & (w > 0)) | ((x < 0) & (w < 0))
+    amw = np.where(same, np.sign(x) * xmw, ax - aw)  # |x| - |w| (x, w on one side of 0: +-(x - w))
+    logw = np.log(aw)
+    dlog = np.log1p(amw / aw)
+    pw = np.exp(b2 * logw)
+    dpow = pw * np.expm1(b1 * dlog + (b1 - b2) * logw)  # |x|^b1 - |w|^b2
+    dlg = float(_lgamma_diff(np.array([1.0 / b2]), (b2 - b1) / (b1 * b2))[0])  # lgamma(1/b1) - lgamma(1/b2)
+    return _log_ratio_of(b1, b2) - dlg - dpow
+
+
+# family -> log f(x; shapes_1) - log f(w; shapes_2) for standard densities, from x, w and x - w
+_LOG_RATIO_FORMS = {
+    "logistic": _form_logistic,
+    "genlogistic": _form_genlogistic,
+    "hypsecant": _form_hypsecant,
+    "burr": _power_family(-1.0),
+    "burr12": _power_family(1.0),
+    "fisk": _form_fisk,
+    "gennorm": _form_gennorm,
+}
+
+
+def _family_log_ratio(p: Any, q: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+    r"""d(x) = log p - log q for p and q of one family in :data:`_LOG_RATIO_FORMS`, free of cancellation.
+
+    p standard (loc 0, scale 1, shapes :math:`a_1`), q with shapes :math:`a_2`, loc l and
+    scale s: with :math:`w = (x - l)/s` and :math:`x - w = ((s-1)x + l)/s` (no cancellation),
+    :math:`d = \log f(x; a_1) - \log f(w; a_2) + \log s`, the family's form written in
+    :math:`x - w` and the differences of the shapes (log1p, expm1, expit). Non-finite
+    values (outside the forms' range) are left to the caller.
+    """
+    dist_p, dist_q = getattr(p, "dist", None), getattr(q, "dist", None)
+    if dist_p is None or type(dist_p) is not type(dist_q):
+        return None
+    form = _LOG_RATIO_FORMS.get(getattr(dist_p, "name", None))
+    if form is None:
+        return None
+    try:
+        a1, l1, s1 = dist_p._parse_args(*p.args, **p.kwds)
+        a2, l2, s2 = dist_q._parse_args(*q.args, **q.kwds)
+        a1, a2 = tuple(float(v) for v in a1), tuple(float(v) for v in a2)
+        l1, s1, l2, s2 = float(l1), float(s1), float(l2), float(s2)
+    except (TypeError, ValueError):
+        return None
+    if l1 != 0.0 or s1 != 1.0 or not (s2 > 0.0 and math.isfinite(l2) and all(math.isfinite(v) and v > 0 for v in a1 + a2)):
+        return None
+    sm1 = s2 - 1.0
+    log_s = math.log1p(sm1)
+
+    def d(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            w = (x - l2) / s2
+            xmw = (sm1 * x + l2) / s2
+            return np.asarray(form(x, w, xmw, a1, a2) + log_s, dtype=float)
+
+    return d
+
+
 # --------------------------------------------------------------------------------------
 # Discrete sums.
 def _discrete_sum(P: Univariate, Q: Univariate | None, s: float, what: str) -> float:
@@ -645,7 +765,7 @@ def kl_numeric(p: object, q: object) -> float:
                 lp[idx] = np.asarray(P.logdens(x2[ok]), dtype=float)
         return lp, lq
 
-    ratio = _t_log_ratio(p, q)
+    ratio = _t_log_ratio(p, q) or _family_log_ratio(p, q)
 
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -653,7 +773,9 @@ def kl_numeric(p: object, q: object) -> float:
             # q's log-density at -inf: a true zero (log-density written out) gives inf, an
             # underflow of log(pdf) a ValueError where p still has mass.
             if ratio is not None:
-                out = kl_terms_log(lp, lq, Q.family, q_exact=Q.exact_logdens, d=ratio(x))
+                dd = ratio(x)
+                dd = np.where(np.isfinite(dd), dd, lp - lq)  # outside a form's range: the plain difference
+                out = kl_terms_log(lp, lq, Q.family, q_exact=Q.exact_logdens, d=dd)
                 return out, 8 * np.finfo(float).eps * np.abs(out)
             return kl_terms_log(lp, lq, Q.family, with_noise=True, q_exact=Q.exact_logdens)
 
@@ -673,15 +795,31 @@ def kl_numeric(p: object, q: object) -> float:
                     "still has mass; scipy computes it as log(pdf) for this family"
                 )
             live &= ~under
-            d = np.where(live, lp - lq if ratio is None else ratio(x), 0.0)
+            d = lp - lq
+            if ratio is not None:
+                dd = ratio(x)
+                d = np.where(np.isfinite(dd), dd, d)
+                # p phi(d) = p d + q - p >= 0 (no cdf correction, which would cancel: Q(tails) ~ P(tails))
+                d = np.where(live, d, 0.0)
+                small = np.abs(d) < 0.1
+                phi = np.where(small, _phi_small(np.where(small, d, 0.0)), d + np.expm1(-d))
+                log_phi = np.where(d < -30.0, -d + np.log1p((d - 1.0) * np.exp(d)), np.log(phi))
+                return np.where(live & (phi > 0.0), lp + log_phi, -np.inf), np.where(live, 1.0, 0.0)
+            d = np.where(live, d, 0.0)
             return np.where(live, lp + np.log(np.abs(d)), -np.inf), np.where(live, np.sign(d), 0.0)
 
     total, xl, xr = integrate_pair(P, Q, f, f_tail, "kl_numeric")
     if math.isinf(total):
         return math.inf
-    # In the tails the integrand is p*d, not p*phi(d) = p*d + q - p, so add
-    # Q(tails) - P(tails); Q(tails) includes q's mass outside p's support.
     with np.errstate(all="ignore"):
+        if ratio is not None:
+            # the tails' integrand was p*phi(d) = p*d + q - p: add only q's mass outside p's support
+            q_out = (float(np.asarray(Q.cdf(P.lo))) if math.isfinite(P.lo) else 0.0) + (
+                float(np.asarray(Q.sf(P.hi))) if math.isfinite(P.hi) else 0.0
+            )
+            return max(total + q_out, 0.0)
+        # In the tails the integrand is p*d, not p*phi(d) = p*d + q - p, so add
+        # Q(tails) - P(tails); Q(tails) includes q's mass outside p's support.
         q_tails = float(np.asarray(Q.cdf(xl))) + float(np.asarray(Q.sf(xr)))
         p_tails = float(np.asarray(P.cdf(xl))) + float(np.asarray(P.sf(xr)))
     return max(total + (q_tails - p_tails), 0.0)
