@@ -39,12 +39,15 @@ def main(argv: list[str]) -> int:
     cache = get_cache(cache_dir)
     for path in notebooks:
         cache.add_nb_to_project(path)
-    todo = [record.uri for record in cache.list_unexecuted(filter_uris=notebooks)]
     if stored:
-        for uri in todo:
+        # Every notebook, not only those whose code changed: a notebook re-executed with the same
+        # code has new outputs (e.g. an explorer's embedded script), and the cache keys on code,
+        # so it would keep serving the old outputs.
+        for uri in notebooks:
             cache.cache_notebook_file(uri, check_validity=False, overwrite=True)
-        print(f"execute_notebooks: {len(todo)} of {len(notebooks)} notebooks cached as stored (not executed)")
+        print(f"execute_notebooks: {len(notebooks)} notebooks cached as stored (not executed)")
         return 0
+    todo = [record.uri for record in cache.list_unexecuted(filter_uris=notebooks)]
     if not todo:
         print(f"execute_notebooks: all {len(notebooks)} notebooks are cached")
         return 0

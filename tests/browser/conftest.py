@@ -54,7 +54,13 @@ its directory and below). They check a page the way the book's pages are checked
       (< 3) against what is really behind them, and raster images shown with fewer than two
       image pixels per CSS pixel;
     * ``check.axe()`` runs axe-core (vendored from npm: ``node_modules/axe-core``) with the
-      WCAG 2.0/2.1 A and AA rules and returns its serious and critical violations.
+      WCAG 2.0/2.1 A and AA rules and returns its serious and critical violations; its
+      color-contrast rule skips only what cannot change its verdict (``_MARK_CONTRAST_SKIP_JS``);
+      ``check.record_shown(view)`` / ``check.mark_new(views)`` / ``axe(..., only_new=True)`` judge
+      only what a view shows that earlier views did not, and ``check.mark_width_coloured()`` adds
+      what a width media query colours;
+    * ``check.math_colours()``: every formula in its text's colour, with enough contrast
+      (MathJax's glyphs are CSS content, which no axe rule reads).
 """
 
 from __future__ import annotations
@@ -415,25 +421,276 @@ _SET_MODE_JS = """
 }
 """
 
-# Wait until every finite CSS transition or animation running now has ended (switching the
-# theme's mode starts colour transitions, e.g. on the search button). Infinite ones never end.
+# Wait until the page has settled: two animation frames (layout, then what ResizeObservers
+# and style changes did in the first), then until every finite CSS transition or animation
+# running now has ended (switching the theme's mode starts colour transitions, e.g. on the
+# search button), again until a frame starts none. Infinite ones never end. No fixed sleeps.
 _TRANSITIONS_DONE_JS = """
 async () => {
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const running = document.getAnimations().filter(a => a.playState === 'running'
-      && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
-  await Promise.all(running.map(a => a.finished.catch(() => null)));
+  const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  for (let round = 0; round < 20; round++) {
+    await frames();
+    const running = document.getAnimations().filter(a => a.playState === 'running'
+        && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+    if (!running.length) return round;
+    await Promise.all(running.map(a => a.finished.catch(() => null)));
+  }
+  return -1;
+}
+"""
+
+# What axe's color-contrast rule may skip without changing its verdict (axe-core 4.11). The rule
+# costs 4-6 ms per text element, and its `matches` step walks every element of the page.
+# 1. An element none of whose children is a text node: the rule's matches (colorContrastMatches
+#    -> hasRealTextChildren) is false for it, so axe never evaluates it; skipping it only saves
+#    the walk (MathJax alone puts ~10,000 such boxes on a chapter page).
+# 2. All but one of each class of "twin" text pieces. Most of the rule's elements are small
+#    inline pieces of one block: Pygments' tokens in a code block (2,500 of the 2,830 elements
+#    on chapter 5), the parts of an API signature, the <em>s of a paragraph. The rule's verdict
+#    on a text element is a function of these inputs and of nothing else (colorContrastEvaluate):
+#    whether it is visible on screen, its visible text (empty, one character or longer, emoji),
+#    font size and weight, text shadow, the pseudo-elements of it and its ancestors, the colours
+#    under its text (its background stack) and its foreground (color, -webkit-text-fill-color
+#    and -stroke, opacity, of it and its ancestors). Call a "piece" an inline element (display
+#    inline) whose only children are text, whose only attribute is class, and whose text is
+#    plain ASCII; its "block" is its nearest ancestor that is not inline. Two pieces of the same
+#    block share every ancestor from the block up. When in addition the computed styles (and
+#    ::before/::after) of each, and of the inline elements between it and the block, are equal
+#    element by element, their text-length class is equal, both lie wholly inside the block's
+#    visible box, and no element that is not one of their ancestors overlaps either (so their
+#    background stacks hold their ancestors only), axe must give both the same verdict. The
+#    first piece of each such class is checked, the others are skipped.
+# Skipped elements carry data-klbook-axe-skip; the rule's selector (axe.configure) passes over
+# them. Every other element of the page, and every piece failing a condition above, is checked.
+# Returns {pieces, twins, textless}: pieces seen, pieces skipped, textless elements skipped.
+_MARK_CONTRAST_SKIP_JS = r"""
+() => {
+  const SKIP = 'data-klbook-axe-skip';
+  const t0 = performance.now();
+  document.querySelectorAll('[' + SKIP + ']').forEach(e => e.removeAttribute(SKIP));
+  const all = [...document.querySelectorAll('*')];
+  let textless = 0;
+  const pieces = [];
+  for (const e of all) {
+    if (e.shadowRoot || e.tagName === 'SLOT') continue;
+    let text = false, elems = false;
+    for (const n of e.childNodes) { if (n.nodeType === 3) text = true; else if (n.nodeType === 1) elems = true; }
+    if (!text) { e.setAttribute(SKIP, ''); textless += 1; continue; }
+    if (!elems && e.attributes.length <= 1 && (e.attributes.length === 0 || e.hasAttribute('class'))
+        && /^[\x20-\x7e\s]*$/.test(e.textContent)) pieces.push(e);
+  }
+  // every element box, in 100 px bands of the page's height
+  const bands = new Map(), BAND = 100;
+  for (const e of all) {
+    const r = e.getBoundingClientRect();
+    if (r.width <= 0 || r.height <= 0) continue;
+    for (let k = Math.floor(r.top / BAND); k <= Math.floor(r.bottom / BAND); k++) {
+      if (!bands.has(k)) bands.set(k, []);
+      bands.get(k).push([e, r]);
+    }
+  }
+  const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const overlapped = (t, r) => {
+    for (let k = Math.floor(r.top / BAND); k <= Math.floor(r.bottom / BAND); k++) {
+      for (const [e, b] of bands.get(k) || []) if (e !== t && meet(r, b) && !e.contains(t) && !t.contains(e)) return true;
+    }
+    return false;
+  };
+  const props = ['color', 'background-color', 'background-image', 'opacity', 'filter', 'mix-blend-mode',
+                 'text-shadow', '-webkit-text-fill-color', '-webkit-text-stroke-width', '-webkit-text-stroke-color',
+                 'visibility', 'display', 'font-size', 'font-weight', 'position', 'z-index', 'transform', 'clip-path'];
+  const styleCache = new Map();
+  const style = (e) => {
+    if (styleCache.has(e)) return styleCache.get(e);
+    const cs = getComputedStyle(e);
+    const pseudo = (p) => { const c = getComputedStyle(e, p); return [c.content, c.display, c.backgroundColor, c.backgroundImage, c.width, c.height].join('|'); };
+    const v = [e.tagName, props.map(p => cs.getPropertyValue(p)).join('|'), pseudo('::before'), pseudo('::after')].join('#');
+    styleCache.set(e, v);
+    return v;
+  };
+  const isInline = (e) => getComputedStyle(e).display === 'inline';
+  const blockIds = new Map();
+  const seen = new Set();
+  let twins = 0;
+  for (const t of pieces) {
+    if (!isInline(t)) continue;
+    const chain = [];
+    let block = t;
+    while (block && isInline(block)) { chain.push(style(block)); block = block.parentElement; }
+    if (!block || block === document.documentElement) continue;
+    const br = block.getBoundingClientRect();
+    const left = br.left + block.clientLeft, top = br.top + block.clientTop;
+    const rects = [...t.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    if (!rects.length || !rects.every(r => r.left >= left && r.right <= left + block.clientWidth
+                                        && r.top >= top && r.bottom <= top + block.clientHeight)) continue;
+    if (rects.some(r => overlapped(t, r))) continue;
+    if (!blockIds.has(block)) blockIds.set(block, blockIds.size);
+    const len = t.textContent.replace(/\s+/g, ' ').trim().length;
+    const key = blockIds.get(block) + '/' + Math.min(len, 2) + '/' + chain.join('/');
+    if (seen.has(key)) { t.setAttribute(SKIP, ''); twins += 1; } else seen.add(key);
+  }
+  return {pieces: pieces.length, twins, textless, ms: Math.round(performance.now() - t0)};
+}
+"""
+
+# The colour of typeset math. MathJax draws glyphs as CSS content of aria-hidden boxes
+# (mjx-math), which no axe rule reads: this is the contrast check for them. Every formula must
+# inherit its text's colour (the container's colour is its parent's), no box inside it may set
+# another colour, an opacity or a background (no \color, \colorbox), and the colour must have
+# contrast >= 4.5 (>= 3 for large text, WCAG 1.4.3) against the backgrounds of its ancestors
+# composited down to the first opaque one. Returns one line per problem.
+_MATH_COLOUR_JS = r"""
+() => {
+  const out = [];
+  const parse = (s) => {
+    const m = /rgba?\(([^)]+)\)/.exec(s || '');
+    if (!m) return null;
+    const v = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const lum = (c) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const bgCache = new Map();
+  // [r, g, b, 1] behind an element's content, or a string saying why it cannot be known
+  const backdrop = (el) => {
+    if (!el || el.nodeType !== 1) return [255, 255, 255, 1];
+    if (bgCache.has(el)) return bgCache.get(el);
+    const cs = getComputedStyle(el);
+    let res;
+    if (cs.backgroundImage !== 'none') res = `a background image on <${el.tagName.toLowerCase()} class="${el.className}">`;
+    else {
+      const c = parse(cs.backgroundColor);
+      if (c && c[3] >= 0.999) res = c;
+      else {
+        const below = backdrop(el.parentElement);
+        res = typeof below === 'string' || !c || c[3] === 0 ? below : over(c, below);
+      }
+    }
+    bgCache.set(el, res);
+    return res;
+  };
+  const opacity = (el) => { let o = 1; for (let e = el; e && e.nodeType === 1; e = e.parentElement) o *= parseFloat(getComputedStyle(e).opacity); return o; };
+  let n = 0;
+  for (const mj of document.querySelectorAll('mjx-container')) {
+    if (mj.parentElement.closest('mjx-container')) continue;
+    const r = mj.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;      // not shown (hidden ancestor)
+    n += 1;
+    const tex = (mj.querySelector('mjx-assistive-mml') || mj).textContent.replace(/\s+/g, ' ').slice(0, 40);
+    const sec = mj.closest('section[id]');
+    const name = `${sec ? '#' + sec.id + ' ' : ''}"${tex}"`;
+    const cs = getComputedStyle(mj);
+    const inherited = getComputedStyle(mj.parentElement).color;
+    if (cs.color !== inherited) { out.push(`${name}: colour ${cs.color}, its text's ${inherited}`); continue; }
+    const odd = [...mj.querySelectorAll('mjx-math, mjx-math *')].find(e => {
+      const c = getComputedStyle(e);
+      return c.color !== cs.color || c.opacity !== '1' || c.backgroundImage !== 'none' || parse(c.backgroundColor)[3] !== 0;
+    });
+    if (odd) {
+      const c = getComputedStyle(odd);
+      out.push(`${name}: <${odd.tagName.toLowerCase()}> inside it has colour ${c.color}, opacity ${c.opacity}, background ${c.backgroundColor} ${c.backgroundImage}`);
+      continue;
+    }
+    const bg = backdrop(mj);
+    if (typeof bg === 'string') { out.push(`${name}: background unknown (${bg})`); continue; }
+    const fg = parse(cs.color);
+    fg[3] *= opacity(mj);
+    const px = parseFloat(cs.fontSize), bold = parseFloat(cs.fontWeight) >= 700;
+    const min = px >= 24 || (bold && px >= 18.66) ? 3 : 4.5;
+    const k = ratio(over(fg, bg), bg);
+    if (k < min) out.push(`${name}: contrast ${k.toFixed(2)} (< ${min}) ${cs.color} on rgb(${bg.slice(0, 3).map(Math.round).join(',')})`);
+  }
+  return {checked: n, problems: out};
+}
+"""
+
+# Which elements a view shows. record(name) keeps the set of elements shown now (display,
+# visibility, content-visibility: Element.checkVisibility); mark(names) marks with
+# data-klbook-axe-only every element shown now that none of the views `names` showed (an element
+# created since counts as never shown), and returns how many. An axe run restricted to the marked
+# elements (axe(..., only_new=True)) checks what those views' runs could not see: the dark
+# figures, the phone's header buttons, the theme switch's other icon.
+_SHOWN_JS = r"""
+([op, arg]) => {
+  const ONLY = 'data-klbook-axe-only';
+  const shown = window.__klbookShown = window.__klbookShown || {};
+  const all = document.querySelectorAll('*');
+  const visible = (e) => e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true});
+  if (op === 'record') {
+    const set = new WeakSet();
+    for (const e of all) if (visible(e)) set.add(e);
+    shown[arg] = set;
+    return all.length;
+  }
+  document.querySelectorAll('[' + ONLY + ']').forEach(e => e.removeAttribute(ONLY));
+  let n = 0;
+  for (const e of all) {
+    if (visible(e) && !arg.some(name => shown[name].has(e))) { e.setAttribute(ONLY, ''); n += 1; }
+  }
+  return n;
+}
+"""
+
+# Style rules inside a width media query (@media (max-width ...)) that set a property colour
+# contrast depends on (color, background, opacity, filter, text shadow or stroke, blending): each
+# element shown now that such a rule selects (whether its query holds at this width or not) gets
+# data-klbook-axe-only, so that the colour rules judge it again in this view. Returns
+# "selector { properties }: n elements" per rule that selects any.
+_WIDTH_COLOURS_JS = r"""
+() => {
+  const props = /^(color|background-color|background-image|opacity|filter|backdrop-filter|text-shadow|-webkit-text-stroke-width|-webkit-text-stroke-color|-webkit-text-fill-color|mix-blend-mode)$/;
+  const out = [];
+  const visible = (e) => e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true});
+  const walk = (rules, inWidth) => {
+    for (const r of rules) {
+      if (r.cssRules && !(r instanceof CSSStyleRule)) {   // @media, @supports, @layer, ...
+        walk(r.cssRules, inWidth || (r.media && /width/.test(r.media.mediaText)));
+      } else if (r instanceof CSSStyleRule) {
+        const set = inWidth ? [...r.style].filter(p => props.test(p)) : [];
+        if (set.length) {
+          const sel = r.selectorText.replace(/::?(before|after|marker|placeholder|selection|first-line|first-letter)\b/g, '');
+          let els = [];
+          try { els = [...document.querySelectorAll(sel || '*')]; } catch (e) { els = [...document.querySelectorAll('*')]; }
+          const shown = els.filter(visible);
+          shown.forEach(e => e.setAttribute('data-klbook-axe-only', ''));
+          if (shown.length) out.push(`${r.selectorText.slice(0, 80)} { ${set.join(', ')} }: ${shown.length} elements`);
+        }
+        if (r.cssRules) walk(r.cssRules, inWidth);   // nested rules
+      }
+    }
+  };
+  for (const sheet of document.styleSheets) {
+    let rules = null;
+    try { rules = sheet.cssRules; } catch (e) { }
+    if (rules === null) {   // unreadable: any element may change
+      document.querySelectorAll('*').forEach(e => { if (visible(e)) e.setAttribute('data-klbook-axe-only', ''); });
+      out.push(`unreadable style sheet ${sheet.href}`);
+      continue;
+    }
+    walk(rules, sheet.media && /width/.test(sheet.media.mediaText));
+  }
+  return out;
 }
 """
 
 _AXE_RUN_JS = """
-async (rules) => {
-  // MathJax's visual glyph boxes (aria-hidden; readers get its assistive MathML) make the
-  // colour-contrast rule crawl: tens of thousands of nodes. Their colour is the text's.
-  const result = await axe.run({exclude: [['mjx-container > mjx-math']]}, {
+async ([rules, without, twins, onlyNew]) => {
+  // No part of the page is excluded: MathJax's glyph boxes (mjx-math, aria-hidden) hold no
+  // text node (glyphs are CSS content), so axe's rules pass over them at little cost, while an
+  // exclude list costs every rule one containment test per excluded node per candidate.
+  // Their colour is checked by math_colours().
+  axe.configure({rules: [{id: 'color-contrast', selector: twins ? '*:not([data-klbook-axe-skip])' : '*'}]});
+  const context = onlyNew ? {include: [['[data-klbook-axe-only]']]} : document;
+  const result = await axe.run(context, {
     runOnly: rules ? {type: 'rule', values: rules} : {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+    rules: Object.fromEntries(without.map(id => [id, {enabled: false}])),
     resultTypes: ['violations'],   // passes and incomplete results are not collected: much faster
-    preload: false,                // no re-fetching every stylesheet (only css-orientation-lock needs it)
+    // css-orientation-lock reads the style sheets (preload), the same in every view: whole-page runs only
+    preload: (!rules || rules.includes('css-orientation-lock')) && !without.includes('css-orientation-lock') && !onlyNew,
   });
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v =>
     `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.help}; e.g. ` +
@@ -457,6 +714,8 @@ class PageCheck:
     mathjax: str = ""
     math_count: int = 0
     server: StaticServer | None = None
+    contrast_skip: dict = field(default_factory=dict)   # the last axe run's {pieces, twins, textless}
+    math_checked: int = 0                             # formulas seen by the last math_colours()
     shots: Path = REPO / "_build" / "screenshots"
     _log_start: int = 0
 
@@ -488,8 +747,7 @@ class PageCheck:
         theme's colour transitions have ended (a check during one sees a colour half-way)."""
         self.page.set_viewport_size({"width": width, "height": height})
         self._evaluate_arg(_SET_MODE_JS, "dark" if dark else "light")
-        self.page.wait_for_timeout(150)   # layout, ResizeObservers
-        self._evaluate(_TRANSITIONS_DONE_JS)
+        self._evaluate(_TRANSITIONS_DONE_JS)   # layout, ResizeObservers, colour transitions
 
     def shoot(self, name: str) -> Path:
         """A full-page screenshot in ``_build/screenshots/<name>.png`` (at most MAX_SHOT_PX tall)."""
@@ -505,23 +763,60 @@ class PageCheck:
     def expand(self) -> None:
         """Open every folded solution, dropdown and toggle on the page."""
         self._evaluate(_EXPAND_JS)
-        self.page.wait_for_timeout(150)
+        self._evaluate(_TRANSITIONS_DONE_JS)
 
     def screen(self) -> dict:
         """The screen measurements of the page as shown now (see ``SCREEN_JS``)."""
         return self._evaluate_arg(SCREEN_JS, {"expand": False})
 
-    def axe(self, rules: list[str] | None = None) -> list[str]:
+    def axe(self, rules: list[str] | None = None, *, without: list[str] = (), twins: bool = True,
+            only_new: bool = False) -> list[str]:
         """axe-core's serious and critical WCAG 2 A/AA violations on the page as shown now.
 
-        ``rules``: only these axe rules (e.g. the colour ones, to check a second colour mode).
+        ``rules``: only these axe rules (e.g. the colour ones, to check a second colour mode);
+        ``without``: all WCAG 2 A/AA rules but these.
+        ``twins``: color-contrast skips what cannot change its verdict (``_MARK_CONTRAST_SKIP_JS``
+        says why: textless boxes, twin pieces of text in one block); ``False`` checks every element. ``only_new``: only the elements ``mark_new`` marked (and what they hold).
         """
         if not AXE_JS.is_file():
             pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
         self._evaluate("() => window.scrollTo(0, 0)")   # the same page state every time
         if not self._evaluate("() => typeof axe !== 'undefined'"):
             self.page.add_script_tag(path=str(AXE_JS))
-        return self._evaluate_arg(_AXE_RUN_JS, rules)
+        twins = twins and not only_new   # a run on a few marked elements has nothing to skip
+        if twins and (rules is None or "color-contrast" in rules) and "color-contrast" not in without:
+            self.contrast_skip = self._evaluate(_MARK_CONTRAST_SKIP_JS)
+        try:
+            return self._evaluate_arg(_AXE_RUN_JS, [rules, list(without), twins, only_new])
+        finally:
+            self._evaluate("() => document.querySelectorAll('[data-klbook-axe-skip]')"
+                           ".forEach(e => e.removeAttribute('data-klbook-axe-skip'))")
+
+    def mark_width_coloured(self) -> list[str]:
+        """Also mark every element shown now whose colours a width media query sets (``_WIDTH_COLOURS_JS``)."""
+        return self._evaluate(_WIDTH_COLOURS_JS)
+
+    def settle(self) -> None:
+        """Wait for two frames and every finite transition (``_TRANSITIONS_DONE_JS``)."""
+        self._evaluate(_TRANSITIONS_DONE_JS)
+
+    def mark_contrast_skips(self) -> dict:
+        """Mark what color-contrast may skip, as ``axe`` does before a run (``_MARK_CONTRAST_SKIP_JS``)."""
+        return self._evaluate(_MARK_CONTRAST_SKIP_JS)
+
+    def record_shown(self, name: str) -> None:
+        """Remember which elements this view shows, under ``name`` (see ``_SHOWN_JS``)."""
+        self._evaluate_arg(_SHOWN_JS, ["record", name])
+
+    def mark_new(self, seen_in: list[str]) -> int:
+        """Mark the elements shown now that no view in ``seen_in`` showed; return how many."""
+        return self._evaluate_arg(_SHOWN_JS, ["mark", list(seen_in)])
+
+    def math_colours(self) -> list[str]:
+        """The colour of every formula shown, as ``_MATH_COLOUR_JS`` checks it: one line per problem."""
+        found = self._evaluate(_MATH_COLOUR_JS)
+        self.math_checked = found["checked"]
+        return found["problems"]
 
     def _evaluate_arg(self, script: str, arg):
         return self.page.evaluate(script, arg)

@@ -14,7 +14,9 @@ light and dark mode (conftest.py, ``SCREEN_JS``), with every solution and toggle
 * dark mode: explorer text has contrast >= 4.5 and explorer data curves >= 3 against what is
   behind them (light mode too);
 * desktop: every raster figure has at least two image pixels per CSS pixel;
-* axe-core: no serious or critical WCAG 2 A/AA violation, in light and in dark mode.
+* every formula in its text's colour, with contrast >= 4.5 (conftest.py, ``_MATH_COLOUR_JS``);
+* axe-core: no serious or critical WCAG 2 A/AA violation, with every rule run in every view it
+  can give another verdict in (``screen_problems`` says how, and why that is all of them).
 
 Full-page screenshots of the four views, for people to look at (nothing asserts on them), are
 taken only when ``KLBOOK_SCREENSHOTS=1`` (``make screenshots``): they land in ``_build/screenshots/``
@@ -39,23 +41,72 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = os.environ.get("KLBOOK_SCREENSHOTS", "") not in ("", "0")
 
 
+# The four views, in the order they are checked: one page load (at 390 px, as a phone opens
+# it), the window resized twice and the theme switched twice.
 VIEWS = [  # name, width, dark
     ("phone-light", 390, False),
-    ("phone-dark", 390, True),
     ("desktop-light", 1280, False),
     ("desktop-dark", 1280, True),
+    ("phone-dark", 390, True),
 ]
 
-
+# axe's rules that read colours: the only ones whose verdict on an element can change with the
+# theme's mode (it sets the value of the theme's colour variables, html[data-theme]).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 
 
 def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
-    """Every screen problem of the page opened in ``check``, by kind, over ``views``."""
+    """Every screen problem of the page opened in ``check``, by kind, over ``views``.
+
+    In every view: the screen measurements (``SCREEN_JS``: the phone checks at 390 px, figures at
+    1280 px, explorer text and curves in all four) and the colour of every formula
+    (``check.math_colours()``, cheap). axe-core (WCAG 2 A/AA):
+
+    * desktop-light: every rule, on the whole page;
+    * desktop-dark: the colour rules on the whole page; every other rule on what this view shows
+      and desktop-light did not (the dark versions of the figures, the theme switch's icon);
+    * phone-dark: the colour rules on what it shows and desktop-dark did not (the phone's header
+      buttons), every other rule on what it shows and neither desktop view did;
+    * phone-light, checked again at the end: the colour rules on what it shows and desktop-light
+      did not;
+    * in both phone views the colour rules also judge again every element whose colours a width
+      media query sets (``check.mark_width_coloured``).
+
+    Why that is every rule in every view it can differ in: a rule that does not read colours
+    judges the DOM, ARIA and names of what is shown, and the mode and width change only which
+    elements are shown (``check.mark_new``), so its verdict on an element shown in two views is
+    the same: each element is judged once, in the first view that shows it. The mode changes
+    colours everywhere, so the colour rules judge the whole page in both modes. The width changes
+    colours only through width media queries, judged again above. What the width changes besides
+    is the layout: text may come to lie over another element than at 1280 px; axe judges such
+    text "needs review" when the other element is in front of it, and this is not re-judged at
+    390 px when it is behind (the one thing a fifth and sixth whole-page colour run would add).
+    color-contrast's skips (conftest.py, ``_MARK_CONTRAST_SKIP_JS``) cannot change its verdict.
+    """
     found: dict[str, list[str]] = {}
+    seen: list[str] = []   # the views whose elements axe has judged, for every rule not reading colours
+    seen_colour = {False: [], True: []}   # by mode: the views judged by the colour rules
 
     def add(kind: str, view: str, items) -> None:
         found.setdefault(kind, []).extend(f"[{view}] {item}" for item in items)
+
+    def axe(view: str, dark: bool) -> None:
+        check.record_shown(view)
+        if not seen:        # the first view judged: every rule, the whole page
+            problems = check.axe()
+        elif not seen_colour[dark]:   # first view in this mode: the colour rules on the whole page
+            problems = check.axe(COLOUR_RULES)
+            if check.mark_new(seen):
+                problems += check.axe(without=COLOUR_RULES, only_new=True)
+        else:       # a phone view: its width changes colours only where a width media query sets them
+            n = check.mark_new(seen_colour[dark])
+            n += len(check.mark_width_coloured())
+            problems = check.axe(COLOUR_RULES, only_new=True) if n else []
+            if check.mark_new(seen):
+                problems += check.axe(without=COLOUR_RULES, only_new=True)
+        seen.append(view)
+        seen_colour[dark].append(view)
+        add("axe-core serious/critical violations", view, problems)
 
     check.expand()
     for name, width, dark in views:
@@ -68,9 +119,15 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
             add("explorer controls covered or too small", name, m["controls"])
         else:
             add("raster figures with < 2 image pixels per CSS pixel", name, m["figures"])
-            # axe is slow on a long page: every rule once (light), the colour rules again (dark)
-            add("axe-core serious/critical violations", name, check.axe(COLOUR_RULES if dark else None))
         add("explorer text or curves with low contrast", name, m["contrast"])
+        add("formulas not in their text's colour or with low contrast", name, check.math_colours())
+        if width > 400:
+            axe(name, dark)
+    # axe in the phone views, after the desktop views (whose elements it need not judge again)
+    for name, width, dark in reversed(views):
+        if width <= 400:
+            check.view(width, dark)
+            axe(name, dark)
     return {kind: items for kind, items in found.items() if items}
 
 
@@ -106,9 +163,12 @@ _RESULTS_JS = """
 
 def _search(open_page, book_url, query, width=390):
     check = open_page(f"{book_url}/search.html?q={query}", viewport=(width, 844))
-    check.page.wait_for_selector("#search-results p.search-summary", timeout=60_000)
+    # Sphinx adds the results one by one and fills in the summary last ("Search finished, ..."),
+    # then each result's snippet arrives by its own request: wait for both, then for a frame.
+    check.page.wait_for_function(
+        "() => (document.querySelector('#search-results p.search-summary') || {}).textContent", timeout=60_000)
     check.page.wait_for_load_state("networkidle")
-    check.page.wait_for_timeout(300)
+    check.settle()
     return check, check.page.evaluate(_RESULTS_JS)
 
 

@@ -170,3 +170,94 @@ def test_axe_reports_serious_violations(screen_site, open_page):
     check = open_page(f"{screen_site}/screen_axe.html")
     found = " ".join(check.axe())
     assert "button-name" in found and "color-contrast" in found, found
+
+
+# ---------------------------------------------------------------- what makes the page checks cheap
+
+_TOKENS = "".join(f'<span class="n">name{i}</span><span class="o">=</span><span class="w"> </span>\n' for i in range(40))
+SAVING_PAGES = {
+    # a code block whose one token class has too little contrast: one of its 40 twins is checked
+    "code_faint.html": (
+        "<style>pre { background:#fff; color:#000 } .n { color:#aaa } .o { color:#000 }</style>"
+        f'<div class="highlight"><pre>{_TOKENS}</pre></div>'),
+    # the same block, fine, with a box over its second name token (the test puts it there)
+    "code_covered.html": (
+        "<style>pre { background:#fff; color:#000 } .n { color:#222 } .o { color:#000 }</style>"
+        f'<div class="highlight"><pre>{_TOKENS}</pre></div><div id="box" style="position:absolute"></div>'),
+    # formulas: one in a colour of its own, one in its text's colour but faint
+    "math_colour.html": (
+        "<p>Coloured: \\(\\color{#c8c8c8}{x^2}\\) here.</p>"
+        "<p style='color:#c8c8c8'>Faint text and formula \\(y^2\\).</p>"),
+    "math_fine.html": "<p>Plain \\(x^2 + \\frac{1}{2}\\) and \\(\\KL(p \\| q)\\).</p>",
+    # a colour that only a narrow window gets
+    "narrow_colour.html": "<style>@media (max-width: 500px) { .note { color: #ccc } }</style><p class='note'>note</p>",
+}
+
+
+@pytest.fixture(scope="module")
+def saving_site(tmp_path_factory, serve):
+    d = tmp_path_factory.mktemp("saving_site")
+    for name, body in SAVING_PAGES.items():
+        head = ("<script>window.MathJax = {tex: {macros: {KL: 'D_{\\\\mathrm{KL}}'}}}</script>"
+                "<script defer src='mathjax/tex-chtml.js'></script>") if "math" in name else ""
+        (d / name).write_text(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>t</title>"
+            f"<link rel='icon' href='dot.svg'>{head}</head><body><main>{body}</main></body></html>")
+    (d / "dot.svg").write_text(DOT)
+    if (MATHJAX / "tex-chtml.js").is_file():
+        shutil.copytree(MATHJAX, d / "mathjax")
+    return serve(d)
+
+
+def test_contrast_twins_are_skipped_but_a_faint_class_is_still_caught(saving_site, open_page):
+    check = open_page(f"{saving_site}/code_faint.html")
+    found = check.axe(["color-contrast"])
+    assert check.contrast_skip["twins"] >= 2 * 39, check.contrast_skip   # 39 twins of .n, 39 of .o (+ spaces)
+    assert len(found) == 1 and found[0].startswith("color-contrast (serious, 1x)"), found
+    assert check.axe(["color-contrast"], twins=False)[0].startswith("color-contrast (serious, 40x)")
+    # the marks are gone after the run: the page is as it was
+    assert check.page.evaluate("() => document.querySelectorAll('[data-klbook-axe-skip]').length") == 0
+
+
+def test_a_covered_token_is_no_twin(saving_site, open_page):
+    check = open_page(f"{saving_site}/code_covered.html")
+    assert check.axe(["color-contrast"]) == [] and check.axe(["color-contrast"], twins=False) == []
+    skipped = "() => [...document.querySelectorAll('pre .n')].slice(0, 3).map(e => e.hasAttribute('data-klbook-axe-skip'))"
+    check.mark_contrast_skips()
+    assert check.page.evaluate(skipped) == [False, True, True]   # the first is checked, its twins are not
+    check.page.evaluate("""() => {
+      const r = document.querySelectorAll('pre .n')[1].getBoundingClientRect(), box = document.getElementById('box');
+      Object.assign(box.style, {left: `${r.left + scrollX}px`, top: `${r.top + scrollY}px`, width: '4px', height: '4px'});
+    }""")
+    check.mark_contrast_skips()
+    assert check.page.evaluate(skipped) == [False, False, True]  # the covered one is checked itself
+
+
+def test_math_colours_catch_a_coloured_or_faint_formula(saving_site, open_page):
+    if not (MATHJAX / "tex-chtml.js").is_file():
+        pytest.fail("book_static/mathjax is missing: run `make book`", pytrace=False)
+    check = open_page(f"{saving_site}/math_colour.html")
+    found = check.math_colours()
+    assert check.math_checked == 2, check.math_checked
+    assert len(found) == 2, found
+    assert "inside it has colour" in found[0] and "contrast" in found[1], found
+    fine = open_page(f"{saving_site}/math_fine.html")
+    assert fine.math_colours() == [] and fine.math_checked == 2
+    fine.view(1280, dark=True)   # no theme here: still the page's own colours
+    assert fine.math_colours() == []
+
+
+def test_views_judge_what_only_they_show(saving_site, open_page):
+    """mark_new marks what earlier views did not show; an axe run on the marked elements judges them."""
+    check = open_page(f"{saving_site}/code_covered.html")
+    check.record_shown("before")
+    check.page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<button></button>')")
+    assert check.mark_new(["before"]) == 1
+    found = " ".join(check.axe(without=["color-contrast", "link-in-text-block"], only_new=True))
+    assert "button-name" in found, found
+    narrow = open_page(f"{saving_site}/narrow_colour.html", viewport=(390, 800))
+    narrow.record_shown("here")
+    assert narrow.mark_new(["here"]) == 0
+    rules = narrow.mark_width_coloured()
+    assert len(rules) == 1 and ".note { color }: 1 elements" in rules[0], rules
+    assert " ".join(narrow.axe(["color-contrast"], only_new=True)).startswith("color-contrast")
