@@ -491,14 +491,17 @@ _FORM_LOGPDF = {  # textbook standard log-densities in mpmath
     "burr12": lambda z, c, d: mp.log(c) + mp.log(d) + (c - 1) * mp.log(z) - (d + 1) * mp.log1p(z**c),
     "fisk": lambda z, c: mp.log(c) + (c - 1) * mp.log(z) - 2 * mp.log1p(z**c),
     "gennorm": lambda z, b: mp.log(b) - mp.log(2) - mp.loggamma(1 / b) - abs(z) ** b,
+    "halfcauchy": lambda z: mp.log(2 / mp.pi) - mp.log1p(z * z),
+    "halflogistic": lambda z: mp.log(2) - z - 2 * mp.log1p(mp.exp(-z)),
+    "gompertz": lambda z, c: mp.log(c) + z + c - c * mp.exp(z),
 }
 _FORM_SHAPES = {"logistic": (), "genlogistic": (0.412,), "hypsecant": (), "burr": (10.5, 4.3), "burr12": (3.0, 2.0),
-                "fisk": (3.0,), "gennorm": (1.3,)}
+                "fisk": (3.0,), "gennorm": (1.3,), "halfcauchy": (), "halflogistic": (), "gompertz": (0.947,)}
 
 
 def _form_cases():
     for name, shapes in _FORM_SHAPES.items():
-        positive = name in ("burr", "burr12", "fisk")
+        positive = name in ("burr", "burr12", "fisk", "halfcauchy", "halflogistic", "gompertz")
         yield name, shapes, shapes, -1e-9 if positive else 1e-9, 1.0
         yield name, shapes, shapes, 0.0, 1.0 - 3e-9
         for i in range(len(shapes)):

@@ -329,8 +329,23 @@ def _form_gennorm(x, w, xmw, a1, a2):
     return _log_ratio_of(b1, b2) - dlg - dpow
 
 
+def _form_halfcauchy(x, w, xmw, a1, a2):
+    # log f(z) = log(2/pi) - log(1 + z^2)
+    return -np.log1p(xmw * (x + w) / (1.0 + w * w))
+
+
+def _form_gompertz(x, w, xmw, a1, a2):
+    # log f(z) = log c + z + c - c e^z;  c1 e^x - c2 e^w = c2 e^w expm1(log(c1/c2) + x - w)
+    (c1,), (c2,) = a1, a2
+    lc = _log_ratio_of(c1, c2)
+    return lc + xmw + (c1 - c2) - c2 * np.exp(w) * np.expm1(lc + xmw)
+
+
 # family -> log f(x; shapes_1) - log f(w; shapes_2) for standard densities, from x, w and x - w
 _LOG_RATIO_FORMS = {
+    "halfcauchy": _form_halfcauchy,
+    "halflogistic": _form_logistic,  # log f(z) = log 2 - z - 2 log(1 + e^-z), z >= 0
+    "gompertz": _form_gompertz,
     "logistic": _form_logistic,
     "genlogistic": _form_genlogistic,
     "hypsecant": _form_hypsecant,
