@@ -555,3 +555,22 @@ def test_near_identical_pairs_of_written_families(name, a1, a2, loc, scale):
         cuts = sorted({float(v) for v in p.ppf([1e-14, 1e-9, 1e-5, 0.01, 0.2, 0.5, 0.8, 0.99, 1 - 1e-5, 1 - 1e-9, 1 - 1e-14])})
         ref = mp.quad(integrand, [mp.mpf(lo) if math.isfinite(lo) else -mp.inf] + [mp.mpf(c) for c in cuts] + [mp.inf])
     assert rel_err(kl_numeric(p, q), ref) <= 1e-12
+
+
+def test_far_apart_logistic_pair_uses_the_plain_difference():
+    """Regression: the near-identical logistic form was once applied to a far-apart pair and lost
+    7e-11 while hitting the quadrature's piece limit. Reference: mpmath quadrature of the written
+    logistic log-densities."""
+    (l1, s1), (l2, s2) = (1.3113, 2.0193), (-5.9996, 0.5523)
+
+    def logf(x, l, s):
+        z = (x - l) / s
+        return -z - 2 * mp.log1p(mp.exp(-z)) - mp.log(s)
+
+    with mp.workdps(25):
+        ref = float(mp.quad(lambda x: mp.exp(logf(x, l1, s1)) * (logf(x, l1, s1) - logf(x, l2, s2)),
+                            [-mp.inf, -40, -6, 0, 1.3, 10, 40, mp.inf]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        val = kl_numeric(stats.logistic(l1, s1), stats.logistic(l2, s2))
+    assert abs(val - ref) <= 1e-13 * ref
