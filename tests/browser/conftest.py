@@ -246,6 +246,24 @@ async () => {
 """
 
 
+# WCAG colour helpers shared by the screen checks and the formula-colour check: parse a CSS
+# rgb()/rgba() colour, composite one colour over another, relative luminance, contrast ratio.
+_CONTRAST_HELPERS_JS = r"""
+  const parse = (s) => {
+    const m = /rgba?\(([^)]+)\)/.exec(s || '');
+    if (!m) return null;
+    const v = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const lum = (c) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+"""
+
+
 # The screen checks (issue 13). Returns {width, clippedMath, controls, contrast, figures,
 # wideDisplay, wideTables}; every list holds one readable line per problem.
 SCREEN_JS = r"""
@@ -318,19 +336,7 @@ SCREEN_JS = r"""
     }
   }
   // ---- contrast of explorer text (4.5) and data lines (3), against what is really behind them
-  const parse = (s) => {
-    const m = /rgba?\(([^)]+)\)/.exec(s || '');
-    if (!m) return null;
-    const v = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
-    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
-  };
-  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
-  const lum = (c) => {
-    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
-  };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
-  const DATA_LINE = /(^|\s)kx-(p|q|integrand|ref)(\s|-|$)/;
+""" + _CONTRAST_HELPERS_JS + r"""  const DATA_LINE = /(^|\s)kx-(p|q|integrand|ref)(\s|-|$)/;
   const SHAPES = new Set(['rect', 'path', 'circle', 'ellipse', 'polygon']);
   const opacityChain = (el) => {
     let o = 1;
@@ -542,19 +548,7 @@ _MARK_CONTRAST_SKIP_JS = r"""
 _MATH_COLOUR_JS = r"""
 () => {
   const out = [];
-  const parse = (s) => {
-    const m = /rgba?\(([^)]+)\)/.exec(s || '');
-    if (!m) return null;
-    const v = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
-    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
-  };
-  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
-  const lum = (c) => {
-    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
-  };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
-  const bgCache = new Map();
+""" + _CONTRAST_HELPERS_JS + r"""  const bgCache = new Map();
   // [r, g, b, 1] behind an element's content, or a string saying why it cannot be known
   const backdrop = (el) => {
     if (!el || el.nodeType !== 1) return [255, 255, 255, 1];
