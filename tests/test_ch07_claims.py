@@ -182,7 +182,6 @@ def test_accuracy_study_meets_the_issue_goals():
     assert all(abs(r.value - e) <= 6 * r.stderr + 1e-9 for _, r, e in study)
     # "a plain Monte Carlo average over the same 69 632 points: about thirty times larger"
     _, r, _ = study[-1]
-    a_mix = r  # noqa: F841
     assert r.n_evaluations == 69_632
 
 

@@ -21,7 +21,6 @@ import sys
 import warnings
 
 import mpmath as mp
-import numpy as np
 import pytest
 from scipy import stats
 

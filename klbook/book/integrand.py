@@ -423,9 +423,8 @@ def kl_part(p: object, q: object, lo: float, hi: float) -> float:
     lo_p, hi_p = max(lo, P.lo), min(hi, P.hi)
     if not hi_p > lo_p:
         return 0.0
-    if _mass(P, lo_p, hi_p) > 0 and (_mass(Q, lo_p, hi_p) == 0 or Q.lo > lo_p or Q.hi < hi_p):
-        if _mass(P, max(lo_p, Q.hi), hi_p) > 0 or _mass(P, lo_p, min(hi_p, Q.lo)) > 0:
-            return math.inf
+    if _mass(P, max(lo_p, Q.hi), hi_p) > 0 or _mass(P, lo_p, min(hi_p, Q.lo)) > 0:
+        return math.inf  # p has mass in (lo, hi) outside q's support
     crossings = sign_changes(P, Q, p, q)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
