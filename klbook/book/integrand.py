@@ -497,7 +497,7 @@ def signed_areas(p: object, q: object) -> SignedAreas:
     -----
     ``total`` is :func:`klbook.kl_divergence` (closed form when one exists).
     The two areas are integrated separately with klbook's vectorised adaptive
-    Gauss-Kronrod quadrature (:mod:`klbook.core.numeric`), from log-densities, with
+    Gauss-Kronrod quadrature (:mod:`klbook.core.engine`), from log-densities, with
     the sign changes of :math:`d` as breakpoints; each is accurate to about
     :math:`10^{-12}` relative. The sign changes are located (by bisection, to
     the last bit) on grids of 701 quantiles of p and of q reaching
