@@ -34,6 +34,7 @@ Then the heavy-tail limit: Student t (3 degrees of freedom) against a Gaussian.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -119,7 +120,8 @@ def make_heldout_pairs(d):
     return out
 
 
-def run(dims, sizes, pairs=make_pairs):
+def run(dims, sizes, pairs=make_pairs, records=None):
+    """Print the comparison table; append one dict per repetition to ``records`` when given."""
     print(f"{'d':>3} {'pair':20} {'n=m':>6} {'KL':>7} {'MAE ours':>9} {'MAE div5':>9} {'ratio':>6} {'90% boot':>12} "
           f"{'cover':>6} {'bias ours':>10} {'bias div5':>10} {'cpu ours':>9} {'cpu div5':>9}")
     ratios, covers = [], []
@@ -143,13 +145,16 @@ def run(dims, sizes, pairs=make_pairs):
                     err_o.append(res.value - true)
                     err_d.append(theirs - true)
                     cov.append(res.ci[0] <= true <= res.ci[1])
+                    if records is not None:
+                        records.append(dict(
+                            d=d, pair=name, n=n, rep=rep, kl=true, ours=res.value, lo=res.ci[0], hi=res.ci[1],
+                            raw=res.raw, correction=res.correction, div5=theirs, cpu_ours=t1 - t0, cpu_div5=t2 - t1,
+                            **{k: v for k, v in res.details.items() if isinstance(v, (int, float))},
+                        ))
                 mae_o, mae_d = np.mean(np.abs(err_o)), np.mean(np.abs(err_d))
                 ratios.append(mae_o / mae_d)
                 covers.append(np.mean(cov))
-                # paired bootstrap over the repetitions: the same resampled draws for both estimators
-                idx = np.random.default_rng(0).integers(0, reps, (2000, reps))
-                boot = np.mean(np.abs(np.array(err_o))[idx], axis=1) / np.mean(np.abs(np.array(err_d))[idx], axis=1)
-                lo, hi = np.quantile(boot, [0.05, 0.95])
+                lo, hi = ratio_interval(err_o, err_d)
                 print(f"{d:3d} {name:20} {n:6d} {true:7.4f} {mae_o:9.4f} {mae_d:9.4f} {mae_o / mae_d:6.2f} "
                       f"{f'{lo:.2f}-{hi:.2f}':>12} "
                       f"{np.mean(cov):6.2f} {np.mean(err_o):+10.4f} {np.mean(err_d):+10.4f} "
@@ -158,6 +163,14 @@ def run(dims, sizes, pairs=make_pairs):
           f"({np.sum(np.array(ratios) <= 0.7)} of {len(ratios)} cases <= 0.7, "
           f"{np.sum(np.array(ratios) <= 1.0)} <= 1.0)")
     print(f"90% interval coverage: mean {np.mean(covers):.2f}, lowest {np.min(covers):.2f}")
+
+
+def ratio_interval(err_o, err_d, level=0.9, draws=2000):
+    """Paired-bootstrap interval of MAE(ours) / MAE(div5) over the repetitions (the same resampled draws for both)."""
+    err_o, err_d = np.abs(np.asarray(err_o)), np.abs(np.asarray(err_d))
+    idx = np.random.default_rng(0).integers(0, err_o.size, (draws, err_o.size))
+    boot = np.mean(err_o[idx], axis=1) / np.mean(err_d[idx], axis=1)
+    return tuple(np.quantile(boot, [(1 - level) / 2, (1 + level) / 2]))
 
 
 def heavy_tail():
@@ -182,18 +195,23 @@ def _arg(name, default):
 
 
 if __name__ == "__main__":
-    # --quick: d = 1, 5 at n = 1e3. --dims=1,2,5,10 and --sizes=1000:20,10000:4 choose a part
-    # (on a loaded machine the full run takes long: run the parts in turn).
+    # --quick: d = 1, 5 at n = 1e3. --dims=1,2,5,10 and --sizes=1000:60,10000:24 choose a part
+    # (on a loaded machine the full run takes long: run the parts in turn). --json=PATH writes every
+    # repetition (estimates, interval, details, CPU times) to PATH.
+    records = [] if _arg("json", None) else None
     if "--quick" in sys.argv:
-        run((1, 5), ((1000, 10),))
+        run((1, 5), ((1000, 10),), records=records)
     elif "--heldout" in sys.argv:
         print("Held-out pairs (not used to tune anything):")
         dims = tuple(int(v) for v in _arg("dims", "1,3,6,10").split(","))
-        sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:16,10000:4").split(",")))
-        run(dims, sizes, make_heldout_pairs)
+        sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
+        run(dims, sizes, make_heldout_pairs, records=records)
     else:
         dims = tuple(int(v) for v in _arg("dims", "1,2,5,10").split(","))
-        sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:20,10000:8").split(",")))
-        run(dims, sizes)
+        sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
+        run(dims, sizes, records=records)
+    if records is not None:
+        with open(_arg("json", None), "w") as fh:
+            json.dump(records, fh)
     if "--no-tail" not in sys.argv:
         heavy_tail()
