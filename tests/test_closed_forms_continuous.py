@@ -119,9 +119,10 @@ def quad_kl(fp: str, sp: tuple, lp: float, cp: float, fq: str, sq: tuple, lq: fl
             a = logp(y, u)
             yq = y + shift
             b = logq(yq, u if same_support else (qhi - yq if qhi != PINF else None))
+            ea = mp.exp(a)
             if same_support:
-                return mp.exp(a) * (a - b) - mp.exp(a) + mp.exp(b)
-            return mp.exp(a) * (a - b)
+                return ea * (a - b) - ea + mp.exp(b)
+            return ea * (a - b)
 
         def near_end(f, width):
             """int_0^width f(t) dt with t = w^4: integrable power singularities at t = 0 become bounded."""

@@ -4,6 +4,7 @@ no klbook import inside a function, no import cycle."""
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -24,49 +25,65 @@ def _resolve(modname: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def _imports():
-    """(importer, imported module, names, inside_function) for every klbook import in klbook."""
+class _ImportFinder(ast.NodeVisitor):
+    """Every klbook import of one module, noting whether it sits inside a function (at any depth).
+
+    One pass over the tree; the depth counter replaces walking every function's subtree again."""
+
+    def __init__(self, modname: str, is_pkg: bool) -> None:
+        self.modname, self.is_pkg, self.depth = modname, is_pkg, 0
+        self.found: list[tuple[str, str, list[str], bool]] = []
+
+    def _function(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        target = _resolve(self.modname, self.is_pkg, node)
+        if target == "klbook" or target.startswith("klbook."):
+            self.found.append((self.modname, target, [a.name for a in node.names], self.depth > 0))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            if a.name.startswith("klbook"):
+                self.found.append((self.modname, a.name, [], self.depth > 0))
+
+
+@lru_cache(maxsize=None)
+def _imports() -> tuple[tuple[str, str, list[str], bool], ...]:
+    """(importer, imported module, names, inside_function) for every klbook import in klbook.
+
+    Computed once per test process, when a test first asks (not at collection)."""
     out = []
     for path in sorted(PKG.rglob("*.py")):
-        modname, is_pkg = _modname(path), path.name == "__init__.py"
-        tree = ast.parse(path.read_text())
-        funcs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        inner = {id(n) for f in funcs for n in ast.walk(f) if n is not f}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                target = _resolve(modname, is_pkg, node)
-                if target == "klbook" or target.startswith("klbook."):
-                    names = [a.name for a in node.names]
-                    out.append((modname, target, names, id(node) in inner))
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.name.startswith("klbook"):
-                        out.append((modname, a.name, [], id(node) in inner))
-    return out
-
-
-IMPORTS = _imports()
+        finder = _ImportFinder(_modname(path), path.name == "__init__.py")
+        finder.visit(ast.parse(path.read_text()))
+        out.extend(finder.found)
+    return tuple(out)
 
 
 def test_the_core_never_imports_a_companion():
-    bad = [(a, b) for a, b, _, _ in IMPORTS if a.startswith("klbook.core") and b.startswith("klbook.book")]
+    bad = [(a, b) for a, b, _, _ in _imports() if a.startswith("klbook.core") and b.startswith("klbook.book")]
     assert not bad
 
 
 def test_no_private_name_crosses_modules():
-    bad = [(a, b, n) for a, b, names, _ in IMPORTS for n in names if n.startswith("_") and b != a]
+    bad = [(a, b, n) for a, b, names, _ in _imports() for n in names if n.startswith("_") and b != a]
     assert not bad
 
 
 def test_no_klbook_import_inside_a_function():
-    bad = [(a, b) for a, b, _, inside in IMPORTS if inside]
+    bad = [(a, b) for a, b, _, inside in _imports() if inside]
     assert not bad
 
 
 def test_no_import_cycle():
     mods = {_modname(p) for p in PKG.rglob("*.py")}
     graph: dict[str, set[str]] = {m: set() for m in mods}
-    for a, b, names, inside in IMPORTS:
+    for a, b, names, inside in _imports():
         targets = {f"{b}.{n}" for n in names if f"{b}.{n}" in mods} or ({b} if b in mods else set())
         # a package's __init__ importing its own submodules is not a cycle of ideas
         graph[a] |= {t for t in targets if not (a != "klbook" and t.startswith(a + ".") and a in targets)}
@@ -93,3 +110,29 @@ def test_no_import_cycle():
         if state.get(m) is None and visit(m, [m]):
             break
     assert not cycle, " -> ".join(cycle)
+
+
+def test_the_import_finder_sees_imports_at_any_depth():
+    # The checks above are only as good as the finder: imports in nested functions and methods
+    # count as inside a function, a class body's does not.
+    src = (
+        "from klbook.core import base\n"
+        "def f():\n"
+        "    from klbook.core import engine\n"
+        "    class C:\n"
+        "        def g(self):\n"
+        "            import klbook.core.alpha\n"
+        "class D:\n"
+        "    from klbook.core.divergences import kl_divergence\n"
+        "async def h():\n"
+        "    from .. import numeric\n"
+    )
+    finder = _ImportFinder("klbook.core.closed_forms.continuous", False)
+    finder.visit(ast.parse(src))
+    assert finder.found == [
+        ("klbook.core.closed_forms.continuous", "klbook.core", ["base"], False),
+        ("klbook.core.closed_forms.continuous", "klbook.core", ["engine"], True),
+        ("klbook.core.closed_forms.continuous", "klbook.core.alpha", [], True),
+        ("klbook.core.closed_forms.continuous", "klbook.core.divergences", ["kl_divergence"], False),
+        ("klbook.core.closed_forms.continuous", "klbook.core", ["numeric"], True),
+    ]

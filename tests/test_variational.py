@@ -24,11 +24,26 @@ mp.mp.dps = MP_DPS  # (and for references computed at import)
 DATA = [1.2, 0.4, 2.0, 1.1, 0.7, -0.3]
 
 
+_JOINT_CONSTANTS: dict = {}
+
+
+def _joint_constants(model):
+    """The model's numbers as mpf and the constants of its log-joint, at the current precision.
+
+    They do not depend on z: computed once per model and precision instead of at every
+    quadrature node (the same values, so the same log-joint to the last digit)."""
+    key = (id(model), mp.mp.prec)
+    if key not in _JOINT_CONSTANTS:
+        x = [mp.mpf(v) for v in model.data]
+        s, s0, m0 = mp.mpf(model.noise_sd), mp.mpf(model.prior_sd), mp.mpf(model.prior_mean)
+        _JOINT_CONSTANTS[key] = (model, x, 2 * s**2, mp.log(s), mp.log(2 * mp.pi) / 2, m0, 2 * s0**2, mp.log(s0))
+    return _JOINT_CONSTANTS[key][1:]
+
+
 def mp_log_joint(model, z):
-    x = [mp.mpf(v) for v in model.data]
-    s, s0, m0 = mp.mpf(model.noise_sd), mp.mpf(model.prior_sd), mp.mpf(model.prior_mean)
-    ll = mp.fsum(-((xi - z) ** 2) / (2 * s**2) - mp.log(s) - mp.log(2 * mp.pi) / 2 for xi in x)
-    return ll - (z - m0) ** 2 / (2 * s0**2) - mp.log(s0) - mp.log(2 * mp.pi) / 2
+    x, two_s2, log_s, half_log_2pi, m0, two_s02, log_s0 = _joint_constants(model)
+    ll = mp.fsum(-((xi - z) ** 2) / two_s2 - log_s - half_log_2pi for xi in x)
+    return ll - (z - m0) ** 2 / two_s02 - log_s0 - half_log_2pi
 
 
 def mp_evidence(model):

@@ -10,7 +10,6 @@ import math
 import numpy as np
 import pytest
 from scipy import integrate
-from scipy.special import expit
 
 from klbook.book.variational import LogisticRegressionModel
 
@@ -24,9 +23,12 @@ def model():
 
 
 def _joint(w0, w1):
-    t = w0 + w1 * np.array(X)
-    pr = expit(t)
-    lik = np.prod(np.where(np.array(Y) == 1, pr, 1 - pr))
+    # prior N(0, 2^2 I) times the likelihood; P(y = 1) = 1 / (1 + e^-t) and P(y = 0) = 1 / (1 + e^t),
+    # each to full relative precision. Scalar Python: dblquad calls this ~180 000 times.
+    lik = 1.0
+    for x, y in zip(X, Y):
+        t = w0 + w1 * x
+        lik *= 1.0 / (1.0 + math.exp(-t if y == 1 else t))
     return lik * math.exp(-(w0 * w0 + w1 * w1) / 8.0) / (8.0 * math.pi)
 
 

@@ -275,10 +275,16 @@ class GaussianMixture(Distribution):
         K, d = self._mu.shape
         out = np.empty((flat.shape[0], K))
         finite = np.all(np.isfinite(flat), axis=1)
+        every = bool(finite.all())
+        pts = flat if every else flat[finite]  # one copy of the finite points, not one per component
         for k in range(K):
-            diff = (flat[finite] - self._mu[k]).T
+            diff = (pts - self._mu[k]).T
             z = linalg.solve_triangular(self._chol[k], diff, lower=True, check_finite=False)
-            out[finite, k] = self._logw[k] - 0.5 * np.sum(z * z, axis=0) - 0.5 * self._logdet[k] - 0.5 * d * _LOG_2PI
+            val = self._logw[k] - 0.5 * np.sum(z * z, axis=0) - 0.5 * self._logdet[k] - 0.5 * d * _LOG_2PI
+            if every:
+                out[:, k] = val
+            else:
+                out[finite, k] = val
         out[~finite] = -np.inf
         return out.reshape(xa.shape[:-1] + (K,))
 
@@ -414,15 +420,13 @@ class GaussianMixture(Distribution):
         done = hi <= lo
         x = np.where(done, lo, x)
         for _ in range(200):
-            if upper:
-                g = log_t - np.asarray(self.logsf(x))  # increasing in x
-                dg = np.exp(np.asarray(self.logpdf(x)) - np.asarray(self.logsf(x)))
-            else:
-                g = np.asarray(self.logcdf(x)) - log_t
-                dg = np.exp(np.asarray(self.logpdf(x)) - np.asarray(self.logcdf(x)))
+            # the log tail probability once per step: it gives both g and its derivative
+            log_tail = np.asarray(self.logsf(x) if upper else self.logcdf(x))
+            g = log_t - log_tail if upper else log_tail - log_t  # increasing in x
+            dg = np.exp(np.asarray(self.logpdf(x)) - log_tail)
             lo = np.where(g < 0, x, lo)
             hi = np.where(g > 0, x, hi)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite step bisects
                 step = x - g / dg
             bisect = 0.5 * (lo + hi)
             ok = np.isfinite(step) & (step > lo) & (step < hi)
