@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -471,6 +472,18 @@ class LogisticRegressionModel:
     # ------------------------------------------------------------ exact answers by quadrature
     def _grid(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Grid nodes w (shape (G*G, 2)), log joint there, and log of the area element."""
+        return self._grid_once
+
+    @cached_property
+    def _grid_once(self) -> tuple[np.ndarray, np.ndarray, float]:
+        # the model is frozen, so its grid is computed once (log_evidence, posterior_moments,
+        # kl_from_gaussian and every fit_vi use it); read-only so that no caller can change it
+        w, lj, log_area = self._grid_compute()
+        w.setflags(write=False)
+        lj.setflags(write=False)
+        return w, lj, log_area
+
+    def _grid_compute(self) -> tuple[np.ndarray, np.ndarray, float]:
         mode = self.mode()
         cov = np.linalg.inv(-self._hess_log_joint(mode))
         chol = np.linalg.cholesky(cov)
@@ -511,10 +524,18 @@ class LogisticRegressionModel:
 
     # ------------------------------------------------------------ the ELBO
     def _gh(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._gh_once
+
+    @cached_property
+    def _gh_once(self) -> tuple[np.ndarray, np.ndarray]:
+        # the Gauss-Hermite product rule, once per model (every ELBO evaluation of a fit uses it)
         u, wts = np.polynomial.hermite_e.hermegauss(self.gh_points)   # weight exp(-u^2/2)
         wts = wts / math.sqrt(2.0 * math.pi)
         U1, U2 = np.meshgrid(u, u, indexing="ij")
-        return np.stack([U1.ravel(), U2.ravel()], axis=-1), np.outer(wts, wts).ravel()
+        nodes, weights = np.stack([U1.ravel(), U2.ravel()], axis=-1), np.outer(wts, wts).ravel()
+        nodes.setflags(write=False)
+        weights.setflags(write=False)
+        return nodes, weights
 
     def elbo(self, mean: ArrayLike, cov: ArrayLike) -> float:
         r""":math:`\mathrm{ELBO}(q) = E_q[\log p(x, w)] + H(q)` for :math:`q = \mathcal{N}(m, \Sigma)`, in nats.
