@@ -40,6 +40,11 @@ PAIRS = [
     # near-identical
     ("t(5)||t(5.000001)", stats.t(5), stats.t(5.000001)),
     ("logistic||logistic(1e-6)", stats.logistic(), stats.logistic(1e-6)),
+    # near-identical, no written form: the expansion in the parameters (engine.pair_log_ratio)
+    ("bradford(0.3)||shape(1+1e-6)", stats.bradford(0.3), stats.bradford(0.3 * (1 + 1e-6))),
+    ("gumbel_r||scale 1+1e-6", stats.gumbel_r(), stats.gumbel_r(scale=1 + 1e-6)),
+    ("alpha(3.57)||shape(1+1e-6)", stats.alpha(3.57), stats.alpha(3.57 * (1 + 1e-6))),
+    ("geom(0.3)||geom(0.3(1+1e-6))", stats.geom(0.3), stats.geom(0.3 * (1 + 1e-6))),
     # p = q given as two different objects (the integrand is rounding noise)
     ("GaussianMixture(1)||same norm", GaussianMixture([1.0], [0.3], [1.7]), stats.norm(0.3, 1.7)),
     # discrete

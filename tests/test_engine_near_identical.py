@@ -1,0 +1,209 @@
+"""Near-identical pairs on the pairwise engine (issue 16, class 6), against mpmath.
+
+Two members of one family whose parameters differ by a relative 1e-6 have a KL of
+1e-12 .. 1e-15 while their log-densities are O(1): the plain difference log p - log q
+keeps only ~1e-10 of its digits. The engine forms it without cancellation
+(``klbook.core.engine.pair_log_ratio``: written forms, else an expansion in the
+parameters), integrates p*phi(d) in the tails too, and takes q's mass beyond p's end
+from its density where scipy's sf is ``1 - cdf``. JS, Hellinger and Renyi use the same
+log-ratio (their kernels are 1-homogeneous: kernel(log p, log q) = p kernel(0, -d)).
+
+References: mpmath at 30 digits with the log-densities written here from their textbook
+formulas (not from scipy), computed once per session and cached in a module dict.
+The full sweep over every scipy family is ``benchmarks/sweep_near_identical.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+from scipy import stats
+
+import klbook
+from klbook.core.engine import Univariate, pair_log_ratio
+from klbook.core.numeric import kl_numeric
+
+DPS = 30
+_REFS: dict[str, mp.mpf] = {}
+D = 1e-6  # relative perturbation
+
+
+def _cached(key, thunk):
+    if key not in _REFS:
+        with mp.workdps(DPS):
+            _REFS[key] = thunk()
+    return _REFS[key]
+
+
+# Textbook log-densities of standard members, mpf -> mpf.
+def _bradford(c):
+    return lambda x: mp.log(c) - mp.log1p(c * x) - mp.log(mp.log1p(c))
+
+
+def _genpareto(c):
+    return lambda x: -(1 + 1 / c) * mp.log1p(c * x)
+
+
+def _alpha(a):
+    return lambda x: -2 * mp.log(x) - (a - 1 / x) ** 2 / 2 - mp.log(2 * mp.pi) / 2 - mp.log(mp.ncdf(a))
+
+
+def _kappa3(a):
+    return lambda x: mp.log(a) - (a + 1) / a * mp.log(a + x**a)
+
+
+def _norm():
+    return lambda x: -x * x / 2 - mp.log(2 * mp.pi) / 2
+
+
+def _t(nu):
+    return lambda x: mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2) - mp.log(nu * mp.pi) / 2 - (nu + 1) / 2 * mp.log1p(x * x / nu)
+
+
+def _logistic():
+    return lambda x: -x - 2 * mp.log1p(mp.exp(-x))
+
+
+def _gumbel():
+    return lambda x: -x - mp.exp(-x)
+
+
+def _scaled(f, loc, scale):
+    L, S = mp.mpf(loc), mp.mpf(scale)
+    return lambda x: f((x - L) / S) - mp.log(S)
+
+
+def _quad(term, lo, hi, cuts):
+    pts = [mp.mpf(lo) if math.isfinite(lo) else (-mp.inf if lo < 0 else mp.inf)]
+    pts += [mp.mpf(c) for c in cuts if lo < c < hi]
+    pts += [mp.mpf(hi) if math.isfinite(hi) else mp.inf]
+    return mp.quad(term, pts)
+
+
+def _kl_term(lp, lq):
+    def term(x):
+        a = lp(x)
+        d = a - lq(x)
+        return mp.exp(a) * (d + mp.expm1(-d))
+
+    return term
+
+
+_CUTS = [-1e3, -100, -30, -10, -3, -1, 0, 1e-3, 0.1, 0.5, 1, 2, 3, 10, 30, 100, 1e3]
+
+# (label, p, q, lo, hi, log p, log q): KL by the engine (kl_numeric: no closed form is used)
+KL_PAIRS = [
+    ("bradford(0.3) shape", stats.bradford(0.3), stats.bradford(0.3 * (1 + D)), 0.0, 1.0,
+     lambda: _bradford(mp.mpf(0.3)), lambda: _bradford(mp.mpf(0.3 * (1 + D)))),
+    ("genpareto(0.1) shape", stats.genpareto(0.1), stats.genpareto(0.1 * (1 + D)), 0.0, math.inf,
+     lambda: _genpareto(mp.mpf(0.1)), lambda: _genpareto(mp.mpf(0.1 * (1 + D)))),
+    ("alpha(3.57) shape", stats.alpha(3.57), stats.alpha(3.57 * (1 + D)), 0.0, math.inf,
+     lambda: _alpha(mp.mpf(3.57)), lambda: _alpha(mp.mpf(3.57 * (1 + D)))),
+    ("kappa3(1) scale", stats.kappa3(1.0), stats.kappa3(1.0, scale=1 + D), 0.0, math.inf,
+     lambda: _kappa3(mp.mpf(1)), lambda: _scaled(_kappa3(mp.mpf(1)), 0.0, 1 + D)),
+    ("norm scale (engine)", stats.norm(), stats.norm(scale=1 + D), -math.inf, math.inf,
+     _norm, lambda: _scaled(_norm(), 0.0, 1 + D)),
+]
+
+
+@pytest.mark.parametrize("case", KL_PAIRS, ids=[c[0] for c in KL_PAIRS])
+def test_near_identical_kl_of_families_without_a_written_form(case):
+    label, p, q, lo, hi, lp, lq = case
+    ref = _cached("kl " + label, lambda: _quad(_kl_term(lp(), lq()), lo, hi, _CUTS))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = kl_numeric(p, q)
+    err = float(abs(mp.mpf(value) - ref) / ref)
+    # before the expansion and the p*phi(d) tails: bradford 3.3e-2, genpareto 1.8e-5, alpha 1.6e-5,
+    # kappa3 2.5e-6, norm 4.3e-11
+    assert err <= 1e-12, (label, value, float(ref), err)
+
+
+def test_q_mass_beyond_p_end_from_its_density():
+    """bradford has scipy's generic sf = 1 - cdf: q's mass beyond p's end 1 (~1e-6) is integrated instead."""
+    p, q = stats.bradford(0.3), stats.bradford(0.3, loc=-5e-7, scale=1 + 1e-6)
+    c = mp.mpf(0.3)
+    lq = _scaled(_bradford(c), -5e-7, 1 + 1e-6)
+    q_lo, q_hi = mp.mpf(-5e-7), mp.mpf(-5e-7) + mp.mpf(1 + 1e-6)  # q's support (float parameters, exact)
+    ref = _cached("bradford loc/scale", lambda: _quad(_kl_term(_bradford(c), lq), 0.0, 1.0, [1e-3, 0.1, 0.5, 0.9, 1 - 1e-3])
+                  + mp.quad(lambda x: mp.exp(lq(x)), [q_lo, 0]) + mp.quad(lambda x: mp.exp(lq(x)), [1, q_hi]))
+    value = kl_numeric(p, q)
+    assert float(abs(mp.mpf(value) - ref) / ref) <= 1e-10  # was 1.3e-10 (1 - cdf), now ~2e-11
+
+
+def _js_term(lp, lq):
+    def term(x):
+        a = lp(x)
+        r = mp.exp(lq(x) - a)  # q/p
+        return mp.exp(a) / 2 * (mp.log(2 / (1 + r)) + r * mp.log(2 * r / (1 + r)))
+
+    return term
+
+
+def _h2_term(lp, lq):
+    return lambda x: mp.exp(lp(x)) / 2 * (1 - mp.exp((lq(x) - lp(x)) / 2)) ** 2
+
+
+def _bc_term(lp, lq, a):
+    return lambda x: mp.exp(lp(x)) * mp.exp(-(1 - a) * (lp(x) - lq(x)))
+
+
+OTHER = [
+    # (label, what, p, q, reference thunk); the kernels saw only log p and log q before: 5e-11 .. 8e-10
+    ("JS t(5) || t(5, loc=1e-6)", "js", stats.t(5), stats.t(5, loc=1e-6),
+     lambda: _quad(_js_term(_t(mp.mpf(5)), _scaled(_t(mp.mpf(5)), 1e-6, 1.0)), -math.inf, math.inf, _CUTS)),
+    ("H^2 logistic || logistic(scale=1+1e-6)", "h2", stats.logistic(), stats.logistic(scale=1 + 1e-6),
+     lambda: _quad(_h2_term(_logistic(), _scaled(_logistic(), 0.0, 1 + 1e-6)), -math.inf, math.inf, _CUTS)),
+    ("Renyi(0.5) t(5) || t(5.000005)", "renyi", stats.t(5), stats.t(5.000005),
+     lambda: -2 * mp.log(_quad(_bc_term(_t(mp.mpf(5)), _t(mp.mpf(5.000005)), mp.mpf(0.5)), -math.inf, math.inf, _CUTS))),
+    ("JS bradford(0.3) || shape (1+1e-6) (expansion)", "js", stats.bradford(0.3), stats.bradford(0.3 * (1 + 1e-6)),
+     lambda: _quad(_js_term(_bradford(mp.mpf(0.3)), _bradford(mp.mpf(0.3 * (1 + 1e-6)))), 0.0, 1.0, [0.5])),
+    ("H^2 gumbel_r || gumbel_r(scale=1+1e-6) (expansion)", "h2", stats.gumbel_r(), stats.gumbel_r(scale=1 + 1e-6),
+     lambda: _quad(_h2_term(_gumbel(), _scaled(_gumbel(), 0.0, 1 + 1e-6)), -8.0, 80.0, _CUTS)),
+]
+
+
+@pytest.mark.parametrize("case", OTHER, ids=[c[0] for c in OTHER])
+def test_near_identical_js_hellinger_renyi(case):
+    label, what, p, q, thunk = case
+    ref = _cached(label, thunk)
+    if what == "js":
+        value = klbook.js_divergence(p, q)
+    elif what == "renyi":
+        value = klbook.renyi_divergence(p, q, 0.5)
+    else:
+        value = klbook.hellinger_distance(p, q) ** 2
+    assert float(abs(mp.mpf(value) - ref) / ref) <= 1e-13, (label, value, float(ref))
+
+
+def test_near_identical_discrete_pairs_by_the_expansion():
+    """geom(0.3) || geom(0.3 (1 + 1e-6)) through the engine (kl_numeric; the registry has it in closed form)."""
+    a, b = 0.3, 0.3 * (1 + D)
+    A, B = mp.mpf(a), mp.mpf(b)
+    kl = _cached("geom kl", lambda: mp.log(A / B) + (1 - A) / A * mp.log1p((B - A) / (1 - B)))
+    assert float(abs(mp.mpf(kl_numeric(stats.geom(a), stats.geom(b))) - kl) / kl) <= 1e-12  # was 8.8e-11
+
+    def lp(k, P):
+        return mp.log(P) + (k - 1) * mp.log1p(-P)
+
+    h2 = _cached("geom h2", lambda: mp.nsum(lambda k: mp.exp(lp(k, A)) / 2 * (1 - mp.exp((lp(k, B) - lp(k, A)) / 2)) ** 2, [1, mp.inf]))
+    value = klbook.hellinger_distance(stats.geom(a), stats.geom(b)) ** 2
+    assert float(abs(mp.mpf(value) - h2) / h2) <= 1e-12  # was 3.5e-11
+
+
+def test_expansion_keeps_the_plain_difference_where_it_cannot_apply():
+    """Far-apart members, different families, or a kink inside the stencil: no expansion / the plain difference."""
+    assert pair_log_ratio(stats.gamma(2.0), stats.gamma(2.5)) is None  # 25% apart
+    assert pair_log_ratio(stats.gamma(2.0), stats.weibull_min(2.0)) is None
+    p, q = stats.laplace(), stats.laplace(loc=1e-6)
+    ratio = pair_log_ratio(p, q)
+
+    x = np.array([-3.0, -1e-3, 0.0, 5e-7, 1e-3, 2.0])
+    lp, lq = Univariate(p, "p").logdens(x), Univariate(q, "q").logdens(x)
+    d, _ = ratio(x, lp, lq)
+    exact = [float(abs(mp.mpf(v) - mp.mpf(1e-6)) - abs(mp.mpf(v))) for v in x]  # log p - log q = |x - 1e-6| - |x|
+    np.testing.assert_allclose(d, exact, rtol=1e-9, atol=1e-22)
