@@ -473,16 +473,25 @@ class GaussianMixture(Distribution):
         pa = _as_points(prob, name)
         if np.any((pa < 0) | (pa > 1)):
             raise ValueError(f"{name} must lie in [0, 1]")
-        out = np.empty(pa.shape, dtype=float)
-        out[pa == 0] = np.inf if upper else -np.inf
-        out[pa == 1] = -np.inf if upper else np.inf
-        near = (pa > 0) & (pa <= 0.5)
-        far = (pa > 0.5) & (pa < 1)
-        if np.any(near):
-            out[near] = self._solve(pa[near], upper=upper)
-        if np.any(far):
-            out[far] = self._solve(1.0 - pa[far], upper=not upper)
-        return _out(out)
+        # The mixture is immutable and the engine asks for the same quantiles of the same p again
+        # and again (breakpoints, sign changes, tails): remember the last few answers (a copy is
+        # returned, so a caller may change its array).
+        key = (upper, pa.shape, pa.tobytes())
+        cache = self.__dict__.setdefault("_quantile_cache", {})
+        if key not in cache:
+            out = np.empty(pa.shape, dtype=float)
+            out[pa == 0] = np.inf if upper else -np.inf
+            out[pa == 1] = -np.inf if upper else np.inf
+            near = (pa > 0) & (pa <= 0.5)
+            far = (pa > 0.5) & (pa < 1)
+            if np.any(near):
+                out[near] = self._solve(pa[near], upper=upper)
+            if np.any(far):
+                out[far] = self._solve(1.0 - pa[far], upper=not upper)
+            if len(cache) >= 32:
+                cache.clear()
+            cache[key] = out
+        return _out(cache[key].copy())
 
     def rvs(self, size: int | tuple[int, ...] | None = None, random_state=None) -> np.ndarray | float:
         """Draw samples: pick component ``k`` with probability ``w_k``, then draw from it.
