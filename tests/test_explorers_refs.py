@@ -249,8 +249,9 @@ def mp_alpha(p, m: float, s: float, alpha: float) -> float:
 
         def f(x):
             lq = -((x - M) / S) ** 2 / 2 - mp.log(S) - mp.log(2 * mp.pi) / 2
-            pv, qv = mp.exp(lp(x)), mp.exp(lq)
-            return A * pv + (1 - A) * qv - mp.exp(A * lp(x) + (1 - A) * lq)
+            lpx = lp(x)  # once per node
+            pv, qv = mp.exp(lpx), mp.exp(lq)
+            return A * pv + (1 - A) * qv - mp.exp(A * lpx + (1 - A) * lq)
 
         pts = sorted({float(v) for v in [m + k * s for k in (-12, -3, 0, 3, 12)] + list(mm)})
         return float(mp.quad(f, [-mp.inf] + pts + [mp.inf]) / (A * (1 - A)))

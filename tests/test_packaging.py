@@ -14,6 +14,7 @@ checked by hand and in the report of issue 14: building it here would need the n
 from __future__ import annotations
 
 import doctest
+import json
 import re
 import subprocess
 import sys
@@ -60,36 +61,84 @@ def test_library_readme_examples_run():
     assert runner.failures == 0
 
 
-def _run_without(blocked: list[str], code: str) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter in which importing any of ``blocked`` fails."""
-    prelude = "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n" for name in blocked)
-    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+# The three checks below each need an interpreter in which klbook has never been imported and some
+# modules are blocked. One fresh interpreter loads numpy and scipy (klbook's own dependencies, which
+# it imports in any case, and which load none of the extras: checked) and forks one child per check;
+# each child blocks its modules, then imports klbook afresh. That is the fresh interpreter of each
+# check without paying Python's and scipy's start-up three times.
+_FORK_RUNNER = r"""
+import json, os, sys, tempfile, traceback
+import numpy, scipy, scipy.linalg, scipy.optimize, scipy.special, scipy.stats
+cases = json.loads(sys.argv[1])
+results = {"preloaded": sorted(m for m in sys.modules if m.split(".")[0] in ("matplotlib", "ipywidgets", "IPython", "klbook"))}
+for name, (blocked, code) in cases.items():
+    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        status = 0
+        try:
+            for b in blocked:
+                sys.modules[b] = None
+            exec(compile(code, "<" + name + ">", "exec"), {"__name__": "__main__"})
+        except SystemExit as exc:  # as the interpreter would exit
+            status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:  # an uncaught exception: the traceback on stderr, exit code 1
+            traceback.print_exc()
+            status = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    _, wait_status = os.waitpid(pid, 0)
+    out.seek(0)
+    err.seek(0)
+    results[name] = (os.waitstatus_to_exitcode(wait_status), out.read(), err.read())
+print(json.dumps(results))
+"""
 
-
-def test_import_klbook_needs_neither_extra():
-    out = _run_without(["matplotlib", "ipywidgets", "IPython"], (
+_CASES = {
+    "core": (["matplotlib", "ipywidgets", "IPython"], (
         "import klbook, sys\n"
         "assert klbook.kl_divergence([0.5, 0.5], [0.9, 0.1]) > 0\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'ipywidgets', 'IPython')"
-        " and sys.modules[m] is not None))\n"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
-
-
-def test_plotting_without_matplotlib_names_the_extra():
-    out = _run_without(["matplotlib", "matplotlib.pyplot"], "import klbook.book.plotting")
-    assert out.returncode == 1
-    assert "ImportError" in out.stderr and "pip install klbook[plotting]" in out.stderr
-
-
-def test_widgets_without_ipywidgets_names_the_extra():
-    out = _run_without(["ipywidgets"], (
+        " and sys.modules[m] is not None))\n")),
+    "plotting": (["matplotlib", "matplotlib.pyplot"], "import klbook.book.plotting"),
+    "widgets": (["ipywidgets"], (
         "from scipy import stats\n"
         "from klbook.book.widgets import integrand_widget\n"
-        "integrand_widget(stats.norm(0, 1))\n"))
-    assert out.returncode == 1
-    assert "ImportError" in out.stderr and "pip install klbook[widgets]" in out.stderr
+        "integrand_widget(stats.norm(0, 1))\n")),
+}
+
+
+@pytest.fixture(scope="module")
+def without_extras() -> dict:
+    """{check: (exit code, stdout, stderr)} of each case above, plus what the parent had loaded."""
+    proc = subprocess.run([sys.executable, "-c", _FORK_RUNNER, json.dumps(_CASES)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    # numpy and scipy loaded none of the extras (nor klbook) before the children blocked them
+    assert results.pop("preloaded") == []
+    return results
+
+
+def test_import_klbook_needs_neither_extra(without_extras):
+    code, out, err = without_extras["core"]
+    assert code == 0, err
+    assert out.strip() == "[]"
+
+
+def test_plotting_without_matplotlib_names_the_extra(without_extras):
+    code, _, err = without_extras["plotting"]
+    assert code == 1
+    assert "ImportError" in err and "pip install klbook[plotting]" in err
+
+
+def test_widgets_without_ipywidgets_names_the_extra(without_extras):
+    code, _, err = without_extras["widgets"]
+    assert code == 1
+    assert "ImportError" in err and "pip install klbook[widgets]" in err
 
 
 def test_one_repository_url():
