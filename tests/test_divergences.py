@@ -270,6 +270,16 @@ def test_cancelling_linear_part_is_summed_exactly():
 def small_blocks(monkeypatch):
     monkeypatch.setattr(kd, "_CHUNK", 256)
     monkeypatch.setattr(kd, "_N_CAREFUL", 512)
+    monkeypatch.setattr(kd, "_NEAR_BLOCK", 256)
+    monkeypatch.setattr(kd, "_DOT_BLOCK", 100)
+
+
+def _spy_near_long(monkeypatch) -> list:
+    """Record what _near_long returns for each call (None: it handed the vectors to the block path)."""
+    out: list = []
+    real = kd._near_long
+    monkeypatch.setattr(kd, "_near_long", lambda p, q: out.append(real(p, q)) or out[-1])
+    return out
 
 
 @pytest.mark.parametrize(
@@ -291,7 +301,11 @@ def test_fast_path_and_its_fallback_stay_accurate(small_blocks, name):
 @pytest.mark.parametrize("plain", [False, True])
 @pytest.mark.parametrize("name", ["near-equal KL~1e-12 n=1000", "near-equal KL~1e-16 n=1000", "near-equal KL~1e-24 n=1000"])
 def test_fast_near_blocks_within_one_ulp(small_blocks, monkeypatch, name, plain):
-    """Long near-equal vectors: the plain-double series (its acceptance test switched off), 1 ulp."""
+    """Long near-equal vectors, block path: the plain-double series (its acceptance test switched off), 1 ulp.
+
+    The block path is what the long near path (_near_long) falls back on; switched off here.
+    """
+    monkeypatch.setattr(kd, "_near_long", lambda p, q: None)
     monkeypatch.setattr(kd, "_LAMBDA", 0.0)  # accept the fast sums whatever their error bound says
     monkeypatch.setattr(kd, "_N_PLAIN", 0 if plain else 1 << 40)
     calls = []
@@ -300,6 +314,96 @@ def test_fast_near_blocks_within_one_ulp(small_blocks, monkeypatch, name, plain)
     p, q = CASES[name]
     assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
     assert len(calls) == 4  # every block took the fast series
+
+
+@pytest.mark.parametrize("name", ["near-equal KL~1e-12 n=1000", "near-equal KL~1e-16 n=1000", "near-equal KL~1e-24 n=1000"])
+def test_long_near_path_within_one_ulp(small_blocks, monkeypatch, name):
+    """The long near path (_near_long), its probabilistic acceptance switched off: within 1 ulp, 4 blocks."""
+    monkeypatch.setattr(kd, "_LAMBDA", 0.0)
+    seen = _spy_near_long(monkeypatch)
+    p, q = CASES[name]
+    assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
+    assert len(seen) == 1 and seen[0] is not None
+
+
+def _long_near(n: int, spread: float, rng: np.random.Generator, tiny: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """p summing to exactly 1 and q = p with exact pairwise moves of relative size ~spread (sum q = 1 exactly).
+
+    ``tiny``: entries 0 and 1 are about ``tiny`` (and differ by a relative 2**-10), so that one block
+    spans a huge range of magnitudes.
+    """
+    c = np.floor((rng.random(n) + 0.05) / n * 2.0**52).astype(np.int64) * 2**10  # c / 2**62 dyadic with K = 52
+    c[-1] += 2**62 - int(c.sum())
+    k = n // 2 * 2
+    m = np.zeros(n, dtype=np.int64)
+    m[0:k:2] = np.rint(spread * np.minimum(c[0:k:2], c[1:k:2]) * rng.uniform(-1, 1, k // 2))
+    m[1:k:2] = -m[0:k:2]
+    p, q = c.astype(np.float64) / 2.0**62, (c + m).astype(np.float64) / 2.0**62
+    if tiny is not None:
+        p[0] = p[1] = tiny
+        q[0], q[1] = tiny * (1 + 2.0**-10), tiny * (1 - 2.0**-10)
+        p[2] += 1.0 - math.fsum(p.tolist())
+        q[2] += 1.0 - math.fsum(q.tolist())
+    assert abs(math.fsum(p.tolist()) - 1) < 1e-15 and abs(math.fsum(q.tolist()) - 1) < 1e-15
+    return p, q
+
+
+@pytest.mark.parametrize(
+    "spread, tiny",
+    [(1e-12, None), (1e-6, None), (1e-3, None), (1e-3, 1e-200), (2.0**-7, None), (2.0**-5, None)],
+    ids=["quantum", "one-pass", "one-pass-big-r", "general-extraction", "high-degree", "not-near"],
+)
+def test_long_near_path_sums_of_p_minus_q(small_blocks, monkeypatch, spread, tiny):
+    """Each way _near_long sums p - q (exactly without extraction, after one pass, general), and its bail-outs.
+
+    Whatever path is taken, the value is within 1 ulp of mpmath's; ratios beyond 2**-6 are not taken.
+    """
+    monkeypatch.setattr(kd, "_LAMBDA", 0.0)
+    seen = _spy_near_long(monkeypatch)
+    p, q = _long_near(1100, spread, np.random.default_rng(17), tiny)
+    assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
+    assert len(seen) == 1 and (seen[0] is None) == (spread > 2.0**-6)
+
+
+@pytest.mark.parametrize("why", ["far block", "error bound", "series degree"])
+def test_long_near_path_hands_over_to_the_block_path(small_blocks, monkeypatch, why):
+    """A far block, an error bound above 0.15 ulp (1100 entries are too few for it), a series too long."""
+    if why == "series degree":
+        monkeypatch.setattr(kd, "_J_LONG", 2)
+    seen = _spy_near_long(monkeypatch)
+    p, q = _long_near(1100, 1e-5, np.random.default_rng(2))
+    if why == "far block":
+        p = zero_out(p, slice(1050, 1060), 1061)  # zeros in p's last block
+    assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
+    assert seen == [None]
+
+
+@pytest.mark.parametrize(
+    "where, value, pattern",
+    [
+        ("q", (700, -1e-4), r"q\[700\] = -0\.0001 is negative"),
+        ("both", (700, -1e-4), r"p\[700\] = -0\.0001 is negative"),
+        ("p", (1999, math.nan), r"p\[1999\] = nan is NaN"),
+        ("q", (3, math.inf), r"q\[3\] = inf is infinite"),
+        ("q scaled", (0, 1 + 3e-9), r"q sums to 1\.000000003"),
+        ("p scaled", (0, 1 - 3e-9), r"p sums to 0\.999999997"),
+    ],
+)
+def test_long_near_vectors_are_checked(small_blocks, where, value, pattern):
+    """Near-equal vectors longer than a block: the long near path validates too, with the same errors."""
+    p, q = _long_near(2000, 1e-6, np.random.default_rng(11))
+    i, v = value
+    if where == "q scaled":
+        q = q * v  # every ratio still near 1: the long path itself sees the sum
+    elif where == "p scaled":
+        p = p * v
+    else:
+        if where in ("q", "both"):
+            q[i] = v
+        if where in ("p", "both"):
+            p[i] = v
+    with pytest.raises(ValueError, match=pattern):
+        kl_divergence(p, q)
 
 
 def _kl_near_long_double(p: np.ndarray, q: np.ndarray) -> np.longdouble:
@@ -400,6 +504,73 @@ def test_long_random_vectors_against_long_double():
     ref = np.sum(pl * (np.log(pl) - np.log(ql)))
     x = kl_divergence(p, q)
     assert abs(np.longdouble(x) - ref) <= 2 * math.ulp(float(ref))
+
+
+# --------------------------------------------------------------------------
+# Short vectors (n <= 64): long double, certified by an error bound, else the block path
+# --------------------------------------------------------------------------
+
+
+def _short_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(23)
+    out = {}
+    for n in (2, 9, 64):
+        p = rng.random(n) + 0.05
+        p /= p.sum()
+        q = rng.random(n) + 0.05
+        q /= q.sum()
+        out[f"random n={n}"] = (p, q)
+        for spread in (0.3, 0.01, 1e-9):  # the log1p way, the series, the series at degree 1
+            q2 = p * (1 + spread * rng.uniform(-1, 1, n))
+            out[f"near {spread:g} n={n}"] = (p, q2 / q2.sum())
+    out["zeros in p"] = (np.array([0.5, 0.0, 0.5]), np.array([0.25, 0.25, 0.5]))
+    out["zeros in both"] = (np.array([0.5, 0.0, 0.5]), np.array([0.25, 0.0, 0.75]))
+    out["p/q overflows (q = 5e-324)"] = CASES["p/q overflows (q = 5e-324)"]
+    out["p/q subnormal (p = 1e-310)"] = CASES["p/q subnormal (p = 1e-310)"]
+    return out
+
+
+SHORT = _short_cases()
+
+
+def _spy_small(monkeypatch) -> list:
+    out: list = []
+    real = kd._kl_small
+    monkeypatch.setattr(kd, "_kl_small", lambda *args: out.append(real(*args)) or out[-1])
+    return out
+
+
+@pytest.mark.skipif(not kd._HAVE_LD, reason="long double is not extended precision here")
+@pytest.mark.parametrize("name", list(SHORT))
+def test_short_vectors_take_the_long_double_way(monkeypatch, name):
+    seen = _spy_small(monkeypatch)
+    p, q = SHORT[name]
+    x = kl_divergence(p, q)
+    assert ulp_error(x, kl_ref(p, q)) <= 1.0
+    assert len(seen) == 1 and seen[0] == x  # certified: no second computation
+
+
+@pytest.mark.parametrize("name", ["random n=9", "near 0.01 n=9", "near 0.3 n=64", "zeros in both"])
+def test_short_vectors_without_long_double(monkeypatch, name):
+    """Where long double is just double the block path answers, within 1 ulp as well."""
+    monkeypatch.setattr(kd, "_HAVE_LD", False)
+    seen = _spy_small(monkeypatch)
+    p, q = SHORT[name]
+    assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
+    assert seen == [None]
+
+
+def test_short_vectors_whose_bound_fails_take_the_block_path(monkeypatch):
+    """A far entry of tiny mass next to near-equal ones: KL ~ 1e-15, far below what the bound allows."""
+    seen = _spy_small(monkeypatch)
+    c = np.array([2**50, 2**50 + 2**22, 2**51 - 2**22 - 2, 2], dtype=np.float64)  # sums to 2**52
+    m = np.array([2**20, -(2**20), -6, 6], dtype=np.float64)  # the last entry: p = 2, q = 8 (* 2**-52), a far term
+    p, q = c / 2.0**52, (c + m) / 2.0**52
+    assert exact_sum(p) == 1 and exact_sum(q) == 1
+    ref = kl_ref(p, q)
+    assert ulp_error(kl_divergence(p, q), ref) <= 1.0
+    if kd._HAVE_LD:
+        assert seen == [None]
 
 
 # --------------------------------------------------------------------------
