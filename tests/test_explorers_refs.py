@@ -95,7 +95,7 @@ def _mixture_entropy(w: tuple, m: tuple, s: tuple) -> float:
     lp = _mp_mixture_logpdf(w, m, s)
     with mp.workdps(20):
         pts = sorted({mk + k * sk for mk, sk in zip(m, s) for k in (-12, -4, -1, 0, 1, 4, 12)})
-        val = mp.quad(lambda x: -mp.exp(lp(x)) * lp(x), [-mp.inf] + pts + [mp.inf])
+        val = mp.quad(lambda x: -mp.exp(v := lp(x)) * v, [-mp.inf] + pts + [mp.inf])
     return float(val)
 
 
