@@ -272,6 +272,7 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(kd, "_N_CAREFUL", 512)
     monkeypatch.setattr(kd, "_NEAR_BLOCK", 256)
     monkeypatch.setattr(kd, "_DOT_BLOCK", 100)
+    monkeypatch.setattr(kd, "_NEAR_FLUSH", 40)  # the group sums are flushed after every block
 
 
 def _spy_near_long(monkeypatch) -> list:
@@ -558,6 +559,26 @@ def test_short_vectors_without_long_double(monkeypatch, name):
     p, q = SHORT[name]
     assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
     assert seen == [None]
+
+
+@pytest.mark.parametrize("j", range(0, 40, 3))
+def test_short_series_degree_table_against_mpmath(j):
+    """_M_SMALL[j]: up to that max|r| the series of S up to r**j is within _TRUNC_SMALL of S (mpmath)."""
+    m = kd._M_SMALL[j]
+    if m > kd._R_SMALL_SERIES:
+        return
+    assert kd._ld_truncation(m, j) <= kd._TRUNC_SMALL * (1 + 1e-12)
+    with mp.workdps(60):
+        for r in (m, -m, m / 3):
+            x = mp.mpf(r)
+            exact = ((1 + x) * mp.log1p(x) - x) / x**2
+            partial = sum((-x) ** i / ((i + 1) * (i + 2)) for i in range(j + 1))
+            assert abs(partial - exact) / exact <= kd._TRUNC_SMALL
+
+
+def test_short_vector_with_inf_and_minus_inf():
+    with pytest.raises(ValueError, match=r"p\[0\] = inf is infinite"):
+        kl_divergence([math.inf, -math.inf, 1.0], [0.25, 0.25, 0.5])
 
 
 def test_short_vectors_whose_bound_fails_take_the_block_path(monkeypatch):

@@ -532,6 +532,7 @@ _DOT_BLOCK = 8192  # at most this many entries per np.dot: OpenBLAS runs longer 
 _NEAR_ROWS = 8  # _near_long sums each block's w in groups of this many (one numpy call), then exactly
 _R_LONG = 2.0**-6  # _near_long takes blocks whose every |r| is at most this
 _J_LONG = 8  # and needs at most this many power sums of the series
+_NEAR_FLUSH = 1 << 16  # _near_long sums its group sums exactly whenever this many are waiting
 
 
 def _dot(x: np.ndarray, y: np.ndarray) -> float:
@@ -539,7 +540,19 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
     k = x.size
     if k <= _DOT_BLOCK:
         return float(np.dot(x, y))
+    if k <= 2 * _DOT_BLOCK:
+        return float(np.dot(x[:_DOT_BLOCK], y[:_DOT_BLOCK])) + float(np.dot(x[_DOT_BLOCK:], y[_DOT_BLOCK:]))
     return math.fsum([float(np.dot(x[i : i + _DOT_BLOCK], y[i : i + _DOT_BLOCK])) for i in range(0, k, _DOT_BLOCK)])
+
+
+def _flush_groups(v: np.ndarray, t: np.ndarray, parts: list[float], ss: float, neg: float) -> tuple[float, float]:
+    """Sum the group sums ``v`` (>= 0) exactly into ``parts``; return ``ss + sum v^2`` and ``neg`` + what was left out."""
+    if v.size:
+        for i in range(0, v.size, _DOT_BLOCK):
+            x = v[i : i + _DOT_BLOCK]
+            ss += float(np.dot(x, x))
+        neg += _extract_sum(v, 2.0**-63 * float(_SUM(v)), parts, t[: v.size], float(_MAX(v)))
+    return ss, neg
 
 
 def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
@@ -571,8 +584,15 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     nb = min(_NEAR_BLOCK, n)
     rows = _NEAR_ROWS
     D, R, Wk, Vk, T = (np.empty(nb) for _ in range(5))
-    V = np.empty(n // rows + rows)  # group sums of w
+    # group sums of w, flushed (summed exactly) whenever the next block might not fit: a buffer
+    # that stays in cache, not one of n / rows entries
+    nv = max(_NEAR_FLUSH, nb // rows + rows)
+    V = np.empty(nv)
+    VT = np.empty(nv)
     iv = 0
+    parts: list[float] = []  # floats whose exact sum is sum(w)
+    ss = 0.0  # sum of the squared group sums (>= sum w^2)
+    neg = 0.0  # bound on what the exact sums of the group sums left out
     parts_d: list[float] = []  # floats whose exact sum is sum(p - q)
     corr: list[float] = []  # the series' power-sum terms, per block
     sums_p: list[float] = []
@@ -588,6 +608,9 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
             a = p[s : s + nb]
             b = q[s : s + nb]
             k = a.size
+            if iv + k // rows + rows > nv:
+                ss, neg = _flush_groups(V[:iv], VT, parts, ss, neg)
+                iv = 0
             if k == nb:
                 d, r, w, v, t = D, R, Wk, Vk, T
             else:
@@ -671,15 +694,9 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
         if not (abs(math.fsum(sums_p) - 1.0) <= SUM_RTOL and abs(math.fsum(sums_q) - 1.0) <= SUM_RTOL):
             _check_entries(p, "p")
             _check_entries(q, "q")
-        V = V[:iv]
-        ss = 0.0  # sum of the squared group sums (>= sum w^2)
-        for s in range(0, iv, _DOT_BLOCK):
-            x = V[s : s + _DOT_BLOCK]
-            ss += float(np.dot(x, x))
+        ss, neg = _flush_groups(V[:iv], VT, parts, ss, neg)
         # each w carries two roundings (<= u w each), each group sum at most rows - 1 (<= u S each)
         var = (2.0 + (rows - 1)) * ss * safe
-        parts: list[float] = []
-        neg = _extract_sum(V, 2.0**-63 * float(_SUM(V)), parts, np.empty_like(V))
     total2 = math.fsum([2.0 * x for x in parts_d] + parts + corr)
     err = _LAMBDA * math.sqrt(var + var_c) * _U + det + neg
     if not err <= 0.3 * _U * abs(total2):
@@ -1062,7 +1079,8 @@ def _as_vector(x: object, name: str) -> np.ndarray:
 
 def _check_entries(v: np.ndarray, name: str) -> None:
     """Entries finite and >= 0, sum within SUM_RTOL of 1, else ValueError naming the place."""
-    total = float(np.sum(v))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or an overflowing sum: reported below
+        total = float(np.sum(v))
     if not (math.isfinite(total) and float(v.min()) >= 0.0):
         bad = np.flatnonzero(~(v >= 0.0) | np.isinf(v))
         i = int(bad[0])
