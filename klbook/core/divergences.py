@@ -555,6 +555,14 @@ def _flush_groups(v: np.ndarray, t: np.ndarray, parts: list[float], ss: float, n
     return ss, neg
 
 
+def _near_buffers(nb: int, nv: int) -> tuple[np.ndarray, ...]:
+    """Work arrays of :func:`_near_long` (5 of ``nb`` entries, 2 of ``nv``), kept per thread from call to call."""
+    bufs = getattr(_buffers, "near", None)
+    if bufs is None or bufs[0].size != nb or bufs[5].size != nv:
+        bufs = _buffers.near = tuple(np.empty(nb) for _ in range(5)) + (np.empty(nv), np.empty(nv))
+    return bufs
+
+
 def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     """KL of long near-equal vectors (every |p/q - 1| <= _R_LONG) in few passes, or None.
 
@@ -583,12 +591,10 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     n = p.size
     nb = min(_NEAR_BLOCK, n)
     rows = _NEAR_ROWS
-    D, R, Wk, Vk, T = (np.empty(nb) for _ in range(5))
     # group sums of w, flushed (summed exactly) whenever the next block might not fit: a buffer
     # that stays in cache, not one of n / rows entries
     nv = max(_NEAR_FLUSH, nb // rows + rows)
-    V = np.empty(nv)
-    VT = np.empty(nv)
+    D, R, Wk, Vk, T, V, VT = _near_buffers(nb, nv)
     iv = 0
     parts: list[float] = []  # floats whose exact sum is sum(w)
     ss = 0.0  # sum of the squared group sums (>= sum w^2)
