@@ -60,6 +60,9 @@ SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
 }
 
+# JupyterLab page config for the test server (labconfig/page_config.json).
+PAGE_CONFIG = {"buildCheck": False, "buildAvailable": False}
+
 
 @dataclass
 class Lab:
@@ -104,6 +107,11 @@ def lab(lab_root, tmp_path_factory) -> Lab:
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
+    # No "build recommended" check: on loading, the front end would ask the server to compare
+    # JupyterLab's build with the installed extensions, which runs node in a subprocess.
+    labconfig = home / "config" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(json.dumps(PAGE_CONFIG))
     env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
@@ -112,7 +120,9 @@ def lab(lab_root, tmp_path_factory) -> Lab:
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={lab_root}",
            "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
-           "--ServerApp.port_retries=0"]
+           "--ServerApp.port_retries=0",
+           # no search for language servers (none is installed; the search runs npm, ~0.3 CPU-s)
+           "--LanguageServerManager.autodetect=False"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(home / "server.log", "wb")

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ MARKDOWN_RENDERED = """(n) => {
   if (cells.length !== n) return false;
   return Array.from(cells).every(c => {
     const r = c.querySelector('.myst, .jp-RenderedMarkdown');
-    return r && r.innerText.trim().length > 0;
+    return r && r.textContent.trim().length > 0;
   });
 }"""
 
@@ -95,6 +96,20 @@ CELL_SUMMARY = """() => {
 BIB_KEYS = set(re.findall(r"^@\w+\{([^,\s]+),", (REPO / "chapters" / "references.bib").read_text(encoding="utf-8"), re.M))
 
 ACTIVE_CELL = "() => klbookNb.content.activeCellIndex"
+
+# Run All has finished: the kernel is idle, no cell is queued or running ([*]), and every code
+# cell ran, or one failed (Run All stops there). Cheap checks first: it is polled while the
+# notebook runs, and an output's type is read without serialising the output.
+RUN_DONE = """() => {
+  const w = klbookNb;
+  if (w.sessionContext.session.kernel.status !== 'idle') return false;
+  const code = w.content.widgets.filter(c => c.model.type === 'code');
+  if (code.some(c => c.promptNode && c.promptNode.textContent.includes('*'))) return false;
+  if (code.every(c => c.model.executionCount !== null)) return true;
+  return code.some(c => { const o = c.model.outputs;
+                          for (let i = 0; i < o.length; i++) if (o.get(i).type === 'error') return true;
+                          return false; });
+}"""
 
 
 def _markdown_sources(path: Path) -> list[str]:
@@ -164,52 +179,69 @@ def _open(app, name: str) -> str:
     return panel_id
 
 
-def _wait_for(page, predicate, timeout_ms: int = KEY_TIMEOUT_MS):
-    """Poll ``predicate()`` until true or ``timeout_ms`` passed; return its last value."""
-    waited = 0
-    while not (ok := predicate()) and waited < timeout_ms:
-        page.wait_for_timeout(100)
-        waited += 100
-    return ok
-
-
 KERNEL_IDLE_NOW = "() => klbookNb.sessionContext.session.kernel.status === 'idle'"
 ACTIVE_ELEMENT = "() => { const e = document.activeElement; return e ? e.tagName + '.' + e.className : 'none'; }"
 
+# What a slider shows and what it drives, read in the page from the slider's element
+# (one round trip per read; the waits below poll in the page).
+# An explorer slider (<input type=range>): its value; what it drives: its explorer's readouts.
+KX_VALUE = "el => el.value"
+KX_READOUT = "el => Array.from(el.closest('.kx-mounted').querySelectorAll('.kx-readout, output')).map(e => e.innerText)"
+# An ipywidgets slider (noUiSlider handle): its value from the widget's readout (noUiSlider's
+# aria-valuenow is rounded to 1 decimal: a 0.02 step does not change it) and aria-valuenow;
+# what it drives: the widget's whole output.
+WIDGET_VALUE = ("el => el.closest('.widget-slider').querySelector('.widget-readout').innerText"
+                " + '|' + (el.getAttribute('aria-valuenow') || '')")
+WIDGET_READOUT = "el => el.closest('.jp-OutputArea-output').innerText"
+# Which arrow key moves it up: "forward" unless it sits at its maximum.
+AT_MAX = """el => el.tagName === 'INPUT' ? Number(el.value) >= Number(el.max === '' ? 100 : el.max)
+                 : Number(el.getAttribute('aria-valuenow')) >= Number(el.getAttribute('aria-valuemax'))"""
 
-def _slider_checks(page, label: str, locator, read, readout) -> list[str]:
+
+def _until(page, js: str, arg, timeout_ms: int) -> bool:
+    """Wait (polling in the page every 50 ms) until ``js(arg)`` is true; False after ``timeout_ms``."""
+    try:
+        page.wait_for_function(js, arg=arg, timeout=timeout_ms, polling=50)
+        return True
+    except PlaywrightTimeout:
+        return False
+
+
+def _slider_checks(page, label: str, handle, value_js: str, readout_js: str) -> list[str]:
     """Press the arrow keys on one focused slider; return what went wrong.
 
-    Each key must move the slider (a widget slider answers through the kernel, so this polls),
+    Each key must move the slider (a widget slider answers through the kernel, so this waits),
     change what the slider drives (its readouts), and leave the notebook's active cell alone.
     """
     problems = []
-    locator.scroll_into_view_if_needed()
-    locator.focus()
-    before, cell = read(), page.evaluate(ACTIVE_CELL)
+    changed = f"([el, v]) => ({value_js})(el) !== v"
+    back_to = f"([el, v]) => ({value_js})(el) === v"
+    shown_changed = f"([el, v]) => JSON.stringify(({readout_js})(el)) !== v"
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    before, cell = handle.evaluate(value_js), page.evaluate(ACTIVE_CELL)
     for forward, back in [("ArrowRight", "ArrowLeft"), ("ArrowUp", "ArrowDown")]:
-        _wait_for(page, lambda: page.evaluate(KERNEL_IDLE_NOW), 60_000)  # a widget's last update done
-        shown = readout()
-        page.keyboard.press(forward)
-        if not _wait_for(page, lambda: read() != before):  # at its maximum? the other way must move it
-            page.keyboard.press(back)
+        _until(page, KERNEL_IDLE_NOW, None, 60_000)  # a widget's last update done
+        if handle.evaluate(AT_MAX):      # at its maximum: the other way must move it
             forward, back = back, forward
-        if not _wait_for(page, lambda: read() != before):
-            problems.append(f"{label}: {forward}/{back} did not move it (value stays {before}; "
+        shown = json.dumps(handle.evaluate(readout_js))
+        page.keyboard.press(forward)
+        if not _until(page, changed, [handle, before], KEY_TIMEOUT_MS):
+            problems.append(f"{label}: {forward} did not move it (value stays {before}; "
                             f"focus on {page.evaluate(ACTIVE_ELEMENT)[:80]})")
-        elif not _wait_for(page, lambda: readout() != shown):
-            problems.append(f"{label}: {forward} moved it to {read()} but what it drives did not change")
+        elif not _until(page, shown_changed, [handle, shown], KEY_TIMEOUT_MS):
+            problems.append(f"{label}: {forward} moved it to {handle.evaluate(value_js)} but what it drives did not change")
         if page.evaluate(ACTIVE_CELL) != cell:
             problems.append(f"{label}: {forward} moved the notebook's cell selection "
                             f"({cell} -> {page.evaluate(ACTIVE_CELL)})")
-        _wait_for(page, lambda: page.evaluate(KERNEL_IDLE_NOW), 60_000)
+        _until(page, KERNEL_IDLE_NOW, None, 60_000)
         page.keyboard.press(back)
-        if not _wait_for(page, lambda: read() == before):
-            problems.append(f"{label}: {back} did not move it back ({read()} != {before})")
+        if not _until(page, back_to, [handle, before], KEY_TIMEOUT_MS):
+            problems.append(f"{label}: {back} did not move it back ({handle.evaluate(value_js)} != {before})")
         if page.evaluate(ACTIVE_CELL) != cell:
             problems.append(f"{label}: {back} moved the notebook's cell selection")
         page.evaluate(f"() => {{ klbookNb.content.activeCellIndex = {cell}; }}")
-        locator.focus()
+        handle.focus()
     return problems
 
 
@@ -280,15 +312,7 @@ def test_chapter_in_jupyterlab(path, lab_app):
     # 2. Run all cells ----------------------------------------------------------------------------
     running_from = len(page.klbook_console)
     page.evaluate("() => { jupyterapp.shell.activateById(klbookNb.id); return jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(
-        """() => { const w = klbookNb; const nb = w.content;
-                   const k = w.sessionContext.session.kernel;
-                   const code = nb.widgets.filter(c => c.model.type === 'code');
-                   const pending = code.filter(c => c.promptNode && c.promptNode.textContent.includes('*'));
-                   const errors = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
-                   return k.status === 'idle' && pending.length === 0
-                          && (errors || code.every(c => c.model.executionCount !== null)); }""",
-        timeout=RUN_TIMEOUT_MS, polling=500)
+    page.wait_for_function(RUN_DONE, timeout=RUN_TIMEOUT_MS, polling=500)
     page.wait_for_timeout(1000)
     for cell in page.evaluate(CELL_SUMMARY):
         if cell["type"] != "code":
@@ -305,23 +329,14 @@ def test_chapter_in_jupyterlab(path, lab_app):
     t_keys = time.monotonic()
 
     # 3. Arrow keys on every explorer slider -------------------------------------------------------
-    sliders = page.locator(f"{panel} .jp-OutputArea .kx-mounted input[type=range]")
-    for i in range(sliders.count()):
-        s = sliders.nth(i)
-        root = s.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' kx-mounted ')][1]")
-        label = f"explorer slider {i} ({s.get_attribute('data-param')})"
-        problems += _slider_checks(page, label, s, lambda s=s: s.input_value(),
-                                   lambda root=root: root.locator(".kx-readout, output").all_inner_texts())
-    handles = page.locator(f"{panel} .jp-OutputArea .widget-slider [role=slider]")
-    for i in range(handles.count()):
-        h = handles.nth(i)
-        widget = h.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea-output ')][1]")
-        problems += _slider_checks(page, f"ipywidgets slider {i}", h,
-                                   # noUiSlider's aria-valuenow is rounded to 1 decimal (a 0.02 step
-                                   # does not change it); the widget's readout shows the value in full
-                                   lambda h=h: h.locator("xpath=ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget-slider ')][1]").locator(".widget-readout").first.inner_text() + "|" + (h.get_attribute("aria-valuenow") or ""),
-                                   lambda w=widget: w.inner_text())
-    n_sliders, n_handles = sliders.count(), handles.count()
+    sliders = page.query_selector_all(f"{panel} .jp-OutputArea .kx-mounted input[type=range]")
+    for i, s in enumerate(sliders):
+        problems += _slider_checks(page, f"explorer slider {i} ({s.get_attribute('data-param')})", s,
+                                   KX_VALUE, KX_READOUT)
+    handles = page.query_selector_all(f"{panel} .jp-OutputArea .widget-slider [role=slider]")
+    for i, h in enumerate(handles):
+        problems += _slider_checks(page, f"ipywidgets slider {i}", h, WIDGET_VALUE, WIDGET_READOUT)
+    n_sliders, n_handles = len(sliders), len(handles)
     stored_explorers = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if "kx-fallback" in line)
     if stored_explorers and n_sliders == 0:
         problems.append("the notebook has explorers but none mounted after Run All")
