@@ -136,8 +136,11 @@ test: $(VENV_STAMP)
 
 # Unit and property tests on both cores (pytest-xdist; hypothesis draws the same examples in
 # every worker: tests/conftest.py). pytest exits with 5 when it collects no test at all.
+# NO_NBVAL: suites that collect no notebook leave out the nbval plugin, whose import (nbformat,
+# jsonschema building a grammar) costs ~2 CPU-s in each pytest process (xdist's controller and workers).
+NO_NBVAL := -p no:nbval
 test-unit: $(VENV_STAMP)
-	$(BATCH_NICE) $(PYTEST) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
+	$(BATCH_NICE) $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
 
 # One pytest for every notebook, one xdist worker per core, whole notebooks per worker
 # (--dist loadfile: a notebook's cells share one kernel). One start-up per worker instead of one
@@ -155,12 +158,12 @@ nbval-%: chapters/%.ipynb $(VENV_STAMP)
 
 # One browser and one static server per core (pytest-xdist workers; the fixtures are per process).
 test-browser: $(BOOK_STAMP)
-	$(PYTEST) -n $(JOBS) --durations=8 tests/browser
+	$(PYTEST) $(NO_NBVAL) -n $(JOBS) --durations=8 tests/browser
 
 # The same page checks, also saving four full-page screenshots of every page (phone and desktop,
 # light and dark) in _build/screenshots/ to look at. Nothing asserts on them, so make test skips them.
 screenshots: $(BOOK_STAMP)
-	KLBOOK_SCREENSHOTS=1 $(PYTEST) -n $(JOBS) -q tests/browser/test_book_pages.py
+	KLBOOK_SCREENSHOTS=1 $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests/browser/test_book_pages.py
 
 # Every chapter opened, run and used in JupyterLab from .venv, in headless Chromium, one
 # JupyterLab per core (tests/lab/conftest.py). Screenshots land in _build/lab-screenshots/.

@@ -450,49 +450,76 @@ async () => {
 # 1. An element none of whose children is a text node: the rule's matches (colorContrastMatches
 #    -> hasRealTextChildren) is false for it, so axe never evaluates it; skipping it only saves
 #    the walk (MathJax alone puts ~10,000 such boxes on a chapter page).
-# 2. All but one of each class of "twin" text pieces. Most of the rule's elements are small
-#    inline pieces of one block: Pygments' tokens in a code block (2,500 of the 2,830 elements
-#    on chapter 5), the parts of an API signature, the <em>s of a paragraph. The rule's verdict
-#    on a text element is a function of these inputs and of nothing else (colorContrastEvaluate):
-#    whether it is visible on screen, its visible text (empty, one character or longer, emoji),
-#    font size and weight, text shadow, the pseudo-elements of it and its ancestors, the colours
-#    under its text (its background stack) and its foreground (color, -webkit-text-fill-color
-#    and -stroke, opacity, of it and its ancestors). Call a "piece" an inline element (display
-#    inline) whose only children are text, whose only attribute is class, and whose text is
-#    plain ASCII; its "block" is its nearest ancestor that is not inline. Two pieces of the same
-#    block share every ancestor from the block up. When in addition the computed styles (and
-#    ::before/::after) of each, and of the inline elements between it and the block, are equal
-#    element by element, their text-length class is equal, both lie wholly inside the block's
-#    visible box, and no element that is not one of their ancestors overlaps either (so their
-#    background stacks hold their ancestors only), axe must give both the same verdict. The
-#    first piece of each such class is checked, the others are skipped.
+# 2. An element inside a box that clip: rect() cuts to nothing (position absolute or fixed, as
+#    axe's clipHidden reads it), or that box itself: MathJax's assistive MathML (mjx-assistive-mml,
+#    1,000-2,000 text elements on a page with math). axe's isVisibleOnScreen is false for it, so
+#    colorContrastEvaluate passes it ("hidden") before looking at any colour.
+# 3. All but one of each class of "twin" text pieces. Most of the rule's elements are small
+#    inline pieces of text: Pygments' tokens in a code block (2,500 of the 2,830 elements on
+#    chapter 5), the parts of the API pages' signatures (each function's signature repeats the
+#    same few kinds of piece), the <em>s of a paragraph. The rule's verdict on a text element is
+#    a function of these inputs and of nothing else (colorContrastEvaluate): whether it is visible
+#    on screen, its visible text (empty, one character or longer, emoji), font size and weight,
+#    text shadow, the pseudo-elements of it and its ancestors (findPseudoElement: their area
+#    against the element's own), the colours under its text (its background stack) and its
+#    foreground (color, -webkit-text-fill-color and -stroke, opacity, of it and its ancestors).
+#    Call a "piece" an inline element (display inline) whose only children are text, whose only
+#    attribute is class, and whose text is plain ASCII. Two pieces are twins when
+#    * the computed styles that enter those inputs (``props`` below, and ::before/::after) are
+#      equal element by element along their whole ancestor chains, from the piece up to <html>
+#      (chains of the same length and tags),
+#    * their text-length class (empty, one character, longer) is equal,
+#    * each lies wholly inside the box of every ancestor that has one (the padding box of those
+#      that clip, the border box of the others; axe's fullyEncompasses / visible-rect tests),
+#    * no element that is not one of its ancestors overlaps either (so the background stack axe
+#      finds under each holds its ancestors only, in tree order), and
+#    * no element of either chain has a pseudo-element that findPseudoElement counts (absolutely
+#      positioned, shown, with a background): its verdict would then depend on the piece's size.
+#    Then every input above is equal for the two, so axe gives both the same verdict. The first
+#    piece of each such class is checked, the others are skipped. (Two pieces of one block share
+#    every ancestor from the block up; the chain condition also pairs, e.g., the same kind of
+#    signature piece on two functions of an API page.)
 # Skipped elements carry data-klbook-axe-skip; the rule's selector (axe.configure) passes over
 # them. Every other element of the page, and every piece failing a condition above, is checked.
-# Returns {pieces, twins, textless}: pieces seen, pieces skipped, textless elements skipped.
+# Returns {pieces, twins, textless, clipped}: pieces seen, pieces skipped, textless and clipped elements skipped.
 _MARK_CONTRAST_SKIP_JS = r"""
 () => {
   const SKIP = 'data-klbook-axe-skip';
   const t0 = performance.now();
   document.querySelectorAll('[' + SKIP + ']').forEach(e => e.removeAttribute(SKIP));
   const all = [...document.querySelectorAll('*')];
-  let textless = 0;
+  // axe's clipHidden (isVisibleOnScreen) of an element or an ancestor: MathJax's assistive MathML
+  const clipRe = /rect\s*\(([0-9]+)px,?\s*([0-9]+)px,?\s*([0-9]+)px,?\s*([0-9]+)px\s*\)/;
+  const clipMemo = new Map();
+  const clipHidden = (e) => {
+    if (!e) return false;
+    if (clipMemo.has(e)) return clipMemo.get(e);
+    const cs = getComputedStyle(e), m = cs.clip.match(clipRe);
+    const v = (m !== null && (cs.position === 'fixed' || cs.position === 'absolute') && m[3] - m[1] <= 0 && m[2] - m[4] <= 0)
+              || clipHidden(e.parentElement);
+    clipMemo.set(e, v);
+    return v;
+  };
+  let textless = 0, clipped = 0;
   const pieces = [];
   for (const e of all) {
     if (e.shadowRoot || e.tagName === 'SLOT') continue;
     let text = false, elems = false;
     for (const n of e.childNodes) { if (n.nodeType === 3) text = true; else if (n.nodeType === 1) elems = true; }
     if (!text) { e.setAttribute(SKIP, ''); textless += 1; continue; }
+    if (clipHidden(e)) { e.setAttribute(SKIP, ''); clipped += 1; continue; }
     if (!elems && e.attributes.length <= 1 && (e.attributes.length === 0 || e.hasAttribute('class'))
         && /^[\x20-\x7e\s]*$/.test(e.textContent)) pieces.push(e);
   }
-  // every element box, in 100 px bands of the page's height
+  // every element's boxes (each line's fragment of an inline element), in 100 px bands of the page's height
   const bands = new Map(), BAND = 100;
   for (const e of all) {
-    const r = e.getBoundingClientRect();
-    if (r.width <= 0 || r.height <= 0) continue;
-    for (let k = Math.floor(r.top / BAND); k <= Math.floor(r.bottom / BAND); k++) {
-      if (!bands.has(k)) bands.set(k, []);
-      bands.get(k).push([e, r]);
+    for (const r of e.getClientRects()) {
+      if (r.width <= 0 || r.height <= 0) continue;
+      for (let k = Math.floor(r.top / BAND); k <= Math.floor(r.bottom / BAND); k++) {
+        if (!bands.has(k)) bands.set(k, []);
+        bands.get(k).push([e, r]);
+      }
     }
   }
   const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
@@ -504,38 +531,84 @@ _MARK_CONTRAST_SKIP_JS = r"""
   };
   const props = ['color', 'background-color', 'background-image', 'opacity', 'filter', 'mix-blend-mode',
                  'text-shadow', '-webkit-text-fill-color', '-webkit-text-stroke-width', '-webkit-text-stroke-color',
-                 'visibility', 'display', 'font-size', 'font-weight', 'position', 'z-index', 'transform', 'clip-path'];
-  const styleCache = new Map();
+                 'visibility', 'content-visibility', 'display', 'font-size', 'font-weight', 'font-family',
+                 'position', 'z-index', 'transform', 'clip', 'clip-path', 'overflow-x', 'overflow-y'];
+  const styleCache = new Map(), pseudoFree = new Map();
   const style = (e) => {
     if (styleCache.has(e)) return styleCache.get(e);
     const cs = getComputedStyle(e);
-    const pseudo = (p) => { const c = getComputedStyle(e, p); return [c.content, c.display, c.backgroundColor, c.backgroundImage, c.width, c.height].join('|'); };
+    let free = true;
+    const pseudo = (p) => {
+      const c = getComputedStyle(e, p);
+      // findPseudoElement's getPseudoElementArea is 0 for exactly these
+      if (!(c.content === 'none' || c.display === 'none' || c.visibility === 'hidden' || c.position !== 'absolute'
+            || (c.backgroundColor === 'rgba(0, 0, 0, 0)' && c.backgroundImage === 'none'))) free = false;
+      return [c.content, c.display, c.backgroundColor, c.backgroundImage, c.width, c.height].join('|');
+    };
     const v = [e.tagName, props.map(p => cs.getPropertyValue(p)).join('|'), pseudo('::before'), pseudo('::after')].join('#');
     styleCache.set(e, v);
+    pseudoFree.set(e, free);
     return v;
   };
-  const isInline = (e) => getComputedStyle(e).display === 'inline';
-  const blockIds = new Map();
+  // one number per distinct style chain from an element up to <html>, and whether that whole
+  // chain is free of pseudo-elements findPseudoElement counts
+  const chainIds = new Map(), chainKeys = new Map(), chainFree = new Map();
+  const chain = (e) => {
+    if (!e) return 0;
+    if (chainIds.has(e)) return chainIds.get(e);
+    const k = style(e) + '^' + chain(e.parentElement);
+    if (!chainKeys.has(k)) chainKeys.set(k, chainKeys.size + 1);
+    chainIds.set(e, chainKeys.get(k));
+    chainFree.set(e, pseudoFree.get(e) && (!e.parentElement || chainFree.get(e.parentElement)));
+    return chainIds.get(e);
+  };
+  // the box an ancestor's content must lie in: its padding box when it has one (it may clip),
+  // else (inline boxes, table rows and groups, which never clip) its border box
+  const boxCache = new Map();
+  const box = (a) => {
+    if (boxCache.has(a)) return boxCache.get(a);
+    const r = a.getBoundingClientRect();
+    let b = null;
+    if (r.width > 0 || r.height > 0) {
+      b = (a.clientWidth || a.clientHeight)
+        ? {left: r.left + a.clientLeft, top: r.top + a.clientTop, right: r.left + a.clientLeft + a.clientWidth,
+           bottom: r.top + a.clientTop + a.clientHeight}
+        : {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+    }
+    boxCache.set(a, b);
+    return b;
+  };
+  const inside = (rects, a) => {
+    const b = box(a);
+    return b !== null && rects.every(r => r.left >= b.left - 0.01 && r.right <= b.right + 0.01
+                                        && r.top >= b.top - 0.01 && r.bottom <= b.bottom + 0.01);
+  };
+  const inlineCache = new Map();
+  const isInline = (e) => {
+    if (!inlineCache.has(e)) inlineCache.set(e, getComputedStyle(e).display === 'inline');
+    return inlineCache.get(e);
+  };
+  const html = document.documentElement;
   const seen = new Set();
   let twins = 0;
   for (const t of pieces) {
     if (!isInline(t)) continue;
-    const chain = [];
-    let block = t;
-    while (block && isInline(block)) { chain.push(style(block)); block = block.parentElement; }
-    if (!block || block === document.documentElement) continue;
-    const br = block.getBoundingClientRect();
-    const left = br.left + block.clientLeft, top = br.top + block.clientTop;
     const rects = [...t.getClientRects()].filter(r => r.width > 0 && r.height > 0);
-    if (!rects.length || !rects.every(r => r.left >= left && r.right <= left + block.clientWidth
-                                        && r.top >= top && r.bottom <= top + block.clientHeight)) continue;
+    if (!rects.length) continue;
+    let ok = true, block = false;
+    for (let a = t.parentElement; a && a !== html; a = a.parentElement) {
+      if (!isInline(a)) block = true;
+      if (!inside(rects, a)) { ok = false; break; }
+    }
+    if (!ok || !block) continue;
+    const id = chain(t);
+    if (!chainFree.get(t)) continue;
     if (rects.some(r => overlapped(t, r))) continue;
-    if (!blockIds.has(block)) blockIds.set(block, blockIds.size);
     const len = t.textContent.replace(/\s+/g, ' ').trim().length;
-    const key = blockIds.get(block) + '/' + Math.min(len, 2) + '/' + chain.join('/');
+    const key = Math.min(len, 2) + '/' + id;
     if (seen.has(key)) { t.setAttribute(SKIP, ''); twins += 1; } else seen.add(key);
   }
-  return {pieces: pieces.length, twins, textless, ms: Math.round(performance.now() - t0)};
+  return {pieces: pieces.length, twins, textless, clipped, ms: Math.round(performance.now() - t0)};
 }
 """
 
@@ -708,7 +781,7 @@ class PageCheck:
     mathjax: str = ""
     math_count: int = 0
     server: StaticServer | None = None
-    contrast_skip: dict = field(default_factory=dict)   # the last axe run's {pieces, twins, textless}
+    contrast_skip: dict = field(default_factory=dict)   # the last axe run's {pieces, twins, textless, clipped}
     math_checked: int = 0                             # formulas seen by the last math_colours()
     shots: Path = REPO / "_build" / "screenshots"
     _log_start: int = 0

@@ -42,7 +42,10 @@ SCREENSHOTS = os.environ.get("KLBOOK_SCREENSHOTS", "") not in ("", "0")
 
 
 # The four views, in the order they are checked: one page load (at 390 px, as a phone opens
-# it), the window resized twice and the theme switched twice.
+# it), the window resized twice and the theme switched twice; then back to the first view for
+# axe, which judges the phone views after the desktop views (``screen_problems``). Every other
+# check of a view runs while it is shown, so a page is shown in five views, never twice in a row
+# in the same one (each change of view costs a relayout or a restyle of the whole page).
 VIEWS = [  # name, width, dark
     ("phone-light", 390, False),
     ("desktop-light", 1280, False),
@@ -121,11 +124,11 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
             add("raster figures with < 2 image pixels per CSS pixel", name, m["figures"])
         add("explorer text or curves with low contrast", name, m["contrast"])
         add("formulas not in their text's colour or with low contrast", name, check.math_colours())
-        if width > 400:
+        if width > 400 or seen:   # a phone view is judged by axe after the desktop views
             axe(name, dark)
-    # axe in the phone views, after the desktop views (whose elements it need not judge again)
-    for name, width, dark in reversed(views):
-        if width <= 400:
+    # phone-light, shown first (as the page loads), is judged by axe last: one more change of view
+    for name, width, dark in views:
+        if name not in seen:
             check.view(width, dark)
             axe(name, dark)
     return {kind: items for kind, items in found.items() if items}

@@ -189,6 +189,9 @@ SAVING_PAGES = {
         "<p>Coloured: \\(\\color{#c8c8c8}{x^2}\\) here.</p>"
         "<p style='color:#c8c8c8'>Faint text and formula \\(y^2\\).</p>"),
     "math_fine.html": "<p>Plain \\(x^2 + \\frac{1}{2}\\) and \\(\\KL(p \\| q)\\).</p>",
+    # faint text in a box clipped to nothing (as MathJax's assistive MathML), and faint text shown
+    "clipped.html": ("<p>Shown <span style='position:absolute; clip:rect(1px, 1px, 1px, 1px)'>"
+                     "<b style='color:#eee'>faint, clipped away</b></span></p><p style='color:#eee'>faint, shown</p>"),
     # a colour that only a narrow window gets
     "narrow_colour.html": "<style>@media (max-width: 500px) { .note { color: #ccc } }</style><p class='note'>note</p>",
 }
@@ -231,6 +234,17 @@ def test_a_covered_token_is_no_twin(saving_site, open_page):
     }""")
     check.mark_contrast_skips()
     assert check.page.evaluate(skipped) == [False, False, True]  # the covered one is checked itself
+
+
+def test_text_clipped_to_nothing_is_skipped_and_shown_text_still_checked(saving_site, open_page):
+    """axe passes text in a box clip: rect() cuts to nothing as hidden; the skip marks it, the verdict is the same."""
+    check = open_page(f"{saving_site}/clipped.html")
+    marks = check.mark_contrast_skips()
+    marked = check.page.evaluate("() => [...document.querySelectorAll('b, p')].map(e => e.hasAttribute('data-klbook-axe-skip'))")
+    assert marks["clipped"] == 1 and marked == [False, True, False], (marks, marked)   # <p>, its <b>, <p> (document order)
+    with_skips, without = check.axe(["color-contrast"]), check.axe(["color-contrast"], twins=False)
+    assert len(with_skips) == 1 and with_skips[0].startswith("color-contrast (serious, 1x)"), with_skips
+    assert without == with_skips, without
 
 
 def test_math_colours_catch_a_coloured_or_faint_formula(saving_site, open_page):
