@@ -580,8 +580,7 @@ _MARK_CONTRAST_SKIP_JS = r"""
   };
   const inside = (rects, a) => {
     const b = box(a);
-    return b !== null && rects.every(r => r.left >= b.left - 0.01 && r.right <= b.right + 0.01
-                                        && r.top >= b.top - 0.01 && r.bottom <= b.bottom + 0.01);
+    return b !== null && rects.every(r => r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom);
   };
   const inlineCache = new Map();
   const isInline = (e) => {
