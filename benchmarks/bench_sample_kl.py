@@ -4,13 +4,13 @@ The comparison package is a benchmark-only dependency (not in requirements.txt):
 
     .venv/bin/pip install divergence
 
-Run (the full run takes several minutes of CPU; on a loaded machine run parts with
-``--dims=2,5 --sizes=1000:20``, ``--no-tail`` skips the heavy-tail lines):
+Run (the full run takes about 15 minutes of CPU; on a loaded machine run parts with
+``--dims=2,5 --sizes=1000:60``, in parallel if you like, ``--no-tail`` skips the heavy-tail lines):
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_sample_kl.py [--quick]
 
 For pairs of known KL in d = 1, 2, 5, 10, both estimators see the same draws
-(n = m = 1e3 with 20 repetitions, n = m = 1e4 with 8); the script prints the mean
+(n = m = 1e3 with 60 repetitions, n = m = 1e4 with 24); the script prints the mean
 absolute error (MAE) of each, their ratio with a 90 % paired-bootstrap interval over the
 repetitions (how much of a ratio near 1 is noise), how often klbook's 90 % interval covers
 the truth, and the CPU time per call (``time.process_time``, which a loaded machine
@@ -30,6 +30,15 @@ scales and shapes, in d = 1, 3, 6, 10), which were never used to choose anything
 estimator: a check that it is not tuned to the pairs above.
 
 Then the heavy-tail limit: Student t (3 degrees of freedom) against a Gaussian.
+
+Chapter 7's comparison table is this benchmark's output: ``--json=PATH`` dumps every repetition,
+and ``--chapter-data=chapters/07_sample_kl_benchmark.json PATH...`` merges the dumps of the main
+and held-out runs (both sizes) into the file the chapter reads (tests/test_ch07_claims.py recomputes
+some of its repetitions with the current library)::
+
+    bench_sample_kl.py --sizes=1000:60 --no-tail --json=main3.json        # and 10000:24 -> main4.json
+    bench_sample_kl.py --heldout --sizes=1000:60 --no-tail --json=held3.json  # and 10000:24
+    bench_sample_kl.py --chapter-data=chapters/07_sample_kl_benchmark.json main3.json main4.json held3.json held4.json
 """
 
 from __future__ import annotations
@@ -120,7 +129,7 @@ def make_heldout_pairs(d):
     return out
 
 
-def run(dims, sizes, pairs=make_pairs, records=None):
+def run(dims, sizes, pairs=make_pairs, records=None, label="main"):
     """Print the comparison table; append one dict per repetition to ``records`` when given."""
     print(f"{'d':>3} {'pair':20} {'n=m':>6} {'KL':>7} {'MAE ours':>9} {'MAE div5':>9} {'ratio':>6} {'90% boot':>12} "
           f"{'cover':>6} {'bias ours':>10} {'bias div5':>10} {'cpu ours':>9} {'cpu div5':>9}")
@@ -147,7 +156,7 @@ def run(dims, sizes, pairs=make_pairs, records=None):
                     cov.append(res.ci[0] <= true <= res.ci[1])
                     if records is not None:
                         records.append(dict(
-                            d=d, pair=name, n=n, rep=rep, kl=true, ours=res.value, lo=res.ci[0], hi=res.ci[1],
+                            set=label, d=d, pair=name, n=n, rep=rep, kl=true, ours=res.value, lo=res.ci[0], hi=res.ci[1],
                             raw=res.raw, correction=res.correction, div5=theirs, cpu_ours=t1 - t0, cpu_div5=t2 - t1,
                             **{k: v for k, v in res.details.items() if isinstance(v, (int, float))},
                         ))
@@ -194,10 +203,47 @@ def _arg(name, default):
     return default
 
 
+def chapter_data(paths, out):
+    """Merge ``--json`` dumps into the table chapter 7 reads: per case, the repetitions' estimates,
+    intervals, uncorrected estimates (``raw``) and div5 values; the chapter computes the MAEs, ratios,
+    their intervals and the coverage from them."""
+    cases = {}
+    for path in paths:
+        label, _, path = path.rpartition(":")  # "heldout:PATH" for a dump that predates the "set" field
+        with open(path) as fh:
+            for r in json.load(fh):
+                key = (r.get("set", label or "main"), r["d"], r["pair"], r["n"])
+                cases.setdefault(key, []).append(r)
+    order = {"main": 0, "heldout": 1}
+    table = []
+    for key in sorted(cases, key=lambda k: (order[k[0]], k[1], k[3])):
+        rs = sorted(cases[key], key=lambda r: r["rep"])
+        assert [r["rep"] for r in rs] == list(range(len(rs))), key
+        table.append(dict(
+            set=key[0], d=key[1], pair=key[2], n=key[3], kl=rs[0]["kl"],
+            **{f: [r[f] for r in rs] for f in ("ours", "lo", "hi", "div5", "raw")},
+            cpu_ours=float(np.mean([r["cpu_ours"] for r in rs])), cpu_div5=float(np.mean([r["cpu_div5"] for r in rs])),
+        ))
+    def short(v):  # 12 significant digits (the tests compare recomputed runs to 1e-9)
+        return [float(f"{x:.12g}") for x in v] if isinstance(v, list) else v
+
+    with open(out, "w") as fh:
+        fh.write('{"source": "benchmarks/bench_sample_kl.py: klbook.kl_from_samples vs divergence.knn_kl_divergence(k=5) '
+                 'on the same draws (cpu_*: CPU seconds per call)",\n "cases": [\n')
+        fh.write(",\n".join(json.dumps({k: short(v) for k, v in c.items()}) for c in table))
+        fh.write("\n]}\n")
+    print(f"wrote {len(table)} cases to {out}")
+
+
 if __name__ == "__main__":
     # --quick: d = 1, 5 at n = 1e3. --dims=1,2,5,10 and --sizes=1000:60,10000:24 choose a part
     # (on a loaded machine the full run takes long: run the parts in turn). --json=PATH writes every
-    # repetition (estimates, interval, details, CPU times) to PATH.
+    # repetition (estimates, interval, details, CPU times) to PATH; --chapter-data=OUT PATH... merges
+    # such dumps (of the main and held-out pairs, all sizes) into chapter 7's table,
+    # chapters/07_sample_kl_benchmark.json.
+    if _arg("chapter-data", None):
+        chapter_data([a for a in sys.argv[1:] if not a.startswith("--")], _arg("chapter-data", None))
+        sys.exit(0)
     records = [] if _arg("json", None) else None
     if "--quick" in sys.argv:
         run((1, 5), ((1000, 10),), records=records)
@@ -205,7 +251,7 @@ if __name__ == "__main__":
         print("Held-out pairs (not used to tune anything):")
         dims = tuple(int(v) for v in _arg("dims", "1,3,6,10").split(","))
         sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
-        run(dims, sizes, make_heldout_pairs, records=records)
+        run(dims, sizes, make_heldout_pairs, records=records, label="heldout")
     else:
         dims = tuple(int(v) for v in _arg("dims", "1,2,5,10").split(","))
         sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
