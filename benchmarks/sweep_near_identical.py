@@ -415,13 +415,21 @@ def reference(name, kind, p, shapes, sq, lq, cq):
         warnings.simplefilter("ignore")
         qs = tuple(float(v) for v in q.support())
         ps = tuple(float(v) for v in p.support())
-        kmax = float(p.isf(1e-40)) if (kind == "d" and math.isinf(ps[1])) else ps[1]
+        generic_isf = kind == "d" and type(dist)._ppf is stats.rv_discrete._ppf  # (zipf: its search exhausts memory)
+        kmax = float(p.isf(1e-40)) if (kind == "d" and math.isinf(ps[1]) and not generic_isf) else (
+            ps[0] + 20000 if math.isinf(ps[1]) else ps[1])
         u = [1e-30, 1e-20, 1e-12, 1e-8, 1e-5, 1e-3, 0.02, 0.1, 0.25]  # p's quantiles u and 1 - u (isf(u))
-        qcuts = {float(p.ppf(v)) for v in u} | {float(p.isf(v)) for v in u} | {float(p.ppf(0.5))}
+        qcuts = ({float(p.ppf(v)) for v in u} | {float(p.isf(v)) for v in u} | {float(p.ppf(0.5))}) if kind == "c" else set()
         if name in ("triang", "trapezoid"):  # kinks at the shapes (p) and at loc + scale * shapes (q)
             qcuts |= {float(v) for v in shapes} | {lq + cq * float(v) for v in sq}
-        with _mp_formulas():
-            return _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts)
+        try:
+            with _mp_formulas():
+                return _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts)
+        except (TypeError, AttributeError) as exc:  # scipy's formula left mpmath somewhere (complex, float-only)
+            hp, hq = hand_logdens(name, shapes), hand_logdens(name, sq)
+            if hp is None or not (_check_logdens(hp, p, probe) and _check_logdens(hq, dist(*sq), probe_q)):
+                raise exc
+            return _reference(kind, hp, hq, lq, cq, ps, qs, kmax, qcuts)
 
 
 def _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts):
@@ -447,8 +455,9 @@ def _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts):
         logC = mp.log(C)
 
         def integrand(x):
-            a = fp(x)
-            b = fq0((x - L) / C) - logC
+            # a complex value: x rounded just outside the support (log of a negative number): p = 0
+            a = _real(fp(x))
+            b = _real(fq0((x - L) / C)) - logC
             if not (mp.isfinite(a) or a == -mp.inf):
                 return mp.mpf(0)  # a node rounded onto a singular end (p = inf there): a point of measure 0
             if a > -mp.inf and b == -mp.inf:
@@ -472,9 +481,13 @@ def _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts):
         # q's mass outside p's support: the integrand there is q (p = 0)
         for (x0, x1) in ((qlo, lo), (hi, qhi)):
             if x1 > x0:
-                val += mp.quad(lambda x: mp.exp(fq0((x - L) / C) - logC),
+                val += mp.quad(lambda x: mp.exp(_real(fq0((x - L) / C)) - logC),
                                [mp.mpf(x0) if math.isfinite(x0) else -mp.inf, mp.mpf(x1) if math.isfinite(x1) else mp.inf])
         return val
+
+
+def _real(v):
+    return v if isinstance(v, mp.mpf) else -mp.inf
 
 
 class _Timeout(Exception):

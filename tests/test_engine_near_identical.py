@@ -130,15 +130,21 @@ def test_near_identical_kl_of_families_without_a_written_form(case):
 
 
 def test_q_mass_beyond_p_end_from_its_density():
-    """bradford has scipy's generic sf = 1 - cdf: q's mass beyond p's end 1 (~1e-6) is integrated instead."""
-    p, q = stats.bradford(0.3), stats.bradford(0.3, loc=-5e-7, scale=1 + 1e-6)
+    """bradford has scipy's generic sf = 1 - cdf (1e-16 absolute): a tail mass is integrated from the density instead."""
+    q = stats.bradford(0.3, loc=-5e-7, scale=1 + 1e-6)
     c = mp.mpf(0.3)
     lq = _scaled(_bradford(c), -5e-7, 1 + 1e-6)
-    q_lo, q_hi = mp.mpf(-5e-7), mp.mpf(-5e-7) + mp.mpf(1 + 1e-6)  # q's support (float parameters, exact)
+    q_hi = mp.mpf(-5e-7) + mp.mpf(1 + 1e-6)  # q's upper end (float parameters, exact)
+    for x in (1.0, 1.0 - 1e-4):
+        ref = _cached(f"bradford mass above {x}", lambda x=x: mp.quad(lambda t: mp.exp(lq(t)), [mp.mpf(x), q_hi]))
+        got = Univariate(q, "q").mass_above(x)
+        assert float(abs(mp.mpf(got) - ref) / ref) <= 1e-12, (x, got, float(ref), float(q.sf(x)))
+    # the KL of this pair (q's support 5e-7 wider at each end: KL ~ 1e-6, mostly q's mass outside p's)
+    # stays at the floor of its cdf-based tails, 1.4e-10 (1.3e-10 before)
+    p = stats.bradford(0.3)
     ref = _cached("bradford loc/scale", lambda: _quad(_kl_term(_bradford(c), lq), 0.0, 1.0, [1e-3, 0.1, 0.5, 0.9, 1 - 1e-3])
-                  + mp.quad(lambda x: mp.exp(lq(x)), [q_lo, 0]) + mp.quad(lambda x: mp.exp(lq(x)), [1, q_hi]))
-    value = kl_numeric(p, q)
-    assert float(abs(mp.mpf(value) - ref) / ref) <= 1e-10  # was 1.3e-10 (1 - cdf), now ~2e-11
+                  + mp.quad(lambda x: mp.exp(lq(x)), [mp.mpf(-5e-7), 0]) + mp.quad(lambda x: mp.exp(lq(x)), [1, q_hi]))
+    assert float(abs(mp.mpf(kl_numeric(p, q)) - ref) / ref) <= 3e-10
 
 
 def _js_term(lp, lq):

@@ -791,10 +791,16 @@ class Univariate:
             lp[np.isnan(lp)] = -np.inf
             return lp, np.where(np.isfinite(lp), 1.0, 0.0)
 
-        width = max(abs(x) * 1e-3, 1e-300) if math.isinf(self.hi) else 1.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            val = ladder(flog, float(x), self.hi, width, 1e-17 * v, v, "mass_above")
+            if math.isinf(self.hi):
+                val = ladder(flog, float(x), self.hi, max(abs(x) * 1e-3, 1e-300), 1e-17 * v, v, "mass_above")
+            else:  # a finite piece: adaptive Gauss-Kronrod on the density
+                def dens(t: np.ndarray) -> np.ndarray:
+                    lp, sg = flog(t)
+                    return np.where(sg > 0, np.exp(lp), 0.0)
+
+                val = integrate(dens, np.array([float(x), self.hi]), rtol=1e-15)[0]
         return val if math.isfinite(val) and abs(val - v) <= 1e-6 * v + 1e-15 else v
 
     def logdens_below(self, end: float, y: np.ndarray) -> np.ndarray:

@@ -595,6 +595,11 @@ def kl_numeric(p: object, q: object) -> float:
     # Two nearly equal members of one family: log p - log q without cancellation (written
     # forms, else the expansion in the parameters); the tails then integrate p phi(d) too.
     ratio = pair_log_ratio(p, q)
+    # the tails integrate p phi(d) (and only q's mass beyond p's support is added) when the two
+    # supports agree; where q's support is wider (a loc or scale that moves a finite end), q's
+    # mass next to p's end is taken from the cdfs as for any pair (resolving it by quadrature
+    # where p vanishes at the end, anglit or argus, was the weaker of the two)
+    ratio_tails = ratio is not None and (P.lo == Q.lo and P.hi == Q.hi)
 
     def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if ratio is None or P.log_distance_end is not None:
@@ -631,19 +636,21 @@ def kl_numeric(p: object, q: object) -> float:
                     "still has mass; scipy computes it as log(pdf) for this family"
                 )
             live &= ~under
-            if ratio is not None:
+            if ratio_tails:
                 d, dn = d_of(x, lp, lq)
                 # p phi(d) = p d + q - p >= 0 (no cdf correction, which would cancel: Q(tails) ~ P(tails))
                 d = np.where(live, d, 0.0)
                 small = np.abs(d) < 0.1
                 phi = np.where(small, _phi_small(np.where(small, d, 0.0)), d + np.expm1(-d))
-                log_phi = np.where(d < -30.0, -d + np.log1p((d - 1.0) * np.exp(d)), np.log(phi))
-                logabs = np.where(live & (phi > 0.0), lp + log_phi, -np.inf)
+                # d < -30: p phi(d) = q (1 + (d - 1) e^d), from log q itself (lp - d would cancel
+                # when both are huge: kappa4 far in a tail, log p = -7e44, log q = -9e7)
+                logabs = np.where(d < -30.0, lq + np.log1p((d - 1.0) * np.exp(d)), lp + np.log(phi))
+                logabs = np.where(live & (phi > 0.0), logabs, -np.inf)
                 # noise: p |1 - e^-d| dn + 4 eps p phi
                 lnoise = np.logaddexp(lp + np.log(np.abs(np.expm1(-np.clip(d, -700, 700))) * dn),
                                       logabs + math.log(4 * _EPS_N))
                 return logabs, np.where(live, 1.0, 0.0), np.where(live & np.isfinite(logabs), lnoise, -np.inf)
-            d = lp - lq
+            d = lp - lq if ratio is None else d_of(x, lp, lq)[0]
             d = np.where(live, d, 0.0)
             logabs = np.where(live, lp + np.log(np.abs(d)), -np.inf)
             # rounding noise of p * d (the engine accepts a tail piece at that level: p = q given as
@@ -655,7 +662,7 @@ def kl_numeric(p: object, q: object) -> float:
     if math.isinf(total):
         return math.inf
     with np.errstate(all="ignore"):
-        if ratio is not None:
+        if ratio_tails:
             # the tails' integrand was p*phi(d) = p*d + q - p: add only q's mass outside p's support
             q_out = (float(np.asarray(Q.cdf(P.lo))) if math.isfinite(P.lo) else 0.0) + (
                 Q.mass_above(P.hi) if math.isfinite(P.hi) else 0.0
@@ -663,8 +670,9 @@ def kl_numeric(p: object, q: object) -> float:
             return max(total + q_out, 0.0)
         # In the tails the integrand is p*d, not p*phi(d) = p*d + q - p, so add
         # Q(tails) - P(tails); Q(tails) includes q's mass outside p's support.
-        q_tails = float(np.asarray(Q.cdf(xl))) + float(np.asarray(Q.sf(xr)))
-        p_tails = float(np.asarray(P.cdf(xl))) + float(np.asarray(P.sf(xr)))
+        # (mass_above: scipy's sf is 1 - cdf for some families, 1e-16 absolute)
+        q_tails = float(np.asarray(Q.cdf(xl))) + Q.mass_above(xr)
+        p_tails = float(np.asarray(P.cdf(xl))) + P.mass_above(xr)
     return max(total + (q_tails - p_tails), 0.0)
 
 
