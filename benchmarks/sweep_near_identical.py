@@ -420,19 +420,24 @@ def reference(name, kind, p, shapes, sq, lq, cq):
             ps[0] + 20000 if math.isinf(ps[1]) else ps[1])
         u = [1e-30, 1e-20, 1e-12, 1e-8, 1e-5, 1e-3, 0.02, 0.1, 0.25]  # p's quantiles u and 1 - u (isf(u))
         qcuts = ({float(p.ppf(v)) for v in u} | {float(p.isf(v)) for v in u} | {float(p.ppf(0.5))}) if kind == "c" else set()
+        # the outermost cuts bound the integral (below): keep them only where p's cdf confirms them
+        # (a float ppf at 1e-30 can be far off: moyal's gave a bound that cut off mass)
+        far = (min(qcuts) if qcuts else math.inf, max(qcuts) if qcuts else -math.inf)
+        far_ok = (math.isfinite(far[0]) and float(p.cdf(far[0])) <= 1e-20,
+                  math.isfinite(far[1]) and float(p.sf(far[1])) <= 1e-20)
         if name in ("triang", "trapezoid"):  # kinks at the shapes (p) and at loc + scale * shapes (q)
             qcuts |= {float(v) for v in shapes} | {lq + cq * float(v) for v in sq}
         try:
             with _mp_formulas():
-                return _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts)
+                return _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts, far_ok)
         except (TypeError, AttributeError) as exc:  # scipy's formula left mpmath somewhere (complex, float-only)
             hp, hq = hand_logdens(name, shapes), hand_logdens(name, sq)
             if hp is None or not (_check_logdens(hp, p, probe) and _check_logdens(hq, dist(*sq), probe_q)):
                 raise exc
-            return _reference(kind, hp, hq, lq, cq, ps, qs, kmax, qcuts)
+            return _reference(kind, hp, hq, lq, cq, ps, qs, kmax, qcuts, far_ok)
 
 
-def _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts):
+def _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts, far_ok=(False, False)):
     with mp.workdps(DPS):
         L, C = mp.mpf(lq), mp.mpf(cq)
         if kind == "d":
@@ -474,8 +479,10 @@ def _reference(kind, fp, fq0, lq, cq, ps, qs, kmax, qcuts):
         # an infinite end: stop at p's 1e-30 quantile when it is finite (p's mass beyond times
         # phi(d) ~ d^2 is below 1e-17 of the KL; double exponentials there would cost mpmath
         # numbers with astronomically large exponents)
-        a = mp.mpf(lo) if math.isfinite(lo) else (mp.mpf(min(cuts)) if cuts and min(cuts) < -1 else -mp.inf)
-        b = mp.mpf(hi) if math.isfinite(hi) else (mp.mpf(max(cuts)) if cuts and max(cuts) > 1 else mp.inf)
+        # (only where p's cdf confirms that quantile: moyal's isf(1e-30) is inf, and stopping at its
+        # 1e-12 quantile instead cut off 4e-10 of the KL)
+        a = mp.mpf(lo) if math.isfinite(lo) else (mp.mpf(min(cuts)) if cuts and far_ok[0] else -mp.inf)
+        b = mp.mpf(hi) if math.isfinite(hi) else (mp.mpf(max(cuts)) if cuts and far_ok[1] else mp.inf)
         inner = [mp.mpf(v) for v in cuts if a < v < b]
         val = mp.quad(integrand, [a] + inner + [b])
         # q's mass outside p's support: the integrand there is q (p = 0)
