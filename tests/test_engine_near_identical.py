@@ -227,3 +227,13 @@ def test_expansion_keeps_the_plain_difference_where_it_cannot_apply():
     d, _ = ratio(x, lp, lq)
     exact = [float(abs(mp.mpf(v) - mp.mpf(1e-6)) - abs(mp.mpf(v))) for v in x]  # log p - log q = |x - 1e-6| - |x|
     np.testing.assert_allclose(d, exact, rtol=1e-9, atol=1e-22)
+
+
+@pytest.mark.parametrize("a, b", [(0.3, 0.3 * (1 + 1e-9)), (0.3 * (1 + 1e-9), 0.3), (0.7, 0.7 * (1 - 1e-7))])
+def test_registry_geom_near_identical(a, b):
+    """The closed form (registry) of geom || geom at relative differences 1e-9: log(a/b) + (1-a)/a log((1-a)/(1-b))."""
+    with mp.workdps(40):
+        A, B = mp.mpf(a), mp.mpf(b)
+        ref = mp.log(A / B) + (1 - A) / A * mp.log((1 - A) / (1 - B))
+    value = klbook.kl_divergence(stats.geom(a), stats.geom(b))
+    assert float(abs(mp.mpf(value) - ref) / ref) <= 1e-15
