@@ -40,8 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import resource
 import signal
 import sys
 import time
@@ -50,7 +48,6 @@ from pathlib import Path
 
 import mpmath as mp
 import numpy as np
-import scipy.special as _special
 import scipy.stats as stats
 import scipy.stats._continuous_distns as _cd
 import scipy.stats._discrete_distns as _dd

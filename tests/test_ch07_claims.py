@@ -396,8 +396,8 @@ def test_comparison_with_k5_claims():
     # "the interval covers the truth in at least 83 % of the runs in every case"
     assert f"{100 * min(cover.values()):.0f}" == "83"
     # the notebook prints the same summaries (nbval proves its output is a fresh run)
-    assert printed_summary("main").startswith(f"ratio at most 1 in 30 of 32 cases, at most 0.7 in 16; median 0.70")
-    assert printed_summary("heldout").startswith(f"ratio at most 1 in 32 of 32 cases")
+    assert printed_summary("main").startswith("ratio at most 1 in 30 of 32 cases, at most 0.7 in 16; median 0.70")
+    assert printed_summary("heldout").startswith("ratio at most 1 in 32 of 32 cases")
     # the printed intervals of the two ratios above 1
     assert boot_interval(g) == ("0.93", "1.21") and boot_interval(m) == ("0.92", "1.48")
 

@@ -39,11 +39,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
-from scipy import special
-from scipy.stats import t as stats_t
 
 from .engine import TAIL_EPS, Univariate, em_sum, integrate_pair, log_ratio, pair_log_ratio, quantiles, standardise_pair
 
