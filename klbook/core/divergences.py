@@ -58,9 +58,9 @@ double (64-bit significand where the platform has it): ``sum q g(r) + sum(p - q)
 the series of :math:`g` when every ratio is within 1/32 of 1, ``p log1p(r) - (p - q)``
 when every ratio is in :math:`[\tfrac12, 2]`, else ``p log(p/q)``. Every rounding error is
 bounded, and the value is kept only when the bound is at most 0.3 u of it (u = 2**-53);
-otherwise the block path below computes it (see :func:`_kl_small`).
+otherwise the block path below computes it (see ``_kl_small``).
 
-Long vectors whose every ratio is within 1/64 of 1 take :func:`_near_long` first: per block
+Long vectors whose every ratio is within 1/64 of 1 take ``_near_long`` first: per block
 of ``2**14`` entries ``sum(p - q)`` exactly (without extraction when no partial sum can
 round: every ``p_i - q_i`` is a multiple of the quantum of ``min(q)/2``; else after one
 extraction pass), ``w = (p - q)^2/q`` summed in groups of 8 whose sums are summed exactly at
