@@ -7,7 +7,6 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "klbook"
 
