@@ -1066,8 +1066,14 @@ def test_defect_extreme_but_valid_pairs(p, q):
 
 
 def test_worst_relative_errors():
-    """Print the worst relative error per input class and pair (``pytest -s``); all within 1e-9."""
-    assert WORST, "run the whole file: the table is filled by the tests above"
+    """Print the worst relative error per input class and pair (``pytest -s``); all within 1e-9.
+
+    A report of the errors the tests above recorded in this process: each of them already asserts
+    its own tolerance. Under pytest-xdist (``make test``) another worker may have run them all,
+    leaving nothing here to report; run the file alone (``pytest -s`` without ``-n``) for the table.
+    """
+    if not WORST:
+        pytest.skip("the tests that fill the table ran in another process (pytest-xdist)")
     width = max(len(f"{c} | {p}") for c, p in WORST)
     lines = [f"{'input class | pair':{width}s}  worst relative error"]
     for (cls, pair), e in sorted(WORST.items()):
