@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from klbook import kl_from_samples
-from klbook.core.samples import SampleKL, _em_two_components, histogram_kl, knn_kl, known_kl_pairs
+from klbook.core.samples import SampleKL, _em_two_components, histogram_kl, knn_kl, known_kl_pairs, mae_ratio
 
 MP_DPS = 30
 
@@ -357,3 +357,47 @@ def test_known_kl_pairs_rejects_a_bad_dimension():
     for bad in (0, 2.0, True, "3"):
         with pytest.raises(ValueError, match="d must be an int >= 1"):
             known_kl_pairs(bad)
+
+
+# ---------------------------------------------------------------- mae_ratio
+
+def test_mae_ratio_against_a_plain_loop():
+    """The ratio from exact fractions; the interval from the resampled repetitions, recomputed one by one."""
+    from fractions import Fraction
+
+    a = [0.31, 0.12, 0.27, 0.05, 0.40, 0.22]
+    b = [0.10, 0.35, 0.18, 0.30, 0.15, 0.26]
+    t = 0.2
+    ratio, lo, hi = mae_ratio(a, b, t, level=0.8, draws=500, seed=3)
+    exact = sum(abs(Fraction(v) - Fraction(t)) for v in a) / sum(abs(Fraction(v) - Fraction(t)) for v in b)
+    assert ratio == pytest.approx(float(exact), rel=1e-15)
+    idx = np.random.default_rng(3).integers(0, 6, (500, 6))
+    boot = sorted(sum(abs(a[i] - t) for i in row) / sum(abs(b[i] - t) for i in row) for row in idx.tolist())
+    # numpy's default quantile: linear between the order statistics at (draws - 1) * q
+    for q, got in ((0.1, lo), (0.9, hi)):
+        pos = 499 * q
+        k = int(pos)
+        ref = boot[k] + (boot[k + 1] - boot[k]) * (pos - k)
+        assert got == pytest.approx(ref, rel=1e-12)
+    assert lo <= ratio <= hi
+
+
+def test_mae_ratio_of_proportional_errors_is_exact():
+    rng = np.random.default_rng(0)
+    e = rng.normal(size=40)
+    ratio, lo, hi = mae_ratio(1.0 + 0.5 * e, 1.0 + e, 1.0)
+    assert ratio == pytest.approx(0.5, rel=1e-14) and lo == pytest.approx(0.5, rel=1e-14) and hi == pytest.approx(0.5, rel=1e-14)
+
+
+@pytest.mark.parametrize("args,kwargs,match", [
+    (([1.0], [1.0], 0.0), {}, "length >= 2"),
+    (([1.0, 2.0], [1.0, 2.0, 3.0], 0.0), {}, "one length"),
+    (([1.0, np.nan], [1.0, 2.0], 0.0), {}, "finite"),
+    (([1.0, 2.0], [1.0, 2.0], np.inf), {}, "truth"),
+    (([1.0, 2.0], [1.0, 2.0], 0.0), {"level": 1.0}, "level"),
+    (([1.0, 2.0], [1.0, 2.0], 0.0), {"draws": 0}, "draws"),
+    (([1.0, 2.0], [0.5, 0.5], 0.5), {}, "mean absolute error is 0"),
+])
+def test_mae_ratio_rejects_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mae_ratio(*args, **kwargs)
