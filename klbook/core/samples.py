@@ -963,11 +963,12 @@ def mae_ratio(
 
     .. math::
 
-        \rho = \frac{\tfrac1R \sum_i |a_i - D|}{\tfrac1R \sum_i |b_i - D|},
+        \frac{\mathrm{MAE}(a)}{\mathrm{MAE}(b)},
 
+    with :math:`\mathrm{MAE}(a) = \tfrac1R \sum_{i=1}^{R} |a_i - D|` (and :math:`\mathrm{MAE}(b)` likewise),
     :math:`a_i` and :math:`b_i` the two estimates from repetition :math:`i` (the same draws),
     :math:`D` the true divergence. The interval is the :math:`(1 \mp \text{level})/2` quantiles of
-    :math:`\rho` over ``draws`` resamples of the repetitions with replacement, the same resampled
+    the ratio over ``draws`` resamples of the repetitions with replacement, the same resampled
     repetitions for both estimators (so what the draws share cancels): how much of a ratio near 1
     is noise. Chapter 7's comparison table and ``benchmarks/bench_sample_kl.py`` use it.
 
