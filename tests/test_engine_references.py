@@ -10,8 +10,12 @@ Every reference is computed here, independently of klbook:
 * discrete pairs: exact finite sums, or mpmath sums far beyond the mass of p (1e-40);
 * zipf-type pairs: closed forms in the Riemann zeta function and its derivative.
 
-References are computed once per session and kept in a module dict. The table of worst
-relative errors per group is printed by ``python tests/test_engine_references.py``.
+The continuous references (0.2-4.5 CPU-s each) are stored in ``tests/refs/engine_references.json``
+by ``python tests/refs/generate.py`` (tests/refs/store.py: the key holds the pair, the entry the
+30-digit value and a hash of the code that computed it). One reference per group, ``LIVE``, is
+recomputed on every run and must equal the stored one; the discrete and zeta references (< 0.1
+CPU-s) are all computed live. The table of worst relative errors per group is printed by
+``python tests/test_engine_references.py``.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import pytest
 from scipy import stats
 
 import klbook
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore, assignment
 
 DPS = 30
-_REFS: dict[str, mp.mpf] = {}
+STORE = RefStore("engine_references")
 
 # --------------------------------------------------------------------------------------
 # Textbook log-densities (standard members; loc/scale applied by the caller), mpf -> mpf.
@@ -224,11 +230,32 @@ LIMITS = {
 KNOWN: dict[str, float] = {}
 
 
+# Recomputed on every run, one per group of stored references (the cheapest of each group), so the stored
+# file cannot drift from the code; the code hash in each entry covers the rest of the group.
+LIVE = {
+    "continuous light-tailed: laplace() || hypsecant(scale=0.7)",
+    "heavy-tailed: t(2.5) || logistic(scale=1.3)",
+    "singular ends: weibull_min(0.5) || gamma(0.3, scale=2.0)",
+    "near-identical: logistic() || logistic(scale=1.0000000009313226)",
+}
+STORED_GROUPS = set(CONTINUOUS)
+# The code behind a stored continuous reference: its hash is stored with the value.
+REF_CODE = (continuous_ref, _mp_logpdf, C, _label, assignment(__file__, "LOGPDF"))
+
+
 def reference(group: str, label: str, thunk) -> mp.mpf:
     key = f"{group}: {label}"
-    if key not in _REFS:
-        _REFS[key] = thunk()
-    return _REFS[key]
+    if group not in STORED_GROUPS:
+        return thunk()
+    return STORE.get(key, thunk, dps=DPS, code=REF_CODE, live=key in LIVE)
+
+
+def test_stored_references_are_the_tables():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    STORE.check_keys(f"{group}: {label}" for group in STORED_GROUPS for label, *_ in TABLE[group])
+    assert LIVE <= set(STORE.entries) and len(LIVE) == len(STORED_GROUPS)
+    assert {key.split(": ")[0] for key in LIVE} == STORED_GROUPS
 
 
 def errors(group: str) -> list[tuple[str, float, float]]:

@@ -19,7 +19,6 @@ import json
 import platform
 from pathlib import Path
 
-import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +95,15 @@ def test_runtime_python_is_one_the_book_runs_on():
 
 # ------------------------------------------------------------------ book_ext/nbclean.py itself
 
+@pytest.fixture(scope="module")
+def nbformat():
+    """nbformat, imported by the tests that use it: its import (jsonschema building a grammar) costs
+    ~2 CPU-s, which every pytest-xdist worker would pay at collection if it were imported above."""
+    import nbformat
+
+    return nbformat
+
+
 def _nbclean():
     spec = importlib.util.spec_from_file_location("nbclean", ROOT / "book_ext" / "nbclean.py")
     module = importlib.util.module_from_spec(spec)
@@ -103,7 +111,7 @@ def _nbclean():
     return module
 
 
-def _dirty_notebook() -> nbformat.NotebookNode:
+def _dirty_notebook(nbformat):
     nb = nbformat.v4.new_notebook()
     nb.metadata = nbformat.from_dict({
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -121,9 +129,9 @@ def _dirty_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def test_nbclean_fixes_everything_and_keeps_cells():
+def test_nbclean_fixes_everything_and_keeps_cells(nbformat):
     nbclean = _nbclean()
-    nb = _dirty_notebook()
+    nb = _dirty_notebook(nbformat)
     found = " | ".join(nbclean.problems(nb))
     for what in ("metadata.widgets", "kernelspec", "language_info.mimetype", "toc-autonumbering",
                  "1 cells store metadata.execution", "first cell"):
@@ -139,9 +147,9 @@ def test_nbclean_fixes_everything_and_keeps_cells():
     assert nbclean.clean(out) == out  # idempotent
 
 
-def test_nbclean_moves_an_existing_first_cell_and_tags_it(tmp_path):
+def test_nbclean_moves_an_existing_first_cell_and_tags_it(tmp_path, nbformat):
     nbclean = _nbclean()
-    nb = _dirty_notebook()
+    nb = _dirty_notebook(nbformat)
     hint = nbformat.v4.new_markdown_cell(FIRST_CELL + "\n")
     hint.id = "hint"
     nb.cells.append(hint)
