@@ -1,7 +1,10 @@
 """The pairwise engine's noise floors, power-law discrete tails and singular upper ends (issue 16).
 
 References are independent of the engine: mpmath sums and quadratures of hand-written
-log-densities (30-40 digits), mpmath's Bessel and beta functions.
+log-densities (30-40 digits), mpmath's Bessel and beta functions. The costly ones (0.2-0.9 CPU-s
+each) are stored in ``tests/refs/engine_ends_noise.json`` by ``python tests/refs/generate.py``
+(tests/refs/store.py: keyed by the inputs, with a hash of the code that computes them); one of each
+group (``LIVE``) is recomputed with mpmath on every run and must equal the stored value.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from klbook import hellinger_distance, js_divergence, kl_divergence, renyi_diver
 from klbook.core import engine
 from klbook.core.engine import Univariate
 from klbook.core.numeric import entropy_numeric, kl_numeric
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
+
+STORE = RefStore("engine_ends_noise")
 
 
 def rel(x, ref):
@@ -65,10 +72,10 @@ def test_same_distribution_as_two_types_is_zero_without_warnings(name, fn):
     assert CountingMixture.points < 60_000, CountingMixture.points
 
 
-@pytest.mark.parametrize("p,q", [(stats.t(5), stats.t(5.000001)), (stats.logistic(), stats.logistic(1e-6))])
-def test_near_identical_pairs_js_and_hellinger_against_mpmath(p, q):
-    # JS ~ KL/4 and H^2 ~ KL/8 for nearby members; references by mpmath quadrature of written-out densities
-    if p.dist.name == "t":
+def _near_identical_ref(family: str, what: str) -> mp.mpf:
+    """JS or H^2 of t(5) || t(5.000001) or logistic() || logistic(1e-6): mpmath quadrature of
+    written-out densities at 40 digits."""
+    if family == "t":
         nu1, nu2 = mp.mpf(5), mp.mpf("5.000001")
 
         def lpdf(x, nu, m):
@@ -92,8 +99,19 @@ def test_near_identical_pairs_js_and_hellinger_against_mpmath(p, q):
             return (mp.exp(lp(x) / 2) - mp.exp(lq(x) / 2)) ** 2 / 2
 
         cuts = [-mp.inf, -1e4, -100, -10, 0, 10, 100, 1e4, mp.inf]
-        js_ref = mp.quad(js_term, cuts)
-        h2_ref = mp.quad(h2_term, cuts)
+        return mp.quad(js_term if what == "js" else h2_term, cuts)
+
+
+NEAR_IDENTICAL_KEYS = {f"near-identical {what} {family}": (family, what)
+                       for family in ("t", "logistic") for what in ("js", "h2")}
+
+
+@pytest.mark.parametrize("p,q", [(stats.t(5), stats.t(5.000001)), (stats.logistic(), stats.logistic(1e-6))])
+def test_near_identical_pairs_js_and_hellinger_against_mpmath(p, q):
+    # JS ~ KL/4 and H^2 ~ KL/8 for nearby members; references by mpmath quadrature of written-out densities
+    family = "t" if p.dist.name == "t" else "logistic"
+    js_ref, h2_ref = (stored(f"near-identical {what} {family}", lambda w=what: _near_identical_ref(family, w),
+                             40, (_near_identical_ref,)) for what in ("js", "h2"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         # limited by the rounding of log p - log q (relative 1e-16 |log p| / 1e-6): 4e-10 and 4e-11 now
@@ -182,7 +200,10 @@ def _kl_term(a, b):
     return mp.exp(a) * (a - b)
 
 
-@pytest.mark.parametrize("a1,a2", [(1.2, 4.0), (2.5, 0.8), (0.6, 0.7)])
+YULESIMON_PAIRS = [(1.2, 4.0), (2.5, 0.8), (0.6, 0.7)]
+
+
+@pytest.mark.parametrize("a1,a2", YULESIMON_PAIRS)
 def test_yulesimon_pairs_against_mpmath(a1, a2):
     p, q = stats.yulesimon(a1), stats.yulesimon(a2)
     lp = lambda k: _ys_lpmf(k, mp.mpf(a1))  # noqa: E731
@@ -191,8 +212,9 @@ def test_yulesimon_pairs_against_mpmath(a1, a2):
         warnings.simplefilter("error")
         js = js_divergence(p, q)
         kl = kl_divergence(p, q)
-    assert rel(js, _nsum_pair(lp, lq, _js_term, 1)) < 1e-11
-    assert rel(kl, _nsum_pair(lp, lq, _kl_term, 1)) < 1e-11
+    code = (_ys_lpmf, _em_series, _nsum_pair, _js_term, _kl_term, test_yulesimon_pairs_against_mpmath)
+    assert rel(js, stored(f"yulesimon({a1!r}) || yulesimon({a2!r}) js", lambda: _nsum_pair(lp, lq, _js_term, 1), 30, code)) < 1e-11
+    assert rel(kl, stored(f"yulesimon({a1!r}) || yulesimon({a2!r}) kl", lambda: _nsum_pair(lp, lq, _kl_term, 1), 30, code)) < 1e-11
 
 
 def test_skellam_against_yulesimon_against_mpmath():
@@ -260,30 +282,42 @@ UPPER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("pab,qspec", UPPER_CASES, ids=[f"beta{p}||{q[0]}{q[1]}" for p, q in UPPER_CASES])
-def test_kl_and_js_singular_at_upper_end_against_mpmath(pab, qspec):
+def _upper_ref(pab, qspec, what: str) -> mp.mpf:
+    """KL or JS of beta(*pab) || qspec at 30 digits: _ref_unit's quadrature in the distances to both ends."""
     a, b = (mp.mpf(v) for v in pab)
-    p = stats.beta(*pab)
     name, qa = qspec
     if name == "beta":
         qa_, qb_, qloc, qscale = qa
-        q = stats.beta(qa_, qb_, loc=qloc, scale=qscale)
         lq = lambda x, y: _beta_lxy(mp.mpf(qa_), mp.mpf(qb_), mp.mpf(qloc), mp.mpf(qscale), x, y)  # noqa: E731
     elif name == "uniform":
-        q = stats.uniform()
         lq = lambda x, y: mp.mpf(0)  # noqa: E731
     else:
-        q = stats.arcsine()
         lq = lambda x, y: -mp.log(mp.pi) - mp.log(x) / 2 - mp.log(y) / 2  # noqa: E731
 
     def lpq(x, y):
         return _beta_lxy(a, b, mp.mpf(0), mp.mpf(1), x, y), lq(x, y)
 
-    kl_ref = _ref_unit(lpq, _kl_t)
+    if what == "kl":
+        return _ref_unit(lpq, _kl_t)
     js_ref = _ref_unit(lpq, _js_term)
     if name == "beta" and qloc < 0:  # q's mass below 0, outside p's support: its JS term is q log 2 / 2
         with mp.workdps(30):
             js_ref += mp.log(2) / 2 * mp.betainc(qa_, qb_, 0, mp.mpf(-qloc) / qscale, regularized=True)
+    return js_ref
+
+
+def _upper_key(pab, qspec, what):
+    return f"beta{pab!r} || {qspec[0]}{qspec[1]!r} {what}"
+
+
+@pytest.mark.parametrize("pab,qspec", UPPER_CASES, ids=[f"beta{p}||{q[0]}{q[1]}" for p, q in UPPER_CASES])
+def test_kl_and_js_singular_at_upper_end_against_mpmath(pab, qspec):
+    p = stats.beta(*pab)
+    name, qa = qspec
+    q = stats.beta(qa[0], qa[1], loc=qa[2], scale=qa[3]) if name == "beta" else getattr(stats, name)()
+    code = (_upper_ref, _ref_unit, _beta_lxy, _kl_t, _js_term)
+    kl_ref, js_ref = (stored(_upper_key(pab, qspec, what), lambda w=what: _upper_ref(pab, qspec, w), 30, code)
+                      for what in ("kl", "js"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         kl = kl_numeric(p, q)
@@ -322,23 +356,61 @@ def test_entropy_of_a_beta_singular_at_one():
     assert rel(got, ref) < 1e-12
 
 
-def test_q_singular_at_its_start_inside_p_support_against_mpmath():
-    # beta(0.5371, 4.9464) (singular at 0) inside a Cauchy p located at -0.4868: p's standardised
-    # coordinates put q's end at 0.2511..., resolved only to 5e-17 (JS was off by 4e-9, alpha by 8e-9)
+def _q_singular_ref(what: str) -> mp.mpf:
+    """JS, or the alpha-divergence of order 0.3, of cauchy(-0.4868, 1.9382) || beta(0.5371, 4.9464) at 30 digits."""
     m, s, a, b = mp.mpf("-0.4868"), mp.mpf("1.9382"), mp.mpf("0.5371"), mp.mpf("4.9464")
-    p, q = stats.cauchy(-0.4868, 1.9382), stats.beta(0.5371, 4.9464)
     with mp.workdps(30):
         lp = lambda x: -mp.log(mp.pi * s) - mp.log1p(((x - m) / s) ** 2)  # noqa: E731
         lq = lambda x: (a - 1) * mp.log(x) + (b - 1) * mp.log1p(-x) - mp.log(mp.beta(a, b))  # noqa: E731
         cuts = [0, mp.mpf("1e-6"), mp.mpf("1e-3"), 0.1, 0.5, 1]
         p_out = 1 - (mp.atan((1 - m) / s) - mp.atan(-m / s)) / mp.pi  # p's mass outside [0, 1]
-        js_ref = mp.quad(lambda x: _js_term(lp(x), lq(x)), cuts) + mp.log(2) / 2 * p_out
+        if what == "js":
+            return mp.quad(lambda x: _js_term(lp(x), lq(x)), cuts) + mp.log(2) / 2 * p_out
         al = mp.mpf("0.3")
 
         def alpha_term(x):
             P, Q = mp.exp(lp(x)), mp.exp(lq(x))
             return (al * P + (1 - al) * Q - P**al * Q ** (1 - al)) / (al * (1 - al))
 
-        alpha_ref = mp.quad(alpha_term, cuts) + p_out / (1 - al)
+        return mp.quad(alpha_term, cuts) + p_out / (1 - al)
+
+
+def test_q_singular_at_its_start_inside_p_support_against_mpmath():
+    # beta(0.5371, 4.9464) (singular at 0) inside a Cauchy p located at -0.4868: p's standardised
+    # coordinates put q's end at 0.2511..., resolved only to 5e-17 (JS was off by 4e-9, alpha by 8e-9)
+    p, q = stats.cauchy(-0.4868, 1.9382), stats.beta(0.5371, 4.9464)
+    js_ref, alpha_ref = (stored(f"cauchy(-0.4868, 1.9382) || beta(0.5371, 4.9464) {what}",
+                                lambda w=what: _q_singular_ref(w), 30, (_q_singular_ref, _js_term))
+                         for what in ("js", "alpha 0.3"))
     assert rel(js_divergence(p, q), js_ref) < 1e-13
     assert rel(klbook.alpha_divergence(p, q, 0.3), alpha_ref) < 1e-13
+
+
+# --------------------------------------------------------------------------------------
+# The stored references (tests/refs/engine_ends_noise.json)
+# Recomputed with mpmath on every run: one per group of stored references.
+LIVE = {
+    "near-identical h2 logistic",
+    "yulesimon(1.2) || yulesimon(4.0) kl",
+    "beta(2.0, 0.5) || uniform() kl",
+    "cauchy(-0.4868, 1.9382) || beta(0.5371, 4.9464) js",
+}
+
+
+def stored(key: str, compute, dps: int, code) -> mp.mpf:
+    """The mpmath reference ``key`` from tests/refs/engine_ends_noise.json (live if in LIVE)."""
+    return STORE.get(key, compute, dps=dps, code=code, live=key in LIVE)
+
+
+def stored_keys() -> set[str]:
+    return (set(NEAR_IDENTICAL_KEYS)
+            | {f"yulesimon({a1!r}) || yulesimon({a2!r}) {w}" for a1, a2 in YULESIMON_PAIRS for w in ("js", "kl")}
+            | {_upper_key(pab, qspec, w) for pab, qspec in UPPER_CASES for w in ("kl", "js")}
+            | {f"cauchy(-0.4868, 1.9382) || beta(0.5371, 4.9464) {w}" for w in ("js", "alpha 0.3")})
+
+
+def test_stored_references_are_the_tests_inputs():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    STORE.check_keys(stored_keys())
+    assert LIVE <= stored_keys()

@@ -99,8 +99,8 @@ class RefStore:
         names, digest = code_digest(code)
         entry = self.entries.get(key)
         if MODE == "write":
-            value = mp.mpf(compute())
-            with mp.workdps(dps):
+            value = compute()
+            with mp.workdps(dps):  # mp.mpf() would round to the caller's precision
                 self.entries[key] = {"value": mp.nstr(value, dps, strip_zeros=False), "dps": dps,
                                      "functions": ", ".join(names), "code": digest}
             self._save()
@@ -114,8 +114,9 @@ class RefStore:
             stored = mp.mpf(entry["value"])
         if not (live or MODE == "live"):
             return stored
-        value = mp.mpf(compute())
+        value = compute()
         with mp.workdps(dps + 5):
+            value = mp.mpf(value)
             tol = mp.mpf(10) ** (5 - dps) * max(abs(stored), mp.mpf(10) ** (-dps))
             assert abs(value - stored) <= tol, (
                 f"{self.path.name}: {key!r} recomputed live is {value}, stored {stored}; run {REGENERATE}")
