@@ -31,27 +31,41 @@ estimator: a check that it is not tuned to the pairs above.
 
 Then the heavy-tail limit: Student t (3 degrees of freedom) against a Gaussian.
 
-Chapter 7's comparison table is this benchmark's output: ``--json=PATH`` dumps every repetition,
-and ``--chapter-data=chapters/07_sample_kl_benchmark.json PATH...`` merges the dumps of the main
-and held-out runs (both sizes) into the file the chapter reads (tests/test_ch07_claims.py recomputes
-some of its repetitions with the current library)::
+Chapter 7's comparison table is this benchmark's output: ``--json=PATH`` dumps every repetition
+with its provenance (the command, the seeds, the repetitions, ``git rev-parse HEAD`` of the klbook
+checkout and whether klbook/ or this script had uncommitted changes, the versions of
+``divergence``, numpy, scipy and Python, the date), and ``--chapter-data=OUT PATH...`` merges the
+dumps of the main and held-out runs into the file the chapter reads, keeping every dump's
+provenance; it refuses dumps from different commits or from a dirty checkout.
+tests/test_ch07_claims.py recomputes some stored repetitions with the current library. The stored
+file was made from a clean clone of the commit it records, two processes at a time (the main
+pairs with n = m = 1e3 have 200 repetitions, to tell a tie from a loss)::
 
-    bench_sample_kl.py --sizes=1000:60 --no-tail --json=main3.json        # and 10000:24 -> main4.json
-    bench_sample_kl.py --heldout --sizes=1000:60 --no-tail --json=held3.json  # and 10000:24
-    bench_sample_kl.py --chapter-data=chapters/07_sample_kl_benchmark.json main3.json main4.json held3.json held4.json
+    B="env OPENBLAS_NUM_THREADS=1 PYTHONPATH=$CLONE nice -n 10 .venv/bin/python $CLONE/benchmarks/bench_sample_kl.py --no-tail"
+    $B --dims=1,2,5 --sizes=1000:200,10000:24 --json=m125.json; $B --heldout --dims=1,3,6 --json=h136.json
+    $B --dims=10 --sizes=1000:200,10000:24 --json=m10.json;     $B --heldout --dims=10 --json=h10.json
+    $B --chapter-data=chapters/07_sample_kl_benchmark.json m125.json m10.json h136.json h10.json
 """
 
 from __future__ import annotations
 
+import datetime
+import importlib.metadata
 import json
 import math
+import os
+import platform
+import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+import scipy
 from scipy import stats
 
+import klbook
 from klbook import GaussianMixture, kl_divergence, kl_from_samples, mixture_kl
 from klbook.core.samples import known_kl_pairs, mae_ratio
 
@@ -129,6 +143,42 @@ def make_heldout_pairs(d):
     return out
 
 
+#: How every repetition's draws and reference seed are made (run() below); recorded in each dump.
+SEEDS = ("x then y drawn from numpy.random.default_rng(10000 * d + 100 * rep + n % 97); "
+         "kl_from_samples(x, y, random_state=rep); divergence.knn_kl_divergence(x, y, k=5)")
+
+
+def provenance(sizes):
+    """Where a dump's numbers come from: the command, seeds, repetitions, and the code that made them.
+
+    ``klbook_commit`` is ``git rev-parse HEAD`` of the checkout the imported klbook lives in, at the
+    time of the run; ``klbook_dirty`` is True when that checkout had uncommitted changes to
+    ``klbook/`` or to this script (then the commit alone does not reproduce the numbers).
+    """
+    root = Path(klbook.__file__).resolve().parent.parent
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    status = git("status", "--porcelain", "--untracked-files=no", "--", "klbook", "benchmarks/bench_sample_kl.py")
+    return dict(
+        command=" ".join(["OPENBLAS_NUM_THREADS=" + os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"),
+                          "python", "benchmarks/bench_sample_kl.py", *sys.argv[1:]]),
+        seeds=SEEDS,
+        reps={str(n): int(r) for n, r in sizes},
+        klbook_commit=git("rev-parse", "HEAD"),
+        klbook_dirty=None if status is None else bool(status),
+        divergence=importlib.metadata.version("divergence"),
+        numpy=np.__version__,
+        scipy=scipy.__version__,
+        python=platform.python_version(),
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
+    )
+
+
 def run(dims, sizes, pairs=make_pairs, records=None, label="main"):
     """Print the comparison table; append one dict per repetition to ``records`` when given."""
     print(f"{'d':>3} {'pair':20} {'n=m':>6} {'KL':>7} {'MAE ours':>9} {'MAE div5':>9} {'ratio':>6} {'90% boot':>12} "
@@ -198,14 +248,24 @@ def _arg(name, default):
 def chapter_data(paths, out):
     """Merge ``--json`` dumps into the table chapter 7 reads: per case, the repetitions' estimates,
     intervals, uncorrected estimates (``raw``) and div5 values; the chapter computes the MAEs, ratios,
-    their intervals and the coverage from them."""
-    cases = {}
+    their intervals and the coverage from them. Each dump's provenance is kept; the dumps must come
+    from one klbook commit and one ``divergence`` version, with no uncommitted change to klbook or
+    this script (else the stored numbers could not be reproduced from the recorded commit)."""
+    cases, runs = {}, []
     for path in paths:
-        label, _, path = path.rpartition(":")  # "heldout:PATH" for a dump that predates the "set" field
         with open(path) as fh:
-            for r in json.load(fh):
-                key = (r.get("set", label or "main"), r["d"], r["pair"], r["n"])
-                cases.setdefault(key, []).append(r)
+            dump = json.load(fh)
+        if not isinstance(dump, dict) or "provenance" not in dump:
+            sys.exit(f"{path}: no provenance (written by an older bench_sample_kl.py): re-run it")
+        runs.append(dump["provenance"])
+        for r in dump["records"]:
+            key = (r["set"], r["d"], r["pair"], r["n"])
+            cases.setdefault(key, []).append(r)
+    for field_ in ("klbook_commit", "divergence"):
+        if len({p[field_] for p in runs}) != 1:
+            sys.exit(f"the dumps differ in {field_}: {sorted({str(p[field_]) for p in runs})}")
+    if any(p["klbook_dirty"] is not False for p in runs):
+        sys.exit("a dump was made with uncommitted changes to klbook or this script (klbook_dirty): re-run it from a clean checkout")
     order = {"main": 0, "heldout": 1}
     table = []
     for key in sorted(cases, key=lambda k: (order[k[0]], k[1], k[3])):
@@ -216,12 +276,22 @@ def chapter_data(paths, out):
             **{f: [r[f] for r in rs] for f in ("ours", "lo", "hi", "div5", "raw")},
             cpu_ours=float(np.mean([r["cpu_ours"] for r in rs])), cpu_div5=float(np.mean([r["cpu_div5"] for r in rs])),
         ))
+
     def short(v):  # 12 significant digits (the tests compare recomputed runs to 1e-9)
         return [float(f"{x:.12g}") for x in v] if isinstance(v, list) else v
 
+    prov = dict(
+        source="benchmarks/bench_sample_kl.py: klbook.kl_from_samples vs divergence.knn_kl_divergence(k=5) on the "
+               "same draws (cpu_*: CPU seconds per call, time.process_time)",
+        merged_by=" ".join(["python", "benchmarks/bench_sample_kl.py", *sys.argv[1:]]),
+        klbook_commit=runs[0]["klbook_commit"],
+        klbook_dirty=False,
+        divergence=runs[0]["divergence"],
+        seeds=runs[0]["seeds"],
+        runs=runs,
+    )
     with open(out, "w") as fh:
-        fh.write('{"source": "benchmarks/bench_sample_kl.py: klbook.kl_from_samples vs divergence.knn_kl_divergence(k=5) '
-                 'on the same draws (cpu_*: CPU seconds per call)",\n "cases": [\n')
+        fh.write('{"provenance": ' + json.dumps(prov, indent=1) + ',\n "cases": [\n')
         fh.write(",\n".join(json.dumps({k: short(v) for k, v in c.items()}) for c in table))
         fh.write("\n]}\n")
     print(f"wrote {len(table)} cases to {out}")
@@ -237,19 +307,19 @@ if __name__ == "__main__":
         chapter_data([a for a in sys.argv[1:] if not a.startswith("--")], _arg("chapter-data", None))
         sys.exit(0)
     records = [] if _arg("json", None) else None
+    sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
     if "--quick" in sys.argv:
-        run((1, 5), ((1000, 10),), records=records)
+        sizes = ((1000, 10),)
+        run((1, 5), sizes, records=records)
     elif "--heldout" in sys.argv:
         print("Held-out pairs (not used to tune anything):")
         dims = tuple(int(v) for v in _arg("dims", "1,3,6,10").split(","))
-        sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
         run(dims, sizes, make_heldout_pairs, records=records, label="heldout")
     else:
         dims = tuple(int(v) for v in _arg("dims", "1,2,5,10").split(","))
-        sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
         run(dims, sizes, records=records)
     if records is not None:
         with open(_arg("json", None), "w") as fh:
-            json.dump(records, fh)
+            json.dump({"provenance": provenance(sizes), "records": records}, fh)
     if "--no-tail" not in sys.argv:
         heavy_tail()
