@@ -158,7 +158,8 @@ class SampleKL:
         ``fit_inflation``, ``fit_sd``, ``reference_runs``, ``reference_points`` (terms evaluated
         per run), ``reference_components`` (components of the models of p and q the reference is
         drawn from, 1 or 2 each), ``correction_sd`` (the correction's uncertainty :math:`s` before
-        shrinkage) and ``shrink`` (the factor :math:`c^2/(c^2 + 3s^2)`); ``metric`` is ``"within-mode"`` when that metric was used.
+        shrinkage) and ``shrink`` (the factor :math:`c^2/(c^2 + 3s^2)`); ``metric`` is
+        ``"within-mode"`` when that metric was used.
     """
 
     value: float
