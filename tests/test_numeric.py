@@ -4,7 +4,9 @@ References are independent of the implementation:
 
 * continuous pairs: mpmath ``quad`` at 20 significant digits of
   :math:`\\int p\\,(\\log p - \\log q)`, with the log-densities written here from
-  their textbook formulas (not from scipy);
+  their textbook formulas (not from scipy); the table's (``CONTINUOUS``) are stored in
+  ``tests/refs/numeric.json`` by ``python tests/refs/generate.py`` (tests/refs/store.py), one
+  recomputed on every run (``LIVE``);
 * discrete pairs: mpmath sums of :math:`p_k(\\log p_k - \\log q_k)` at 30 digits
   with the pmfs written here from their formulas;
 * hand-derived closed forms (normal, Laplace, exponential, uniform);
@@ -13,6 +15,7 @@ References are independent of the implementation:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -27,6 +30,10 @@ from klbook.core.closed_forms import kl_distributions
 from klbook.core.engine import Univariate, pair_log_ratio
 from klbook.core.mixtures import GaussianMixture
 from klbook.core.numeric import entropy_numeric, kl_numeric
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
+
+STORE = RefStore("numeric")
 
 INF = mp.inf
 
@@ -38,17 +45,40 @@ def rel_err(value: float, ref) -> float:
 
 # --------------------------------------------------------------------------------------
 # Textbook log-densities in mpmath (functions of an mpf x).
+
+class LogDensity:
+    """An mpmath log-density made by an ``m_`` function, with that call written out (``call``):
+    the key of the references stored for it."""
+
+    def __init__(self, f, call: str):
+        self.f, self.call = f, call
+
+    def __call__(self, x):
+        return self.f(x)
+
+
+def described(make):
+    @functools.wraps(make)
+    def wrapper(*args):
+        return LogDensity(make(*args), f"{make.__name__}{args!r}")
+
+    return wrapper
+
+
+@described
 def m_norm(m=0, s=1):
     m, s = mp.mpf(m), mp.mpf(s)
     return lambda x: -((x - m) / s) ** 2 / 2 - mp.log(s) - mp.log(2 * mp.pi) / 2
 
 
+@described
 def m_t(nu, m=0, s=1):
     nu, m, s = mp.mpf(nu), mp.mpf(m), mp.mpf(s)
     c = mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2) - mp.log(nu * mp.pi) / 2 - mp.log(s)
     return lambda x: c - (nu + 1) / 2 * mp.log(1 + ((x - m) / s) ** 2 / nu)
 
 
+@described
 def m_logistic(m=0, s=1):
     m, s = mp.mpf(m), mp.mpf(s)
 
@@ -59,16 +89,19 @@ def m_logistic(m=0, s=1):
     return f
 
 
+@described
 def m_laplace(m=0, s=1):
     m, s = mp.mpf(m), mp.mpf(s)
     return lambda x: -abs(x - m) / s - mp.log(2 * s)
 
 
+@described
 def m_gumbel_r(m=0, s=1):
     m, s = mp.mpf(m), mp.mpf(s)
     return lambda x: -(x - m) / s - mp.exp(-(x - m) / s) - mp.log(s)
 
 
+@described
 def m_skewnorm(a, m=0, s=1):
     a, m, s = mp.mpf(a), mp.mpf(m), mp.mpf(s)
 
@@ -79,16 +112,19 @@ def m_skewnorm(a, m=0, s=1):
     return f
 
 
+@described
 def m_cauchy(m=0, s=1):
     m, s = mp.mpf(m), mp.mpf(s)
     return lambda x: -mp.log(mp.pi * s) - mp.log(1 + ((x - m) / s) ** 2)
 
 
+@described
 def m_gamma(a, s=1):
     a, s = mp.mpf(a), mp.mpf(s)
     return lambda x: (a - 1) * mp.log(x / s) - x / s - mp.loggamma(a) - mp.log(s)
 
 
+@described
 def m_lognorm(sig, s=1):
     sig, s = mp.mpf(sig), mp.mpf(s)
 
@@ -99,13 +135,27 @@ def m_lognorm(sig, s=1):
     return f
 
 
+@described
 def m_mixture(w, m, s):
     comps = [(mp.mpf(wi), m_norm(mi, si)) for wi, mi, si in zip(w, m, s)]
     return lambda x: mp.log(mp.fsum(wi * mp.exp(c(x)) for wi, c in comps))
 
 
 def mp_kl(lp, lq, points) -> mp.mpf:
-    """:math:`\\int p (\\log p - \\log q)` by tanh-sinh quadrature, 20 digits."""
+    """:math:`\\int p (\\log p - \\log q)` by tanh-sinh quadrature, 20 digits (stored when both
+    log-densities come from ``m_`` functions)."""
+    if not (isinstance(lp, LogDensity) and isinstance(lq, LogDensity)):
+        return mp_kl_live(lp, lq, points)
+    key = _kl_key(lp, lq, points)
+    code = (mp_kl_live, described, *M_FUNCTIONS)
+    return STORE.get(key, lambda: mp_kl_live(lp, lq, points), dps=20, code=code, live=key in LIVE)
+
+
+def _kl_key(lp, lq, points) -> str:
+    return f"kl {lp.call} || {lq.call} on {list(points)!r}"
+
+
+def mp_kl_live(lp, lq, points) -> mp.mpf:
     with mp.workdps(20):
         return mp.quad(lambda x: mp.exp(lp(x)) * (lp(x) - lq(x)), [mp.mpf(v) for v in points])
 
@@ -115,6 +165,7 @@ def mp_entropy(lp, points) -> mp.mpf:
         return mp.quad(lambda x: -mp.exp(lp(x)) * lp(x), [mp.mpf(v) for v in points])
 
 
+M_FUNCTIONS = (m_norm, m_t, m_logistic, m_laplace, m_gumbel_r, m_skewnorm, m_cauchy, m_gamma, m_lognorm, m_mixture)
 MIX = ([0.3, 0.7], [-2.0, 1.0], [0.5, 1.0])
 
 # (id, p, q, mpmath log p, mpmath log q, breakpoints for mpmath) -- pairs in no registry.
@@ -134,6 +185,20 @@ CONTINUOUS = [
     ("mixture||norm", GaussianMixture(*MIX), stats.norm(0, 2), m_mixture(*MIX), m_norm(0, 2), [-INF, -2, 1, INF]),
     ("norm||mixture", stats.norm(0, 1), GaussianMixture(*MIX), m_norm(0, 1), m_mixture(*MIX), [-INF, -2, 0, 1, INF]),
 ]
+
+
+# Recomputed with mpmath on every run (the cheapest stored one); the code hash covers the others.
+LIVE = {"kl m_laplace(0, 1) || m_logistic(0.3, 0.8) on [mpf('-inf'), -20, 0, 0.3, 20, mpf('inf')]"}
+
+
+def test_stored_references_are_the_tests_inputs():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    keys = {_kl_key(lp, lq, pts) for _, _, _, lp, lq, pts in CONTINUOUS}
+    keys |= {_kl_key(m_gumbel_r(0, 1), m_gumbel_r(2, 3), [-6, 0, 5, INF]),  # test_gumbel_tail_pair_against_mpmath
+             _kl_key(m_skewnorm(2.0), m_skewnorm(2.0 + 1e-4), [-INF, -3, 0, 1, 4, INF])}  # ..._near_identical_is_positive
+    STORE.check_keys(keys)
+    assert LIVE <= keys
 
 
 @pytest.mark.parametrize("name,p,q,lp,lq,pts", CONTINUOUS, ids=[c[0] for c in CONTINUOUS])
