@@ -14,6 +14,11 @@ Independent references, never the implementation against itself:
   precision their cancellation for nearly identical pairs is harmless. Each of
   them is itself checked against the quadrature in ``test_textbook_forms_agree``.
 
+The quadratures (``quad_kl``, 0.05-0.3 CPU-s each) are stored in
+``tests/refs/closed_forms_continuous.json`` by ``python tests/refs/generate.py``, keyed by the
+case, with a hash of the code that computes them (tests/refs/store.py); ``LIVE`` ones are recomputed
+on every run and must equal the stored values.
+
 The worst relative errors per family pair are printed by ``-s`` runs of
 ``test_report_worst_errors``.
 """
@@ -34,6 +39,10 @@ from scipy import stats
 
 from klbook.core.closed_forms import continuous as cc
 from klbook.core.closed_forms import kl_distributions, kl_registry_markdown, kl_registry_table
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
+
+STORE = RefStore("closed_forms_continuous")
 
 # --------------------------------------------------------------------------
 # Textbook log-densities in mpmath (x an mpf; parameters exact mpf of floats)
@@ -103,6 +112,14 @@ def _frozen(family: str, shapes: tuple, loc: float, scale: float):
 
 @functools.lru_cache(maxsize=None)
 def quad_kl(fp: str, sp: tuple, lp: float, cp: float, fq: str, sq: tuple, lq: float, cq: float) -> float:
+    """:func:`quad_kl_live`'s value stored in tests/refs/closed_forms_continuous.json (live for ``LIVE`` cases)."""
+    case = (fp, sp, lp, cp, fq, sq, lq, cq)
+    ref = STORE.get(repr(case), lambda: mp.mpf(quad_kl_live(*case)), dps=24, code=(quad_kl_live, _logpdf, _mpf),
+                    live=case in LIVE)
+    return float(ref)
+
+
+def quad_kl_live(fp: str, sp: tuple, lp: float, cp: float, fq: str, sq: tuple, lq: float, cq: float) -> float:
     """KL by mpmath quadrature of the textbook densities (p's support inside q's).
 
     The variable is p's offset ``y = x - loc_p``; q sees ``y + (loc_p - loc_q)``. On a
@@ -285,6 +302,22 @@ QUAD_CASES = [
     ("gumbel_r", (), 0.3, 1.2, "norm", (), -1.0, 0.7),
     ("gumbel_l", (), 0.3, 1.2, "norm", (), -1.0, 0.7),
 ]
+
+
+# Recomputed with mpmath on every run: one case per kind of support (real line, half line, interval).
+LIVE = {
+    ("norm", (), 0.3, 1.2, "norm", (), -1.0, 0.7),
+    ("expon", (), 0.5, 1.5, "expon", (), -0.25, 2.0),
+    ("uniform", (), 1.0, 2.0, "uniform", (), 0.5, 3.0),
+    ("rayleigh", (), 1.0, 1.0, "rayleigh", (), 0.5, 1.5),  # and one of the fallback's shifted pairs
+}
+
+
+def test_stored_quadratures_are_the_cases():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    STORE.check_keys(repr(c) for c in QUAD_CASES + NUMERIC_CASES)
+    assert LIVE <= set(QUAD_CASES + NUMERIC_CASES)
 
 
 def _case_id(c):
