@@ -14,6 +14,10 @@ from scipy import stats
 
 from klbook import GaussianMixture
 from klbook.core.base import Distribution
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
+
+STORE = RefStore("mixtures")
 
 MP_DPS = 50  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -319,13 +323,16 @@ def test_kl_divergence_mixture_against_scipy_and_itself_both_orders():
         ln = lambda t: mp.log(mp.npdf(t, mp.mpf(0.5), mp.mpf(1.5)))  # noqa: E731
         brk = [-3.0, -2.0, 0.0, 0.5, 2.0, 5.0]
         cases = [
-            (p, n, lp, ln),
-            (n, p, ln, lp),
-            (p, r, lp, lr),
-            (r, p, lr, lp),
+            ("bimodal || norm(0.5, 1.5)", p, n, lp, ln),
+            ("norm(0.5, 1.5) || bimodal", n, p, ln, lp),
+            ("bimodal || skewed", p, r, lp, lr),
+            ("skewed || bimodal", r, p, lr, lp),
         ]
-        for a, b, la, lb in cases:
-            ref = float(_mp_kl(la, lb, brk))
+        for label, a, b, la, lb in cases:
+            # stored (tests/refs/mixtures.json; the code hash covers this test's source), the first live
+            ref = float(STORE.get(f"kl_divergence check: {label}", lambda: _mp_kl(la, lb, brk), dps=20,
+                                  code=(test_kl_divergence_mixture_against_scipy_and_itself_both_orders, _mp_kl,
+                                        _mp_log_mix, mp_pdf), live=label == "bimodal || norm(0.5, 1.5)"))
             got = kl_divergence(a, b)
             assert abs(got - ref) <= 1e-8 * max(1.0, ref), (a, b, got, ref)
         assert kl_divergence(p, p) == pytest.approx(0.0, abs=1e-10)
@@ -451,25 +458,46 @@ def _mp_kl_1d(pp, qq):
 
     The same pairs recur (the 1-D tests and the d-dimensional product pairs built on them):
     each is integrated once per test process."""
-    return _mp_kl_1d_cached(tuple(map(tuple, pp)), tuple(map(tuple, qq)))
+    return _mp_kl_1d_cached(*_key_pair(pp, qq))
 
 
 @lru_cache(maxsize=None)
 def _mp_kl_1d_cached(pp, qq):
+    """Stored in tests/refs/mixtures.json (tests/refs/store.py; written by python tests/refs/generate.py),
+    keyed by the pair; the pair in ONE_D_LIVE is recomputed on every run and must equal the stored value."""
+    return STORE.get(repr((pp, qq)), lambda: _mp_kl_1d_live(pp, qq), dps=20,
+                     code=(_mp_kl_1d_live, _mp_kl, _mp_log_mix, mp_pdf), live=(pp, qq) == ONE_D_LIVE)
+
+
+def _mp_kl_1d_live(pp, qq):
     with mp.workdps(20):
         brk = sorted(set(pp[1]) | set(qq[1]))
         return _mp_kl(_mp_log_mix(*pp), _mp_log_mix(*qq), brk)
 
 
-@pytest.mark.parametrize(
-    "pp, qq",
-    [
-        (BIMODAL, SKEWED),
-        (SKEWED, BIMODAL),
-        (([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6]), ([0.3, 0.7], [-1.0, 1.5], [1.0, 0.8])),
-        (([1.0], [0.0], [1.0]), ([0.5, 0.5], [-3.0, 3.0], [0.2, 0.2])),
-    ],
-)
+ONE_D_PAIRS = [  # the d-dimensional product pairs below are built on the first two
+    (BIMODAL, SKEWED),
+    (SKEWED, BIMODAL),
+    (([0.5, 0.5], [-2.0, 2.0], [0.6, 0.6]), ([0.3, 0.7], [-1.0, 1.5], [1.0, 0.8])),
+    (([1.0], [0.0], [1.0]), ([0.5, 0.5], [-3.0, 3.0], [0.2, 0.2])),
+]
+ONE_D_LIVE = (((1.0,), (0.0,), (1.0,)), ((0.5, 0.5), (-3.0, 3.0), (0.2, 0.2)))
+
+
+def _key_pair(pp, qq):
+    return tuple(map(tuple, pp)), tuple(map(tuple, qq))
+
+
+def test_stored_references_are_the_pairs():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    keys = {_key_pair(pp, qq) for pp, qq in ONE_D_PAIRS}
+    STORE.check_keys({repr(k) for k in keys} | {f"kl_divergence check: {a} || {b}" for a, b in (
+        ("bimodal", "norm(0.5, 1.5)"), ("norm(0.5, 1.5)", "bimodal"), ("bimodal", "skewed"), ("skewed", "bimodal"))})
+    assert ONE_D_LIVE in keys
+
+
+@pytest.mark.parametrize("pp, qq", ONE_D_PAIRS)
 def test_mixture_kl_one_d_is_exact_against_mpmath_and_bracketed(pp, qq):
     ref = float(_mp_kl_1d(pp, qq))
     r = mixture_kl(GaussianMixture(*pp), GaussianMixture(*qq))
