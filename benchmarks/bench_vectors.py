@@ -14,10 +14,11 @@ Speed, from one run:
   1 % of 1), against the plain formula ``sum(rel_entr(p, q))`` on the same arrays.
   Target (issue 16): at most ~15-20 us per call for n <= 64.
 
-Every time is the minimum over --repeat runs, measured interleaved so that a busy machine
-slows numerator and denominator alike. CPU time (the default) counts the page faults of
-scipy's temporaries, which wall-clock time on a loaded machine hides behind other
-processes; ``--wall`` times with the wall clock instead.
+Every time is the median over --repeat runs, measured interleaved (each run times every
+contender once, in turn) so that a busy machine slows numerator and denominator alike.
+CPU time (the default) counts the page faults of scipy's temporaries, which wall-clock
+time on a loaded machine hides behind other processes; ``--wall`` times with the wall
+clock instead. The load average is printed with every table.
 
 Accuracy (--accuracy): the worst error, in ulps and relative, per input class,
 against the mpmath references of tests/test_divergences.py (the same input
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -88,17 +90,14 @@ def speed(n: int, repeat: int, cpu: bool) -> dict[str, float]:
     clock = time.process_time if cpu else time.perf_counter
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"\nn = {n:.0e}, {'CPU' if cpu else 'wall-clock'} time, min of {repeat} interleaved runs, "
+        f"\nn = {n:.0e}, {'CPU' if cpu else 'wall-clock'} time, median of {repeat} interleaved runs, "
         f"load average {load:.1f} on {os.cpu_count()} cores"
     )
     ratios = {}
     reps = max(1, 10**6 // n)  # calls per timed run: short runs are too coarse for the clock
     for label, (p, q) in _inputs(n).items():
         runs = {name: _timer(fn, p, q, clock, reps) for name, fn in contenders.items()}
-        best = {name: float("inf") for name in runs}
-        for _ in range(repeat):
-            for name, run in runs.items():
-                best[name] = min(best[name], run())
+        best = _median_times(runs, repeat)
         read = best["read: p.sum() + q.sum()"]
         print(f"\n{label}:  KL = {klbook.kl_divergence(p, q)!r}")
         for name, t in best.items():
@@ -107,6 +106,15 @@ def speed(n: int, repeat: int, cpu: bool) -> dict[str, float]:
         ratios[label] = best["scipy.stats.entropy(p, q)"] / kl_t
         print(f"  klbook is {ratios[label]:.2f}x faster than scipy.stats.entropy")
     return ratios
+
+
+def _median_times(runs: dict, repeat: int) -> dict[str, float]:
+    """Median time of each contender over ``repeat`` interleaved rounds (one run of each per round)."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            times[name].append(run())
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _small_inputs(n: int, seed: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -127,14 +135,15 @@ def small(repeat: int, cpu: bool) -> None:
         "sum(rel_entr(p, q))": lambda p, q: float(np.sum(scipy.special.rel_entr(p, q))),
         "scipy.stats.entropy(p, q)": scipy.stats.entropy,
     }
-    print(f"\nshort vectors: {'CPU' if cpu else 'wall-clock'} time per call, min of {repeat} interleaved runs of 2000 calls")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"\nshort vectors: {'CPU' if cpu else 'wall-clock'} time per call, median of {repeat} interleaved runs "
+        f"of 2000 calls, load average {load:.1f}"
+    )
     for n in (9, 64):
         for label, (p, q) in _small_inputs(n).items():
             runs = {name: _timer(fn, p, q, clock, 2000) for name, fn in contenders.items()}
-            best = {name: float("inf") for name in runs}
-            for _ in range(repeat):
-                for name, run in runs.items():
-                    best[name] = min(best[name], run())
+            best = _median_times(runs, repeat)
             kl, plain = best["klbook.kl_divergence"], best["sum(rel_entr(p, q))"]
             print(
                 f"  {label:18s} klbook {kl * 1e6:7.1f} us   plain formula {plain * 1e6:5.1f} us   "
@@ -170,7 +179,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="+", default=[10**5, 10**6, 10**7])
     ap.add_argument("--no-small", action="store_true", help="leave out the short-vector timings")
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument(
         "--wall",
         action="store_true",

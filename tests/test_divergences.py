@@ -349,21 +349,103 @@ def _long_near(n: int, spread: float, rng: np.random.Generator, tiny: float | No
     return p, q
 
 
-@pytest.mark.parametrize(
-    "spread, tiny",
-    [(1e-12, None), (1e-6, None), (1e-3, None), (1e-3, 1e-200), (2.0**-7, None), (2.0**-5, None)],
-    ids=["quantum", "one-pass", "one-pass-big-r", "general-extraction", "high-degree", "not-near"],
-)
-def test_long_near_path_sums_of_p_minus_q(small_blocks, monkeypatch, spread, tiny):
-    """Each way _near_long sums p - q (exactly without extraction, after one pass, general), and its bail-outs.
+def _wide_near(n: int, spread: float, rng: np.random.Generator, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """p with entries spread log-uniformly over a factor 2**span, q = p with exact pairwise moves of relative size ~spread.
 
-    Whatever path is taken, the value is within 1 ulp of mpmath's; ratios beyond 2**-6 are not taken.
+    Both sum to exactly 1: the entries are c / 2**62 with integers c of at most 50 significant bits
+    (multiples of 2**12), and the moves are multiples of 2**12 that cancel in pairs.
+    """
+    w = 2.0 ** rng.uniform(0, span, n)
+    c = np.floor(w / w.sum() * 2.0**62).astype(np.int64) >> 12 << 12
+    c[-1] += 2**62 - int(c.sum())
+    k = n // 2 * 2
+    m = np.zeros(n, dtype=np.int64)
+    m[0:k:2] = np.rint(spread * np.minimum(c[0:k:2], c[1:k:2]) * rng.uniform(-1, 1, k // 2)).astype(np.int64) >> 12 << 12
+    m[1:k:2] = -m[0:k:2]
+    p, q = c.astype(np.float64) / 2.0**62, (c + m).astype(np.float64) / 2.0**62
+    assert math.fsum(p.tolist()) == 1.0 and math.fsum(q.tolist()) == 1.0
+    return p, q
+
+
+def _spy_dsum(monkeypatch) -> list[str]:
+    """Record how _near_long sums p - q when a plain sum could round: "int", "int+approx" or "extraction"."""
+    out: list[str] = []
+    real_int, real_extract = kd._scaled_int_sum, kd._extract_sum
+
+    def spy_int(d, es, t, ib, approx):
+        out.append("int" if approx is None else "int+approx")
+        return real_int(d, es, t, ib, approx)
+
+    def spy_extract(x, floor, parts, t, m=None):
+        if x.size > 100:  # a block's p - q (256 entries, or the last 76), not the group sums (at most 40)
+            out.append("extraction")
+        return real_extract(x, floor, parts, t, m)
+
+    monkeypatch.setattr(kd, "_scaled_int_sum", spy_int)
+    monkeypatch.setattr(kd, "_extract_sum", spy_extract)
+    return out
+
+
+@pytest.mark.parametrize(
+    "make, routes",
+    [
+        (lambda rng: _long_near(1100, 1e-12, rng), set()),
+        (lambda rng: _long_near(1100, 1e-6, rng), set()),
+        (lambda rng: _long_near(1100, 1e-3, rng), {"int"}),
+        (lambda rng: _long_near(1100, 1e-3, rng, 1e-200), {"int", "extraction"}),
+        (lambda rng: _long_near(1100, 2.0**-7, rng), {"int"}),
+        (lambda rng: _wide_near(1100, 2.0**-9, rng, 20), {"int+approx"}),
+        (lambda rng: _wide_near(1100, 2.0**-7, rng, 20), {"extraction"}),
+        (lambda rng: _long_near(1100, 2.0**-5, rng), None),
+    ],
+    ids=["plain-zero", "plain", "int", "extraction-tiny", "high-degree", "int-approx", "extraction-wide", "not-near"],
+)
+def test_long_near_path_sums_of_p_minus_q(small_blocks, monkeypatch, make, routes):
+    """Each way _near_long sums p - q exactly (plain sum, int64 sum with or without a modular
+    representative to pick, error-free extraction), and its bail-out on ratios beyond 2**-6.
+
+    Whatever way is taken, the value is within 1 ulp of mpmath's.
     """
     monkeypatch.setattr(kd, "_LAMBDA", 0.0)
+    p, q = make(np.random.default_rng(17))
     seen = _spy_near_long(monkeypatch)
-    p, q = _long_near(1100, spread, np.random.default_rng(17), tiny)
-    assert ulp_error(kl_divergence(p, q), kl_ref(p, q)) <= 1.0
-    assert len(seen) == 1 and (seen[0] is None) == (spread > 2.0**-6)
+    how = _spy_dsum(monkeypatch)
+    x = kl_divergence(p, q)
+    assert len(seen) == 1 and (seen[0] is None) == (routes is None)
+    if routes is not None:
+        assert routes <= set(how) and (routes or not how)  # the ways the case is built for (every block: none)
+    assert ulp_error(x, kl_ref(p, q)) <= 1.0
+
+
+def test_long_near_path_takes_read_only_views(small_blocks):
+    """BLAS calls (dasum, idamax) and matrix products on read-only, offset views of the caller's arrays."""
+    p, q = _long_near(1101, 1e-4, np.random.default_rng(4))
+    pp, qq = np.concatenate([[0.0], p]), np.concatenate([[0.0], q])
+    pp.flags.writeable = qq.flags.writeable = False
+    x = kl_divergence(pp[1:], qq[1:])
+    assert ulp_error(x, kl_ref(p, q)) <= 1.0
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_scaled_int_sum_is_exact(wrap):
+    """sum(d) * 2**es as an exact integer, against Python's integers, also when the int64 sum wraps around."""
+    rng = np.random.default_rng(3)
+    es = 1000  # d = integers * 2**-1000: tiny, yet exact
+    if wrap:  # 64 entries of up to 2**62: the sum needs 68 bits, its int64 sum wraps around 2**64
+        ints = rng.integers(2**60, 2**62, 64) >> 11 << 11
+        ints[::3] *= -1
+    else:  # sum of magnitudes below 2**63: no representative to pick
+        ints = rng.integers(-(2**48), 2**48, 20_000)
+    exact = sum(int(v) for v in ints)
+    d = np.ldexp(ints.astype(np.float64), -es)
+    assert [int(v) for v in np.ldexp(d, es)] == [int(v) for v in ints]  # the floats hold the integers exactly
+    t, ib = np.empty_like(d), np.empty(d.size, dtype=np.int64)
+    if wrap:
+        assert abs(exact) > 2**64
+        for off in (0.0, 2.0**40, -(2.0**60)):  # any estimate within 2**62 picks the right representative
+            assert kd._scaled_int_sum(d, es, t, ib, float(exact) + off) == exact
+    else:
+        assert kd._scaled_int_sum(d, es, t, ib, None) == exact
 
 
 @pytest.mark.parametrize("why", ["far block", "error bound", "series degree"])

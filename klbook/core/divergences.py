@@ -61,13 +61,15 @@ bounded, and the value is kept only when the bound is at most 0.3 u of it (u = 2
 otherwise the block path below computes it (see ``_kl_small``).
 
 Long vectors whose every ratio is within 1/64 of 1 take ``_near_long`` first: per block
-of ``2**14`` entries ``sum(p - q)`` exactly (without extraction when no partial sum can
-round: every ``p_i - q_i`` is a multiple of the quantum of ``min(q)/2``; else after one
-extraction pass), ``w = (p - q)^2/q`` summed in groups of 8 whose sums are summed exactly at
-the end, and the rest of the series of :math:`2q\,g(r)` as power sums ``sum w r^j``
-(dot products), as many as the data need; the result is kept when the probabilistic
-bound below is at most 0.15 ulp. That is 12 to 19 passes over a block in cache, against
-about 30 for the block path.
+of ``2**14`` entries ``sum(p - q)`` exactly (every ``p_i - q_i`` is a multiple ``k_i Q`` of
+the quantum ``Q`` of ``min(q)/2``: a plain sum when no partial sum can round, else the
+integers ``k_i`` summed as int64, else error-free extraction), ``w = (p - q)^2/q`` summed
+in groups of 8 whose sums are summed exactly at the end, and the rest of the series of
+:math:`2q\,g(r)` as power sums ``sum w r^j``, as many as the data need (from one matrix
+product of the rows ``w, p - q`` with ``r, r^2, r^4``); the checks and sums of absolute
+values are single BLAS passes (``idamax``, ``dasum``). The result is kept when the
+probabilistic bound below is at most 0.15 ulp. That is 10 to 16 passes over a block in
+cache, against about 30 for the block path.
 
 Otherwise vectors are processed in blocks of ``2**14`` entries whose work arrays stay in
 the level-2 cache. Blocks where every term is near (near-equal vectors) take the
@@ -96,6 +98,7 @@ import threading
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.linalg.blas import dasum, idamax
 from scipy.stats._distn_infrastructure import rv_generic
 from scipy.stats._multivariate import multi_rv_frozen, multi_rv_generic
 
@@ -533,6 +536,9 @@ _NEAR_ROWS = 8  # _near_long sums each block's w in groups of this many (one num
 _R_LONG = 2.0**-6  # _near_long takes blocks whose every |r| is at most this
 _J_LONG = 8  # and needs at most this many power sums of the series
 _NEAR_FLUSH = 1 << 16  # _near_long sums its group sums exactly whenever this many are waiting
+# dasum (BLAS, single-threaded below 10**5 entries) adds |x| in some order: for k <= 2**22 entries
+# its result is within (k - 1) u < 2**-31 of the exact sum; this factor makes it an upper bound
+_SAFE_BLAS = 1.0 + 2.0**-30
 
 
 def _dot(x: np.ndarray, y: np.ndarray) -> float:
@@ -556,11 +562,46 @@ def _flush_groups(v: np.ndarray, t: np.ndarray, parts: list[float], ss: float, n
 
 
 def _near_buffers(nb: int, nv: int) -> tuple[np.ndarray, ...]:
-    """Work arrays of :func:`_near_long` (5 of ``nb`` entries, 2 of ``nv``), kept per thread from call to call."""
+    """Work arrays of :func:`_near_long`, kept per thread from call to call.
+
+    ``WD`` (rows w and p - q) and ``RB`` (rows r, r^2, r^4) of ``nb`` entries, laid out as
+    matrices so that one matrix product gives the power sums of a block (with the blocks of
+    ``p`` and ``q`` being read, 0.9 MB for 2**14 entries: they stay in a level-2 cache); two
+    arrays of ``nv`` entries for the group sums.
+    """
     bufs = getattr(_buffers, "near", None)
-    if bufs is None or bufs[0].size != nb or bufs[5].size != nv:
-        bufs = _buffers.near = tuple(np.empty(nb) for _ in range(5)) + (np.empty(nv), np.empty(nv))
+    if bufs is None or bufs[0].shape[1] != nb or bufs[2].size != nv:
+        bufs = _buffers.near = (np.empty((2, nb)), np.empty((3, nb)), np.empty(nv), np.empty(nv))
     return bufs
+
+
+def _products(wd: np.ndarray, rb: np.ndarray) -> list[list[float]]:
+    """``wd @ rb.T`` (the sums of products of the rows, by BLAS), as lists of floats.
+
+    Contiguous rows (whole blocks) go to one matrix product (single-threaded: 2 * 3 * 2**14
+    multiply-adds are below OpenBLAS's threading threshold); the last, shorter block takes one
+    dot product per pair (numpy would copy its strided rows first).
+    """
+    if wd.flags.c_contiguous:
+        return np.dot(wd, rb.T).tolist()
+    return [[_dot(x, y) for y in rb] for x in wd]
+
+
+def _scaled_int_sum(d: np.ndarray, es: int, t: np.ndarray, ib: np.ndarray, approx: float | None) -> int:
+    """``sum(d) * 2**es`` exactly, as a Python int, when every ``d * 2**es`` is an integer below 2**63.
+
+    The scaling by a power of two is exact, so is the conversion of those integers to int64;
+    they are summed modulo 2**64 (as uint64, whose wrap-around is defined). The sum itself is
+    the representative in ``[-2**63, 2**63)`` when ``approx`` is None (the caller knows that
+    ``sum|d| * 2**es < 2**63``), else the one nearest to ``approx``, an estimate of it within
+    2**62. ``t`` (float) and ``ib`` (int64) are work arrays of the size of ``d``.
+    """
+    np.multiply(d, math.ldexp(1.0, es), out=t)
+    np.copyto(ib, t, casting="unsafe")
+    s = int(_SUM(ib.view(np.uint64)))
+    if approx is None:
+        return s - (1 << 64) if s >= 1 << 63 else s
+    return s + round((approx - s) * 2.0**-64) * (1 << 64)
 
 
 def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
@@ -568,15 +609,23 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
 
     Twice the divergence is ``2 sum(p - q) + sum w + sum_j T2_j s_j`` with ``r = (p - q)/q``,
     ``w = (p - q) r`` and the power sums ``s_j = sum w r^j`` of the series of
-    :math:`2q\\,g(r)` (see :func:`_series_accurate`). Per block of ``_NEAR_BLOCK`` entries:
+    :math:`2q\\,g(r)` (see :func:`_series_accurate`). Per block of ``_NEAR_BLOCK`` entries
+    (about 10 passes over data in cache; the BLAS calls ``dasum`` and ``idamax`` are single
+    passes without temporaries):
 
-    * ``sum(p - q)`` exactly without extraction when it cannot round: every ``p_i - q_i`` is a
-      multiple of ``Q = 2**(e - 54)`` (``frexp(min q)`` has exponent ``e``, and every entry of
-      both is at least ``min(q)/2``), and ``sum|p - q| <= sqrt(sum(q) sum(w))``
-      (Cauchy-Schwarz) ``< 2**53 Q`` makes every partial sum exact; else one extraction pass
-      (Rump, Ogita & Oishi) whose remainders satisfy the same test; else the general extraction;
+    * the checks: ``p - q`` (exact, Sterbenz, once the block is known to be near), ``min q > 0``,
+      ``max|r| <= _R_LONG`` (BLAS ``idamax``) and ``sum|p - q|`` finite (BLAS ``dasum``; NaN and
+      infinite entries make it NaN or infinite); ``sum p`` for the sum check is ``dasum(p)``
+      (every ``p > 0`` in a near block);
     * ``w`` summed in groups of ``_NEAR_ROWS`` (one numpy call), the group sums kept and summed
       exactly at the end (error-free extraction);
+    * ``sum(p - q)`` exactly. Every ``p_i - q_i`` is a multiple of ``Q = 2**(e - 54)``
+      (``frexp(min q)`` has exponent ``e``, and every entry of both is at least ``min(q)/2``).
+      If ``sum|p - q| < 2**53 Q`` every partial sum is exact and numpy's sum is the exact sum;
+      else the integers ``(p - q)/Q`` are summed as int64 (:func:`_scaled_int_sum`) when
+      they are below 2**62 (``sum|p - q| < 2**63 Q``, or ``max|p - q| < 2**62 Q`` with
+      ``dasum(p) - dasum(q)`` to pick the representative modulo 2**64); else by error-free
+      extraction (Rump, Ogita & Oishi);
     * as many power sums as the data need: the first omitted term is bounded by
       ``|T2_J| m^(J-1) s_2`` (``m = max|r|``, ``s_2 = sum w r^2 >= 0``), at most 2 % of an ulp
       of the block's ``sum w``.
@@ -594,7 +643,9 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     # group sums of w, flushed (summed exactly) whenever the next block might not fit: a buffer
     # that stays in cache, not one of n / rows entries
     nv = max(_NEAR_FLUSH, nb // rows + rows)
-    D, R, Wk, Vk, T, V, VT = _near_buffers(nb, nv)
+    WD, RB, V, VT = _near_buffers(nb, nv)
+    W0, D0 = WD
+    R0, X0, Y0 = RB
     iv = 0
     parts: list[float] = []  # floats whose exact sum is sum(w)
     ss = 0.0  # sum of the squared group sums (>= sum w^2)
@@ -605,10 +656,13 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     sums_q: list[float] = []
     det = 0.0  # deterministic error bound (absolute, on twice the result)
     var_c = 0.0  # variance bound of the dot products' rounding errors / u^2
-    M = (nb + 1).bit_length()  # 2**M >= nb + 2: extraction with sigma = 2**(e + M)
-    t0, t1, t2 = _T2_COEF[0], _T2_COEF[1], _T2_COEF[2]
+    t0, t1 = _T2_COEF[0], _T2_COEF[1]
+    at0, at1 = abs(t0), abs(t1)
     budget_rel = 0.02 * _U
     safe = 1.0 + 2.0**-40
+    r_long = _R_LONG
+    inf = math.inf
+    frexp, ldexp = math.frexp, math.ldexp
     with np.errstate(all="ignore"):
         for s in range(0, n, nb):
             a = p[s : s + nb]
@@ -618,17 +672,19 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
                 ss, neg = _flush_groups(V[:iv], VT, parts, ss, neg)
                 iv = 0
             if k == nb:
-                d, r, w, v, t = D, R, Wk, Vk, T
+                wd, rb, w, d, r, x, y = WD, RB, W0, D0, R0, X0, Y0
             else:
-                d, r, w, v, t = D[:k], R[:k], Wk[:k], Vk[:k], T[:k]
-            sa = float(_SUM(a))
-            mb = float(_MIN(b))
+                wd, rb = WD[:, :k], RB[:, :k]
+                w, d, r, x, y = W0[:k], D0[:k], R0[:k], X0[:k], Y0[:k]
             np.subtract(a, b, out=d)  # exact (Sterbenz) once the block is known to be near
+            sa = dasum(a)  # sum(p) of the block if it is near (then every p > 0)
+            mb = float(_MIN(b))
+            ad = dasum(d) * _SAFE_BLAS  # >= sum|p - q|; NaN or inf if an entry of p or q is
             np.divide(d, b, out=r)
-            rmax = float(_MAX(r))
-            rmin = float(_MIN(r))
-            m = rmax if rmax >= -rmin else -rmin
-            if not (m <= _R_LONG and mb > 0.0):  # NaN fails too; b > 0 and |r| <= 1/64 give a > 0
+            if not (mb > 0.0 and ad < inf):  # NaN fails too
+                return None
+            m = abs(float(r[idamax(r)]))  # every entry finite, q > 0: r is finite
+            if not m <= r_long:  # b > 0 and |r| <= 1/64 give a > 0
                 return None
             m *= 1.0 + 2.0**-50  # >= every |exact (p - q)/q|
             np.multiply(d, r, out=w)  # w = fl(d fl(d / q)) >= 0, within 2u of d^2 / q
@@ -640,60 +696,73 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
             if k8 != k:
                 V[iv : iv + k - k8] = w[k8:]
                 iv += k - k8
-            W = float(_SUM(V[i0:iv])) * safe  # >= sum w of the block
-            sb = sa / (1.0 - m) * safe  # >= sum q of the block (q = p / (1 + r))
-            # the series: 2 q g(r) = w + sum_j T2_{j-1} w r^j
+            W = dasum(V[i0:iv]) * _SAFE_BLAS  # >= sum w of the block
+            # the series: 2 q g(r) = w + sum_j T2_{j-1} s_j, s_j = sum w r^j; the first omitted
+            # term is at most |T2_J| m^(J-1) s_2 (or |T2_1| m^2 W before s_2), within 2 % of an ulp of W
             budget = budget_rel * W
-            s1 = _dot(w, r)
-            c = t0 * s1
+            tail = at1 * m * m * W / (1.0 - m)  # bounds the terms from w r^2 on
             b1 = m * W  # >= sum |w r|
-            tail = abs(t1) * m * m * W / (1.0 - m)  # bounds the terms from w r^2 on
             if tail > budget:
-                np.multiply(w, r, out=v)
-                s2 = _dot(v, r)
-                c += t1 * s2
+                # the power sums by one matrix product: [w; d] times [r; r^2; r^4] gives
+                # s_1 = w.r, s_2 = w.r^2, s_3 = d.r^4 (d r = w) and s_4 = w.r^4
+                np.square(r, out=x)
+                np.square(x, out=y)
+                (s1, s2, s4), (_, _, s3) = _products(wd, rb)
+                c = t0 * s1 + t1 * s2
                 s2 *= safe
                 b1 = min(b1, math.sqrt(W * s2) * safe)  # Cauchy-Schwarz
                 var_c += k * (t1 * s2) ** 2
-                det += abs(t1) * 6.0 * s2 * _U
+                det += at1 * 6.0 * s2 * _U  # roundings of r^2 and w, and the product
                 j = 2
-                tail = abs(t2) * m * s2 / (1.0 - m)  # sum w |r|^3 <= m s2
+                tail = abs(_T2_COEF[2]) * m * s2 / (1.0 - m)  # sum w |r|^3 <= m s2
                 while tail > budget:
                     if j >= _J_LONG:
                         return None
-                    v *= r
+                    if j == 2:
+                        sj = s3
+                    elif j == 3:
+                        sj = s4
+                    else:
+                        if j == 4:
+                            np.multiply(w, y, out=x)  # w r^4
+                        else:
+                            x *= r  # w r^(j-1)
+                        sj = _dot(x, r)
                     bj = m ** (j - 1) * s2  # >= sum w |r|^(j+1)
-                    c += _T2_COEF[j] * _dot(v, r)
+                    c += _T2_COEF[j] * sj
                     var_c += k * (_T2_COEF[j] * bj) ** 2
-                    det += abs(_T2_COEF[j]) * (2.0 * j + 6.0) * bj * _U
+                    det += abs(_T2_COEF[j]) * (2.0 * j + 6.0) * bj * _U  # roundings of r^(j+1) and w
                     j += 1
                     tail = abs(_T2_COEF[j]) * m ** (j - 1) * s2 / (1.0 - m)
+            else:
+                c = t0 * _dot(w, r)
             var_c += k * (t0 * b1) ** 2
-            det += abs(t0) * 4.0 * b1 * _U + tail
+            det += at0 * 4.0 * b1 * _U + tail
             corr.append(c)
-            # sum(p - q) of the block, exactly
-            e_mb = math.frexp(mb)[1]
-            cap = math.ldexp(1.0, max(e_mb - 1, -1021))  # 2**53 Q
-            bd = math.sqrt(sb * W) * safe  # >= sum |p - q|
-            if bd < cap:
+            # sum(p - q) of the block, exactly: every p - q is a multiple of Q = 2**(e_mb - 54)
+            e_mb = frexp(mb)[1]
+            if ad < ldexp(1.0, max(e_mb - 1, -1021)):  # sum|p - q| < 2**53 Q: no partial sum rounds
                 sd = float(_SUM(d))
                 parts_d.append(sd)
             else:
-                e = math.frexp(min(bd, m * sb))[1]  # every |p - q| < 2**e
-                g = math.ldexp(1.0, e + M - 52)  # ulp(sigma): the remainders are multiples of min(Q, g), at most g/2
-                if k * 0.5 * g < min(cap, math.ldexp(g, 53)):
-                    sig = math.ldexp(1.0, e + M)
-                    np.add(d, sig, out=t)
-                    t -= sig
-                    st = float(_SUM(t))
-                    d -= t
-                    sx = float(_SUM(d))
-                    parts_d.append(st)
-                    parts_d.append(sx)
-                    sd = st + sx
+                si = None
+                if e_mb > -960:  # 2**es = 1/Q is a finite float
+                    es = 54 - e_mb
+                    if ad < ldexp(1.0, e_mb + 9):  # sum|p - q| < 2**63 Q
+                        si = _scaled_int_sum(d, es, x, y.view(np.int64), None)
+                    elif abs(float(d[idamax(d)])) < ldexp(1.0, e_mb + 8):  # every |p - q| < 2**62 Q
+                        sb = dasum(b)
+                        # dasum(p) - dasum(q) is within 2 k u (sum p + sum q) of sum(p - q): that, / Q, below 2**61
+                        if 2.0 * k * _U * (sa + sb) < ldexp(1.0, e_mb + 7):
+                            si = _scaled_int_sum(d, es, x, y.view(np.int64), ldexp(sa - sb, es))
+                if si is not None:
+                    hi = float(si)
+                    sd = ldexp(hi, -es)
+                    parts_d.append(sd)
+                    parts_d.append(ldexp(float(si - int(hi)), -es))
                 else:
                     j0 = len(parts_d)
-                    det += 2.0 * _extract_sum(d, 2.0**-63 * W, parts_d, t)
+                    det += 2.0 * _extract_sum(d, 2.0**-63 * W, parts_d, x)
                     sd = math.fsum(parts_d[j0:])
             sums_p.append(sa)
             sums_q.append(sa - sd)
