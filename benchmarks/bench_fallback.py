@@ -45,6 +45,13 @@ PAIRS = [
     ("gumbel_r||scale 1+1e-6", stats.gumbel_r(), stats.gumbel_r(scale=1 + 1e-6)),
     ("alpha(3.57)||shape(1+1e-6)", stats.alpha(3.57), stats.alpha(3.57 * (1 + 1e-6))),
     ("geom(0.3)||geom(0.3(1+1e-6))", stats.geom(0.3), stats.geom(0.3 * (1 + 1e-6))),
+    # near-identical, a finite end moved by 5e-7 (q's sliver beyond p's end), kinks, a formula that cancels
+    ("semicircular||scale 1+1e-6 (ends)", stats.semicircular(), stats.semicircular(scale=1 + 1e-6)),
+    ("anglit||scale 1+1e-6 (ends)", stats.anglit(), stats.anglit(loc=0.0, scale=1 + 1e-6)),
+    ("cosine||scale 1+1e-6 (ends)", stats.cosine(), stats.cosine(scale=1 + 1e-6)),
+    ("triang(0.16)||scale 1+1e-6 (ends)", stats.triang(0.16), stats.triang(0.16, loc=-5e-7, scale=1 + 1e-6)),
+    ("crystalball||beta(1+1e-6) (kink)", stats.crystalball(2.0, 3.0), stats.crystalball(2.000002, 3.0)),
+    ("pearson3(0.1)||shape(1+1e-6)", stats.pearson3(0.1), stats.pearson3(0.1000001)),
     # p = q given as two different objects (the integrand is rounding noise)
     ("GaussianMixture(1)||same norm", GaussianMixture([1.0], [0.3], [1.7]), stats.norm(0.3, 1.7)),
     # discrete

@@ -465,7 +465,7 @@ def kl_numeric(p: object, q: object) -> float:
     Each tail is mapped to :math:`t \ge 0` on unit pieces:
     :math:`x = x_0 \pm w(e^t - 1)` out to :math:`|x| \approx 10^{150}` for an
     infinite end; :math:`x = e + (x_0 - e)e^{-t}` towards a finite end
-    :math:`e` until :math:`|x - e|` reaches :math:`8\epsilon|e|` (or
+    :math:`e` until :math:`|x - e|` reaches :math:`10^{-8}|e|` (or
     :math:`10^{-300}`). On an infinite tail, if the last quarter of the ladder
     still carries more than :math:`10^{-12}` of the total and is not smaller
     than the quarter before, the integral diverges (``inf``). What lies beyond
@@ -533,9 +533,17 @@ def kl_numeric(p: object, q: object) -> float:
     log-density in its parameters about their midpoint (central differences
     0.5% apart divide the rounding by about :math:`5\cdot10^{-3}/\delta`).
     For such pairs the tails also integrate :math:`p\,\varphi(d)` (no cdf
-    correction, whose two terms would cancel) and q's mass beyond p's
-    support is added from q's cdf, or from q's density where scipy's ``sf``
-    is ``1 - cdf``. ``benchmarks/sweep_near_identical.py`` measures every
+    correction, whose two terms would cancel), a finite end of p other than 0
+    is approached in the distance to it down to the last float before it
+    (:math:`p\,\varphi(d) \to q` there), and q's mass beyond p's support (the
+    sliver a loc or scale leaves between p's end and q's, whose width is taken
+    from q's end in exact arithmetic: ``support()`` rounds it by
+    :math:`10^{-16}`, :math:`10^{-10}` of a sliver of :math:`10^{-6}`) is
+    q's density integrated towards q's end. Where the expansion's stencil
+    straddles a kink or an end, a stencil 64 times narrower is tried before
+    the plain difference; where scipy's formula itself cancels (pearson3), the
+    plain difference's noise is measured and the expansion accepted within it.
+    ``benchmarks/sweep_near_identical.py`` measures every
     scipy family at :math:`\delta = 10^{-6}` against mpmath: most stay below
     :math:`10^{-12}`; its table names the exceptions and their causes.
 
@@ -593,15 +601,17 @@ def kl_numeric(p: object, q: object) -> float:
     # Two nearly equal members of one family: log p - log q without cancellation (written
     # forms, else the expansion in the parameters); the tails then integrate p phi(d) too.
     ratio = pair_log_ratio(p, q)
-    # the tails integrate p phi(d) (and only q's mass beyond p's support is added) when the two
-    # supports agree; where q's support is wider (a loc or scale that moves a finite end), q's
-    # mass next to p's end is taken from the cdfs as for any pair (resolving it by quadrature
-    # where p vanishes at the end, anglit or argus, was the weaker of the two)
-    ratio_tails = ratio is not None and (P.lo == Q.lo and P.hi == Q.hi)
+    # For them the tails integrate p phi(d) too, which is >= 0 and tends to q where p vanishes,
+    # and only q's mass outside p's support is added (the sliver a loc or scale that moves a
+    # finite end leaves between the two ends, integrated from q's density towards q's end). A
+    # finite end of p is approached in the distance to it out to the last float before it
+    # (integrate_pair's ends_in_distance): stopping at 1e-8 |end| and extrapolating missed the
+    # region within q's 1e-6 of the end (semicircular 8e-5, argus 3e-4) or lost 1e-10 (bradford).
+    ratio_tails = ratio is not None
 
-    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if ratio is None or P.log_distance_end is not None:
-            # (in a ladder in s = -log(end - x) the argument is s, not x: the plain difference)
+    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, given: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        if ratio is None or given:
+            # (log-densities from the distance to p's end: x is only rounded, the plain difference)
             return lp - lq, 4 * _EPS_N * (np.abs(lp) + np.abs(lq) + 1.0)
         return ratio(x, lp, lq)
 
@@ -618,10 +628,16 @@ def kl_numeric(p: object, q: object) -> float:
                 return out, np.where(np.isfinite(noise), noise, 0.0)
             return kl_terms_log(lp, lq, Q.family, with_noise=True, q_exact=Q.exact_logdens)
 
-    def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def f_tail(x: np.ndarray, given: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # p * d in log form: log|p d| = log p + log|d|, sign of d; p = 0 contributes 0.
+        # (given: the log-densities from the distance to p's end, see integrate_pair)
         with np.errstate(all="ignore"):
-            lp, lq = log_densities(x, tail=True)
+            if given is None:
+                lp, lq = log_densities(x, tail=True)
+            else:
+                lp, lq = (np.array(v, dtype=float, ndmin=1) for v in given)
+                lp[np.isnan(lp)] = -np.inf
+                lq[np.isnan(lq)] = -np.inf
             live = lp > -np.inf
             under = live & np.isneginf(lq)  # -inf: below the float range, or an underflow of log(pdf)
             if Q.exact_logdens:
@@ -635,7 +651,7 @@ def kl_numeric(p: object, q: object) -> float:
                 )
             live &= ~under
             if ratio_tails:
-                d, dn = d_of(x, lp, lq)
+                d, dn = d_of(x, lp, lq, given is not None)
                 # p phi(d) = p d + q - p >= 0 (no cdf correction, which would cancel: Q(tails) ~ P(tails))
                 d = np.where(live, d, 0.0)
                 small = np.abs(d) < 0.1
@@ -644,11 +660,16 @@ def kl_numeric(p: object, q: object) -> float:
                 # when both are huge: kappa4 far in a tail, log p = -7e44, log q = -9e7)
                 logabs = np.where(d < -30.0, lq + np.log1p((d - 1.0) * np.exp(d)), lp + np.log(phi))
                 logabs = np.where(live & (phi > 0.0), logabs, -np.inf)
+                # p = 0 < q inside p's support (p vanishing at its end): the term is q
+                p0 = np.isneginf(lp) & np.isfinite(lq)
+                logabs = np.where(p0, lq, logabs)
                 # noise: p |1 - e^-d| dn + 4 eps p phi
                 lnoise = np.logaddexp(lp + np.log(np.abs(np.expm1(-np.clip(d, -700, 700))) * dn),
                                       logabs + math.log(4 * _EPS_N))
-                return logabs, np.where(live, 1.0, 0.0), np.where(live & np.isfinite(logabs), lnoise, -np.inf)
-            d = lp - lq if ratio is None else d_of(x, lp, lq)[0]
+                lnoise = np.where(p0, lq + math.log(4 * _EPS_N), lnoise)
+                keep = (live | p0) & np.isfinite(logabs)
+                return logabs, np.where(live | p0, 1.0, 0.0), np.where(keep, lnoise, -np.inf)
+            d = lp - lq if ratio is None else d_of(x, lp, lq, given is not None)[0]
             d = np.where(live, d, 0.0)
             logabs = np.where(live, lp + np.log(np.abs(d)), -np.inf)
             # rounding noise of p * d (the engine accepts a tail piece at that level: p = q given as
@@ -656,14 +677,14 @@ def kl_numeric(p: object, q: object) -> float:
             lnoise = lp + np.log(2 * np.finfo(float).eps * (np.abs(lp) + np.abs(lq) + 1.0))
             return logabs, np.where(live, np.sign(d), 0.0), np.where(live, lnoise, -np.inf)
 
-    total, xl, xr = integrate_pair(P, Q, f, f_tail, "kl_numeric")
+    total, xl, xr = integrate_pair(P, Q, f, f_tail, "kl_numeric", ends_in_distance=ratio_tails)
     if math.isinf(total):
         return math.inf
     with np.errstate(all="ignore"):
         if ratio_tails:
             # the tails' integrand was p*phi(d) = p*d + q - p: add only q's mass outside p's support
-            q_out = (float(np.asarray(Q.cdf(P.lo))) if math.isfinite(P.lo) else 0.0) + (
-                Q.mass_above(P.hi) if math.isfinite(P.hi) else 0.0
+            q_out = (Q.mass_to_end(P.lo, upper=False) if math.isfinite(P.lo) else 0.0) + (
+                Q.mass_to_end(P.hi, upper=True) if math.isfinite(P.hi) else 0.0
             )
             return max(total + q_out, 0.0)
         # In the tails the integrand is p*d, not p*phi(d) = p*d + q - p, so add
@@ -750,9 +771,10 @@ def entropy_numeric(p: object) -> float:
         with np.errstate(all="ignore"):
             return entropy_terms_log(P.logdens(x))
 
-    def f_tail(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def f_tail(x: np.ndarray, given: tuple[np.ndarray, None] | None = None) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(all="ignore"):
-            lp = np.asarray(P.logdens(x), dtype=float).copy()
+            # (given: log p from the distance to p's end, see integrate_pair)
+            lp = np.array(P.logdens(x) if given is None else given[0], dtype=float, ndmin=1)
             lp[np.isnan(lp)] = -np.inf  # overflow far out in the tails (see kl_numeric)
             live = np.isfinite(lp)
             return np.where(live, lp + np.log(np.abs(lp)), -np.inf), np.where(live, -np.sign(lp), 0.0)
