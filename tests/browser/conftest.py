@@ -20,8 +20,9 @@ its directory and below). They check a page the way the book's pages are checked
     A test with a ``book_page`` argument runs once for every HTML page of the built book
     (a path relative to its root, e.g. ``"chapters/notation.html"``; ``None`` if unbuilt).
 ``open_page`` (function)
-    ``open_page(url, screenshot=None) -> PageCheck``: opens ``url`` in a fresh browser
-    context, waits for the page to load, for MathJax to finish typesetting and for the
+    ``open_page(url, screenshot=None) -> PageCheck``: opens ``url`` in a browser tab that
+    starts as a fresh browser context does (``_Tab``: the test's first page reuses one cleared
+    tab per process, any further page gets a new context), waits for the page to load, for MathJax to finish typesetting and for the
     network to go idle, then scans it. While the page is open it records:
 
     * requests to any host other than the local server (they are also blocked),
@@ -912,19 +913,77 @@ class PageCheck:
             pytest.fail("\n".join(lines), pytrace=False)
 
 
+class _Tab:
+    """The browser tab that each test's first ``open_page`` uses, one per pytest process.
+
+    Opening a new tab costs Chromium ~1.5-2 CPU-s of its own (a renderer process that starts
+    cold: every script of the page, MathJax's 1.1 MB among them, compiled again), about as much
+    as loading a book page; a page loaded into a tab that has held pages before costs about half.
+    So the first page a test opens goes into this tab, after everything an earlier test left in
+    it is gone: the tab is first sent to about:blank (the old page unloads there, and its unload
+    handlers run: the theme saves the sidebar's scroll position in sessionStorage), then every
+    origin it has shown gets its storage cleared (local and session storage, cookies, caches:
+    Storage.clearDataForOrigin "all"), the earlier test's listeners, request route and init script
+    are removed, and the window is set to the new test's size. A new document then starts as it
+    would in a fresh browser context: nothing in storage but the mode this test asks for, no
+    script of the old page running, the HTTP cache off (routing turns it off, as before).
+    A second page opened within one test gets its own fresh context, as before.
+    """
+
+    def __init__(self, browser) -> None:
+        self.browser = browser
+        self.context = None
+        self.page = None
+        self.cdp = None
+        self.origins: set[str] = set()
+        self.undo: list[Callable[[], None]] = []
+
+    def take(self, viewport) -> object:
+        if self.page is None or self.page.is_closed():
+            if self.context is not None:
+                self.context.close()
+            self.context = self.browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+            self.context.set_default_timeout(TIMEOUT_MS)
+            self.page = self.context.new_page()
+            self.cdp = self.context.new_cdp_session(self.page)
+            self.origins = set()
+        else:
+            self.page.goto("about:blank")
+            self.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+            for origin in self.origins:
+                self.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+            self.context.clear_cookies()
+        return self.page
+
+    def release(self) -> None:
+        """Remove what the test added to the tab (listeners, route, init script)."""
+        while self.undo:
+            self.undo.pop()()
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+
+
+@pytest.fixture(scope="session")
+def _tab(browser) -> Iterator[_Tab]:
+    tab = _Tab(browser)
+    yield tab
+    tab.close()
+
+
 @pytest.fixture
-def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
+def open_page(browser, book_html_or_none, _tab) -> Iterator[Callable[..., PageCheck]]:
     contexts = []
     shots = (book_html_or_none.parent if book_html_or_none else REPO / "_build") / "screenshots"
+    tab_used = False
 
     def _open(url: str, screenshot: str | None = None, viewport=(1280, 900), dark: bool = False) -> PageCheck:
+        nonlocal tab_used
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
         check = PageCheck(url=url, server=_server_for_url(url), shots=shots)
         if check.server is not None:
             check._log_start = len(check.server.log)
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(context)
-        context.set_default_timeout(TIMEOUT_MS)
 
         def route(r):
             req_url = r.request.url
@@ -934,10 +993,23 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
                 check.external.append(req_url)
                 r.abort("blockedbyclient")
 
-        context.route("**/*", route)
         mode = "dark" if dark else "light"
-        context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
-        page = context.new_page()
+        mode_js = f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
+        if not tab_used:   # the first page of this test: the shared tab (_Tab says why and how)
+            tab_used = True
+            page = _tab.take(viewport)
+            _tab.origins.add(origin)
+            page.route("**/*", route)
+            _tab.undo.append(lambda: page.unroute("**/*", route))
+            script = page.add_init_script(f"try {{ {mode_js} }} catch (e) {{ }}")   # not on about:blank
+            _tab.undo.append(script.close)
+        else:
+            context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+            contexts.append(context)
+            context.set_default_timeout(TIMEOUT_MS)
+            context.route("**/*", route)
+            context.add_init_script(mode_js)
+            page = context.new_page()
         check.page = page
 
         def on_failed(req):
@@ -949,10 +1021,18 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
                 parts = urlsplit(resp.url)
                 check.failed.append(f"{resp.status} {parts.path}" + (f"?{parts.query}" if parts.query else ""))
 
-        page.on("requestfailed", on_failed)
-        page.on("response", on_response)
-        page.on("console", lambda m: check.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: check.page_errors.append(str(e)))
+        def on_console(m):
+            if m.type == "error":
+                check.console_errors.append(m.text)
+
+        def on_error(e):
+            check.page_errors.append(str(e))
+
+        for event, handler in (("requestfailed", on_failed), ("response", on_response),
+                               ("console", on_console), ("pageerror", on_error)):
+            page.on(event, handler)
+            if page is _tab.page:
+                _tab.undo.append(functools.partial(page.remove_listener, event, handler))
         page.goto(url, wait_until="load")
         check.rescan()
         if screenshot:
@@ -960,6 +1040,7 @@ def open_page(browser, book_html_or_none) -> Iterator[Callable[..., PageCheck]]:
         return check
 
     yield _open
+    _tab.release()
     for context in contexts:
         context.close()
 

@@ -72,6 +72,26 @@ def test_mathjax_typesets_macros_and_reports_unknown_ones(site, open_page):
     assert not check.external and not check.failed
 
 
+
+def test_the_shared_tab_starts_each_test_clean(site, open_page, _tab):
+    """A test's first page goes into one tab per process (conftest ``_Tab``): what an earlier test's
+    page left there (storage, cookies, what its unload handler stored, its listeners, its window
+    size and its mode) is gone when the next test opens its page."""
+    check = open_page(f"{site}/clean.html", viewport=(800, 600), dark=True)
+    assert check.page is _tab.page
+    assert check.page.evaluate("() => localStorage.getItem('mode')") == "dark"
+    check.page.evaluate("""() => {
+      localStorage.setItem('left', '1'); sessionStorage.setItem('left', '1'); document.cookie = 'left=1';
+      addEventListener('beforeunload', () => sessionStorage.setItem('unload', '1'));
+    }""")
+    _tab.release()                  # as at the end of this test ...
+    page = _tab.take((390, 844))    # ... and at the next test's first open_page
+    page.evaluate("() => console.error('seen by no earlier test')")
+    page.goto(f"{site}/clean.html")
+    state = page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie, innerWidth]")
+    assert state == [0, 0, "", 390], state
+    assert check.console_errors == [] and check.page_errors == []
+
 # ---------------------------------------------------------------- the screen checks (issue 13)
 
 # One fault per page, inside the theme's article box; `mjx-container` is MathJax's element
