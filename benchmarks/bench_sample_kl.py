@@ -4,7 +4,7 @@ The comparison package is a benchmark-only dependency (not in requirements.txt):
 
     .venv/bin/pip install divergence
 
-Run (the full run takes about 15 minutes of CPU; on a loaded machine run parts with
+Run (the full run takes about 18 minutes of CPU at load 8-21; on a loaded machine run parts with
 ``--dims=2,5 --sizes=1000:60``, in parallel if you like, ``--no-tail`` skips the heavy-tail lines):
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_sample_kl.py [--quick]
