@@ -247,7 +247,7 @@ def _arg(name, default):
 
 def chapter_data(paths, out):
     """Merge ``--json`` dumps into the table chapter 7 reads: per case, the repetitions' estimates,
-    intervals, uncorrected estimates (``raw``) and div5 values; the chapter computes the MAEs, ratios,
+    intervals, uncorrected estimates (``raw``), shrinkage factors of the correction and div5 values; the chapter computes the MAEs, ratios,
     their intervals and the coverage from them. Each dump's provenance is kept; the dumps must come
     from one klbook commit and one ``divergence`` version, with no uncommitted change to klbook or
     this script (else the stored numbers could not be reproduced from the recorded commit)."""
@@ -274,11 +274,12 @@ def chapter_data(paths, out):
         table.append(dict(
             set=key[0], d=key[1], pair=key[2], n=key[3], kl=rs[0]["kl"],
             **{f: [r[f] for r in rs] for f in ("ours", "lo", "hi", "div5", "raw")},
+            shrink=[r.get("shrink") for r in rs],  # the correction's shrinkage factor (None: no correction)
             cpu_ours=float(np.mean([r["cpu_ours"] for r in rs])), cpu_div5=float(np.mean([r["cpu_div5"] for r in rs])),
         ))
 
     def short(v):  # 12 significant digits (the tests compare recomputed runs to 1e-9)
-        return [float(f"{x:.12g}") for x in v] if isinstance(v, list) else v
+        return [None if x is None else float(f"{x:.12g}") for x in v] if isinstance(v, list) else v
 
     prov = dict(
         source="benchmarks/bench_sample_kl.py: klbook.kl_from_samples vs divergence.knn_kl_divergence(k=5) on the "

@@ -438,6 +438,10 @@ def test_comparison_with_k5_claims():
     raw_err, corr = np.array(m["raw"]) - m["kl"], np.array(m["ours"]) - np.array(m["raw"])
     assert (f"{raw_err.mean():+.4f}", f"{corr.std(ddof=1):.4f}", f"{raw_err.std(ddof=1):.3f}") == (
         "+0.0005", "0.0075", "0.012")
+    # "the factor c^2/(c^2 + 3s^2) averages 0.24"; "without the correction the ratio would be 0.90"
+    assert None not in m["shrink"] and f"{np.mean(m['shrink']):.2f}" == "0.24"
+    assert all(0.0 <= v < 1.0 for v in m["shrink"])
+    assert f"{mae_ratio(m['raw'], m['div5'], m['kl'])[0]:.2f}" == "0.90"
     # the Gaussian shift in d = 10, n = 1000: "correlated at 0.88", "0.89 (interval 0.83-0.96)"
     assert f"{np.corrcoef(np.array(g['ours']) - g['kl'], np.array(g['div5']) - g['kl'])[0, 1]:.2f}" == "0.88"
     assert f"{main[10, 'Gaussian shift', 1000]:.2f}" == "0.89" and boot_interval(g) == ("0.83", "0.96")
