@@ -58,7 +58,10 @@ def use_book_style() -> None:
     * Crisp on any screen: in a notebook, figures are output as "retina" PNGs, rendered at
       twice their display size (2 x 110 = 220 dpi) and shown at their 110-dpi size, so the
       book's HTML has at least two image pixels per CSS pixel (``<img>`` width and height
-      come from the output's metadata).
+      come from the output's metadata). The whole figure is saved, not cropped to a tight
+      box: constrained layout already keeps every artist inside the figure with a small
+      margin, and the tight box would cost a second layout pass (about a quarter of the
+      rendering time of a figure).
     * Readable: text is at least 9.5 pt. A figure shown in the book's 672 px column is
       scaled by ``672 / (width_in_inches * 110)``, so text of ``s`` pt is ``9.33 s / width``
       px on screen: keep ``width <= s`` inches (7.5 in wide with 9.5 pt text gives 11.8 px;
@@ -95,7 +98,7 @@ def use_book_style() -> None:
     )
     shell = get_ipython() if get_ipython is not None else None
     if shell is not None and set_matplotlib_formats is not None:
-        set_matplotlib_formats("retina")
+        set_matplotlib_formats("retina", bbox_inches=None)
 
 
 def kl_label(first: str = "p", second: str = "q", *, divergence: str = "KL") -> str:
