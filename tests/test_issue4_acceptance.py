@@ -26,11 +26,11 @@ and checks what they leave open, through the public API:
 
 References are independent of klbook: mpmath quadrature and sums of log-densities
 and pmfs typed in below from their textbook formulas (never scipy's), exact
-rationals, and closed forms derived by hand. The quadratures (``_quad``, 0.1-1.5 CPU-s each) are
-stored in ``tests/refs/issue4_acceptance.json`` by ``python tests/refs/generate.py``, keyed by the
-log-densities' calls, the break points, the kind and the precision, with a hash of the code that
-computes them (tests/refs/store.py); one per test (``LIVE``) is recomputed on every run. The worst relative error per input
-class and family pair is collected and printed by ``test_worst_relative_errors``
+rationals, and closed forms derived by hand. The quadratures (``_quad``, 0.04-0.5 CPU-s each)
+are stored in ``tests/refs/issue4_acceptance.json`` by ``python tests/refs/generate.py``, keyed by
+the log-densities' calls, the break points, the kind and the precision, with a hash of the code
+that computes them (tests/refs/store.py); one per test (``LIVE``) is recomputed on every run.
+The worst relative error per input class and family pair is collected and printed by ``test_worst_relative_errors``
 (run with ``-s``).
 """
 
@@ -39,7 +39,6 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import re
 import warnings
 from fractions import Fraction
 
