@@ -879,7 +879,7 @@ class Univariate:
         return val
 
     def end_distance(self, x: float, upper: bool) -> float:
-        """|end - x| to this distribution's upper (``upper``) or lower end, with the end in exact arithmetic.
+        """The distance ``|end - x|`` to this distribution's upper (``upper``) or lower end, with the end in exact arithmetic.
 
         A scipy member's end is ``loc + scale * e`` (e its standard member's end); ``support()``
         rounds it, which moves a sliver of width 1e-6 by 1e-10 of itself. Other
