@@ -1796,6 +1796,41 @@ def _member_logdens(dist: Any, shapes: tuple, loc: float, scale: float, discrete
     return _override_logpdf(dist.name, shapes, loc, scale) or _direct_logpdf(dist, shapes, loc, scale)
 
 
+def _stencil_logdens(dist: Any, members: list[tuple[tuple, float, float]],
+                     discrete: bool) -> Callable[[np.ndarray], np.ndarray]:
+    """The log-densities of several members of one family at the same points, as one ``(len(members), n)`` array.
+
+    Members with a written log-density (:func:`_override_logpdf`) and discrete members are
+    evaluated one by one (:func:`_member_logdens`). Otherwise all members go through the
+    family's ``_logpdf`` in one call, each point standardised by its own member: the same
+    elementwise arithmetic as :func:`_direct_logpdf` member by member (so the same values),
+    with scipy's per-call overhead paid once instead of once per member (triang's ``_pdf``
+    costs ~0.3 ms a call whatever the size: an expansion evaluates 8 members at every node).
+    """
+    if discrete or _override_logpdf(dist.name, members[0][0], members[0][1], members[0][2]) is not None:
+        fns = [_member_logdens(dist, sh, loc, scale, discrete) for sh, loc, scale in members]
+        return lambda x: np.array([np.asarray(fn(x), dtype=float) for fn in fns])
+    k = len(members)
+    shapes = np.array([[float(v) for v in sh] for sh, _, _ in members], dtype=float).reshape(k, -1)
+    locs = np.array([loc for _, loc, _ in members], dtype=float)[:, None]
+    scales = np.array([scale for _, _, scale in members], dtype=float)[:, None]
+    log_scales = np.array([math.log(scale) for _, _, scale in members], dtype=float)[:, None]
+
+    def logdens(x: np.ndarray) -> np.ndarray:
+        x = np.atleast_1d(np.asarray(x, dtype=float))
+        zf = (x[None, :] - locs) / scales
+        cols = [np.broadcast_to(shapes[:, j:j + 1], zf.shape) for j in range(shapes.shape[1])]
+        out = np.full(zf.shape, -np.inf)
+        with np.errstate(all="ignore"):
+            inside = np.asarray(dist._support_mask(zf, *cols), dtype=bool) & ~np.isnan(zf)
+            if inside.any():
+                out[inside] = dist._logpdf(zf[inside], *(c[inside] for c in cols)) - np.broadcast_to(log_scales, zf.shape)[inside]
+        out[np.isnan(zf)] = np.nan
+        return out
+
+    return logdens
+
+
 def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
     r"""log p - log q for two members of one scipy family whose parameters differ by at most 1e-3 (relative).
 
@@ -1845,7 +1880,7 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
     mid = 0.5 * (t1 + t2)
     ns = len(s1)
 
-    def stencil(hh: float) -> list[Callable[[np.ndarray], np.ndarray]] | None:
+    def stencil(hh: float) -> Callable[[np.ndarray], np.ndarray] | None:
         mem = []
         for k in (1, 2, 3, 4, -1, -2, -3, -4):
             th = mid + (k * hh) * u
@@ -1853,8 +1888,8 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
             loc, scale = (float(th[ns]), float(th[ns + 1])) if not discrete else (l1, 1.0)
             if not (scale > 0.0 and bool(np.all(dist._argcheck(*sh)))):
                 return None
-            mem.append(_member_logdens(dist, sh, loc, scale, discrete))
-        return mem
+            mem.append((sh, loc, scale))
+        return _stencil_logdens(dist, mem, discrete)
 
     members = stencil(h)
     if members is None:
@@ -1877,18 +1912,25 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
         """
         est = np.zeros(x.shape)
         scale = np.where(x != 0.0, np.abs(x), 1.0)
+        steps = (1.0, 3.0, 7.0)
+        etas = [k * 2.0**-40 * scale for k in steps]
+        # every shifted point in one call per member (scipy's per-call overhead once, same values)
+        pts = np.concatenate([np.ravel(x)] + [np.ravel(v) for eta in etas for v in (x + eta, x - eta)])
+        n = x.size
         for fn in ends:
-            v0 = np.asarray(fn(x), dtype=float)
-            for k in (1.0, 3.0, 7.0):
-                eta = k * 2.0**-40 * scale
-                second = np.asarray(fn(x + eta), dtype=float) + np.asarray(fn(x - eta), dtype=float) - 2 * v0
+            vals = np.asarray(fn(pts), dtype=float)
+            v0 = vals[:n].reshape(x.shape)
+            for i in range(len(steps)):
+                plus = vals[(1 + 2 * i) * n:(2 + 2 * i) * n].reshape(x.shape)
+                minus = vals[(2 + 2 * i) * n:(3 + 2 * i) * n].reshape(x.shape)
+                second = plus + minus - 2 * v0
                 est = np.maximum(est, np.where(np.isfinite(second), np.abs(second), 0.0))
         return est
 
     def expand(x: np.ndarray, plain: np.ndarray, size: np.ndarray, hh: float,
-               mem: list[Callable[[np.ndarray], np.ndarray]]) -> tuple[np.ndarray, ...]:
+               mem: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
         """(d, ok, noise of d) from one stencil of step hh (see the docstring)."""
-        g = np.array([np.asarray(fn(x - l1 if discrete else x), dtype=float) for fn in mem])
+        g = np.asarray(mem(x - l1 if discrete else x), dtype=float).reshape((8,) + np.shape(x))
         diff = g[:4] - g[4:]  # G(kh) - G(-kh), k = 1..4
         g1 = np.tensordot(_C1, diff, axes=1) / hh
         g3 = np.tensordot(_C3, diff, axes=1) / hh**3
