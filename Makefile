@@ -166,7 +166,7 @@ screenshots: $(BOOK_STAMP)
 	KLBOOK_SCREENSHOTS=1 $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests/browser/test_book_pages.py
 
 # Every chapter opened, run and used in JupyterLab from .venv, in headless Chromium, one
-# JupyterLab per core (tests/lab/conftest.py). Screenshots land in _build/lab-screenshots/.
+# JupyterLab per core (tests/lab/conftest.py). With KLBOOK_SCREENSHOTS=1, screenshots land in _build/lab-screenshots/.
 test-lab: $(VENV_STAMP)
 	$(PYTEST) -n $(JOBS) -q --durations=8 tests/lab
 
