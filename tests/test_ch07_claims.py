@@ -324,8 +324,9 @@ def printed_summary(which):
     cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "summarise(c)" in "".join(c["source"]))
     text = "".join("".join(o["text"]) for o in cell["outputs"] if o.get("name") == "stdout")
     title = "known_kl_pairs:" if which == "main" else "held-out pairs:"
-    block = next(b for b in text.split("\n\n") if b.strip().startswith(title))
-    return block.strip().splitlines()[-1]
+    block = next(b for b in text.split("\n\n") if b.strip().startswith(title)).strip().splitlines()
+    start = next(i for i, line in enumerate(block) if line.startswith("ratio at most"))
+    return " ".join(block[start:])   # printed on two lines, to fit the page
 
 
 def printed_provenance():
