@@ -556,22 +556,46 @@ def _direct_logpdf(dist: Any, shapes: tuple, loc: float, scale: float) -> Callab
     support mask, its ``_logpdf`` on the points inside with the shapes
     broadcast, minus log scale; ``-inf`` outside, NaN at NaN): the argument
     checks and ``argsreduce`` are done once, not on every call (2-3x faster
-    on the quadrature's arrays).
+    on the quadrature's arrays). One member of :func:`_members_logpdf`.
     """
-    sh = tuple(float(v) for v in shapes)
-    log_scale = math.log(scale)
+    many = _members_logpdf(dist, [(shapes, loc, scale)])
 
     def logpdf(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        zf = np.atleast_1d((x - loc) / scale)
+        out = many(x)[0]
+        return out if x.ndim else out[0]
+
+    return logpdf
+
+
+def _members_logpdf(dist: Any, members: list[tuple[tuple, float, float]]) -> Callable[[np.ndarray], np.ndarray]:
+    """scipy's ``logpdf`` of several validated members ``(shapes, loc, scale)`` of one named family
+    at the same points, as one array of shape ``(len(members),) + x.shape`` (at least 1-d).
+
+    Each point is standardised by its own member, and all go through the family's
+    support mask and ``_logpdf`` in one call: scipy's per-call overhead is paid once,
+    not once per member (triang's ``_pdf`` costs ~0.3 ms a call whatever the size), and
+    every value is the one a call per member would give (the same elementwise arithmetic).
+    """
+    k = len(members)
+    shapes = np.array([[float(v) for v in sh] for sh, _, _ in members], dtype=float).reshape(k, -1)
+    locs = np.array([loc for _, loc, _ in members], dtype=float)
+    scales = np.array([scale for _, _, scale in members], dtype=float)
+    log_scales = np.array([math.log(scale) for _, _, scale in members], dtype=float)
+
+    def logpdf(x: np.ndarray) -> np.ndarray:
+        x = np.atleast_1d(np.asarray(x, dtype=float))
+        col = (k,) + (1,) * x.ndim
+        zf = (x[None, ...] - locs.reshape(col)) / scales.reshape(col)
+        cols = [np.broadcast_to(shapes[:, j].reshape(col), zf.shape) for j in range(shapes.shape[1])]
         out = np.full(zf.shape, -np.inf)
         with np.errstate(all="ignore"):
-            inside = np.asarray(dist._support_mask(zf, *sh), dtype=bool) & ~np.isnan(zf)
+            inside = np.asarray(dist._support_mask(zf, *cols), dtype=bool) & ~np.isnan(zf)
             if inside.any():
-                zz = zf[inside]
-                out[inside] = dist._logpdf(zz, *(np.full(zz.shape, v) for v in sh)) - log_scale
+                out[inside] = (dist._logpdf(zf[inside], *(c[inside] for c in cols))
+                               - np.broadcast_to(log_scales.reshape(col), zf.shape)[inside])
         out[np.isnan(zf)] = np.nan
-        return out if x.ndim else out[0]
+        return out
 
     return logpdf
 
@@ -1801,34 +1825,13 @@ def _stencil_logdens(dist: Any, members: list[tuple[tuple, float, float]],
     """The log-densities of several members of one family at the same points, as one ``(len(members), n)`` array.
 
     Members with a written log-density (:func:`_override_logpdf`) and discrete members are
-    evaluated one by one (:func:`_member_logdens`). Otherwise all members go through the
-    family's ``_logpdf`` in one call, each point standardised by its own member: the same
-    elementwise arithmetic as :func:`_direct_logpdf` member by member (so the same values),
-    with scipy's per-call overhead paid once instead of once per member (triang's ``_pdf``
-    costs ~0.3 ms a call whatever the size: an expansion evaluates 8 members at every node).
+    evaluated one by one (:func:`_member_logdens`); the others in one call
+    (:func:`_members_logpdf`: an expansion evaluates 8 members at every node).
     """
-    if discrete or _override_logpdf(dist.name, members[0][0], members[0][1], members[0][2]) is not None:
+    if discrete or _override_logpdf(dist.name, *members[0]) is not None:
         fns = [_member_logdens(dist, sh, loc, scale, discrete) for sh, loc, scale in members]
         return lambda x: np.array([np.asarray(fn(x), dtype=float) for fn in fns])
-    k = len(members)
-    shapes = np.array([[float(v) for v in sh] for sh, _, _ in members], dtype=float).reshape(k, -1)
-    locs = np.array([loc for _, loc, _ in members], dtype=float)[:, None]
-    scales = np.array([scale for _, _, scale in members], dtype=float)[:, None]
-    log_scales = np.array([math.log(scale) for _, _, scale in members], dtype=float)[:, None]
-
-    def logdens(x: np.ndarray) -> np.ndarray:
-        x = np.atleast_1d(np.asarray(x, dtype=float))
-        zf = (x[None, :] - locs) / scales
-        cols = [np.broadcast_to(shapes[:, j:j + 1], zf.shape) for j in range(shapes.shape[1])]
-        out = np.full(zf.shape, -np.inf)
-        with np.errstate(all="ignore"):
-            inside = np.asarray(dist._support_mask(zf, *cols), dtype=bool) & ~np.isnan(zf)
-            if inside.any():
-                out[inside] = dist._logpdf(zf[inside], *(c[inside] for c in cols)) - np.broadcast_to(log_scales, zf.shape)[inside]
-        out[np.isnan(zf)] = np.nan
-        return out
-
-    return logdens
+    return _members_logpdf(dist, members)
 
 
 def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:

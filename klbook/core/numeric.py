@@ -669,7 +669,7 @@ def kl_numeric(p: object, q: object) -> float:
                 lnoise = np.where(p0, lq + math.log(4 * _EPS_N), lnoise)
                 keep = (live | p0) & np.isfinite(logabs)
                 return logabs, np.where(live | p0, 1.0, 0.0), np.where(keep, lnoise, -np.inf)
-            d = lp - lq if ratio is None else d_of(x, lp, lq, given is not None)[0]
+            d = lp - lq   # (ratio is None here: the pairs with one take the branch above)
             d = np.where(live, d, 0.0)
             logabs = np.where(live, lp + np.log(np.abs(d)), -np.inf)
             # rounding noise of p * d (the engine accepts a tail piece at that level: p = q given as
