@@ -368,9 +368,13 @@ def _wide_near(n: int, spread: float, rng: np.random.Generator, span: float) -> 
 
 
 def _spy_dsum(monkeypatch) -> list[str]:
-    """Record how _near_long sums p - q when a plain sum could round: "int", "int+approx" or "extraction"."""
+    """Record how _near_long sums p - q when a plain sum could round: "magic", "int", "int+approx" or "extraction"."""
     out: list[str] = []
-    real_int, real_extract = kd._scaled_int_sum, kd._extract_sum
+    real_magic, real_int, real_extract = kd._magic_int_sum, kd._scaled_int_sum, kd._extract_sum
+
+    def spy_magic(d, e, t):
+        out.append("magic")
+        return real_magic(d, e, t)
 
     def spy_int(d, es, t, ib, approx):
         out.append("int" if approx is None else "int+approx")
@@ -381,6 +385,7 @@ def _spy_dsum(monkeypatch) -> list[str]:
             out.append("extraction")
         return real_extract(x, floor, parts, t, m)
 
+    monkeypatch.setattr(kd, "_magic_int_sum", spy_magic)
     monkeypatch.setattr(kd, "_scaled_int_sum", spy_int)
     monkeypatch.setattr(kd, "_extract_sum", spy_extract)
     return out
@@ -391,18 +396,20 @@ def _spy_dsum(monkeypatch) -> list[str]:
     [
         (lambda rng: _long_near(1100, 1e-12, rng), set()),
         (lambda rng: _long_near(1100, 1e-6, rng), set()),
-        (lambda rng: _long_near(1100, 1e-3, rng), {"int"}),
-        (lambda rng: _long_near(1100, 1e-3, rng, 1e-200), {"int", "extraction"}),
-        (lambda rng: _long_near(1100, 2.0**-7, rng), {"int"}),
+        (lambda rng: _long_near(1100, 1e-3, rng), {"magic"}),
+        (lambda rng: _wide_near(1100, 2.0**-14, rng, 12), {"int"}),
+        (lambda rng: _long_near(1100, 1e-3, rng, 1e-200), {"magic", "extraction"}),
+        (lambda rng: _long_near(1100, 2.0**-7, rng), {"magic"}),
         (lambda rng: _wide_near(1100, 2.0**-9, rng, 20), {"int+approx"}),
         (lambda rng: _wide_near(1100, 2.0**-7, rng, 20), {"extraction"}),
         (lambda rng: _long_near(1100, 2.0**-5, rng), None),
     ],
-    ids=["plain-zero", "plain", "int", "extraction-tiny", "high-degree", "int-approx", "extraction-wide", "not-near"],
+    ids=["plain-zero", "plain", "magic", "int", "extraction-tiny", "high-degree", "int-approx", "extraction-wide", "not-near"],
 )
 def test_long_near_path_sums_of_p_minus_q(small_blocks, monkeypatch, make, routes):
-    """Each way _near_long sums p - q exactly (plain sum, int64 sum with or without a modular
-    representative to pick, error-free extraction), and its bail-out on ratios beyond 2**-6.
+    """Each way _near_long sums p - q exactly (plain sum, the bits of p - q + 1.5 * 2**52 Q summed as
+    integers, int64 sum with or without a modular representative to pick, error-free extraction),
+    and its bail-out on ratios beyond 2**-6.
 
     Whatever way is taken, the value is within 1 ulp of mpmath's.
     """
@@ -448,6 +455,24 @@ def test_scaled_int_sum_is_exact(wrap):
         assert kd._scaled_int_sum(d, es, t, ib, None) == exact
 
 
+@pytest.mark.parametrize("case", ["small", "wrap", "edge"])
+def test_magic_int_sum_is_exact(case):
+    """sum(d) / Q from the bits of d + 1.5 * 2**52 Q, against Python's integers: signs, the uint64
+    sum wrapping around 2**64, and entries at +-(2**51 - 1) Q, the edge of the range it is used in."""
+    rng = np.random.default_rng(8)
+    e = -900  # Q = 2**(e - 52): d = integers * 2**-952, tiny yet exact
+    if case == "small":
+        ints = rng.integers(-(2**40), 2**40, 20_000)
+    elif case == "wrap":  # 2**14 entries near 1.5 * 2**52 Q each: their bit patterns sum past 2**64 many times
+        ints = rng.integers(-(2**50), 2**50, 2**14)
+    else:
+        ints = np.array([2**51 - 1, -(2**51 - 1)] * 500 + [2**51 - 1, 12345], dtype=np.int64)
+    exact = sum(int(v) for v in ints)
+    d = np.ldexp(ints.astype(np.float64), e - 52)
+    assert [int(v) for v in np.ldexp(d, 52 - e)] == [int(v) for v in ints]  # the floats hold the integers exactly
+    assert kd._magic_int_sum(d, e, np.empty_like(d)) == exact
+
+
 @pytest.mark.parametrize("why", ["far block", "error bound", "series degree"])
 def test_long_near_path_hands_over_to_the_block_path(small_blocks, monkeypatch, why):
     """A far block, an error bound above 0.15 ulp (1100 entries are too few for it), a series too long."""
@@ -490,29 +515,31 @@ def test_long_near_vectors_are_checked(small_blocks, where, value, pattern):
 
 
 def _kl_near_long_double(p: np.ndarray, q: np.ndarray) -> np.longdouble:
-    """sum q g(r) + sum(p - q) with r = (p - q)/q and g's series (|r| < 1e-3) in 80-bit long double.
+    """sum q g(r) + sum(p - q) with r = (p - q)/q and g's series (|r| < 2**-6) in 80-bit long double.
 
     p - q is exact in float64 and sum(p - q) is summed exactly (math.fsum); the rest carries a
     relative error of ~2**-64 (2**-11 ulp of a float64 result).
     """
     d = p - q
     ql, rl = q.astype(np.longdouble), d.astype(np.longdouble) / q.astype(np.longdouble)
-    assert float(np.max(np.abs(rl))) < 1e-3
+    assert float(np.max(np.abs(rl))) < 2.0**-6
     s = np.zeros_like(rl)
-    for j in range(12, -1, -1):  # g(r) = r^2 sum_j (-r)^j / ((j + 1)(j + 2)); 13 terms: r^13 < 1e-39
+    for j in range(15, -1, -1):  # g(r) = r^2 sum_j (-r)^j / ((j + 1)(j + 2)); 16 terms: r^16 < 2**-96
         s = s * rl + np.longdouble((-1) ** j) / ((j + 1) * (j + 2))
     return np.sum(ql * rl * rl * s) + np.longdouble(math.fsum(d.tolist()))
 
 
-@pytest.mark.parametrize("plain", [False, True])
+@pytest.mark.parametrize("plain, n", [(False, 2**18 + 3), (True, 2**18 + 3), (False, 2**19 + 5)])
 @pytest.mark.parametrize("target", [1e-12, 1e-24])
-def test_long_near_equal_vectors_against_long_double(monkeypatch, target, plain):
-    """The real fast near path (length > 2**16, default blocks), both ways of summing w: within 1 ulp."""
+def test_long_near_equal_vectors_against_long_double(monkeypatch, target, plain, n):
+    """The real fast near path (length > 2**16, default blocks), both ways of summing w, groups of 8 and
+    (from 2**19 entries) of 16: within 1 ulp. KL ~ 1e-12 needs r^3 and its power sums (max|r| bounded
+    from sum|r^3|), KL ~ 1e-24 s_1 alone."""
     if np.finfo(np.longdouble).nmant < 60:
         pytest.skip("long double is not extended precision here")
     monkeypatch.setattr(kd, "_N_PLAIN", 0 if plain else 1 << 40)
+    seen = _spy_near_long(monkeypatch)
     rng = np.random.default_rng(5)
-    n = 2**18 + 3
     c = np.floor(rng.random(n) / n * 2.0**62).astype(np.int64)  # entries c / 2**62 < 2**-16: exact floats
     c[-1] += 2**62 - int(c.sum())
     s = math.sqrt(2.0 * target * 2.0**62 / n)
@@ -525,6 +552,7 @@ def test_long_near_equal_vectors_against_long_double(monkeypatch, target, plain)
     assert target / 10 < float(ref) < target * 10
     x = kl_divergence(p, q)
     assert abs(np.longdouble(x) - ref) <= math.ulp(float(ref))
+    assert len(seen) == 1 and seen[0] == x  # the long near path took it
 
 
 def test_fast_path_with_zeros_and_specials(small_blocks):

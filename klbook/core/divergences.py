@@ -62,14 +62,16 @@ otherwise the block path below computes it (see ``_kl_small``).
 
 Long vectors whose every ratio is within 1/64 of 1 take ``_near_long`` first: per block
 of ``2**14`` entries ``sum(p - q)`` exactly (every ``p_i - q_i`` is a multiple ``k_i Q`` of
-the quantum ``Q`` of ``min(q)/2``: a plain sum when no partial sum can round, else the
-integers ``k_i`` summed as int64, else error-free extraction), ``w = (p - q)^2/q`` summed
-in groups of 8 whose sums are summed exactly at the end, and the rest of the series of
-:math:`2q\,g(r)` as power sums ``sum w r^j``, as many as the data need (from one matrix
-product of the rows ``w, p - q`` with ``r, r^2, r^4``); the checks and sums of absolute
-values are single BLAS passes (``idamax``, ``dasum``). The result is kept when the
-probabilistic bound below is at most 0.15 ulp. That is 10 to 16 passes over a block in
-cache, against about 30 for the block path.
+the quantum ``Q`` of ``min(q)/2``: a plain sum when no partial sum can round, else the bits
+of ``p_i - q_i + 1.5 * 2**52 Q`` summed as integers (one addition), else the integers
+``k_i`` summed as int64, else error-free extraction), ``w = (p - q)^2/q`` summed in groups
+of 8 (16 from ``2**19`` entries) whose sums are summed exactly at the end, and the rest of
+the series of :math:`2q\,g(r)` as power sums ``sum w r^j``, as many as the data need (``w.r``
+alone, or one matrix product of the rows ``p - q, w`` with ``r, r^3``); the checks and sums
+of absolute values are single BLAS passes (``idamax``, ``dasum``), and when the series needs
+``r^3`` its ``dasum`` bounds ``max|r|``. The result is kept when the probabilistic bound
+below is at most 0.15 ulp. That is 10 to 14 passes over a block in cache, against about 30
+for the block path.
 
 Otherwise vectors are processed in blocks of ``2**14`` entries whose work arrays stay in
 the level-2 cache. Blocks where every term is near (near-equal vectors) take the
@@ -532,7 +534,6 @@ def _maybe_all_near(a: np.ndarray, b: np.ndarray) -> bool:
 
 _NEAR_BLOCK = 1 << 14  # entries per block of the long near path (_near_long)
 _DOT_BLOCK = 8192  # at most this many entries per np.dot: OpenBLAS runs longer dots on several threads
-_NEAR_ROWS = 8  # _near_long sums each block's w in groups of this many (one numpy call), then exactly
 _R_LONG = 2.0**-6  # _near_long takes blocks whose every |r| is at most this
 _J_LONG = 8  # and needs at most this many power sums of the series
 _NEAR_FLUSH = 1 << 16  # _near_long sums its group sums exactly whenever this many are waiting
@@ -561,30 +562,36 @@ def _flush_groups(v: np.ndarray, t: np.ndarray, parts: list[float], ss: float, n
     return ss, neg
 
 
+def _float_bits(x: float) -> int:
+    """The bit pattern of the float ``x`` as an unsigned integer."""
+    return int(np.float64(x).view(np.uint64))
+
+
 def _near_buffers(nb: int, nv: int) -> tuple[np.ndarray, ...]:
     """Work arrays of :func:`_near_long`, kept per thread from call to call.
 
-    ``WD`` (rows w and p - q) and ``RB`` (rows r, r^2, r^4) of ``nb`` entries, laid out as
+    ``DW`` (rows p - q and w) and ``RX`` (rows r and r^3) of ``nb`` entries, laid out as
     matrices so that one matrix product gives the power sums of a block (with the blocks of
-    ``p`` and ``q`` being read, 0.9 MB for 2**14 entries: they stay in a level-2 cache); two
-    arrays of ``nv`` entries for the group sums.
+    ``p`` and ``q`` being read, 0.8 MB for 2**14 entries: they stay in a level-2 cache); a
+    float and an int64 array of ``nb`` entries (the higher powers, the integers of p - q);
+    two arrays of ``nv`` entries for the group sums.
     """
     bufs = getattr(_buffers, "near", None)
-    if bufs is None or bufs[0].shape[1] != nb or bufs[2].size != nv:
-        bufs = _buffers.near = (np.empty((2, nb)), np.empty((3, nb)), np.empty(nv), np.empty(nv))
+    if bufs is None or bufs[0].shape[1] != nb or bufs[4].size != nv:
+        bufs = _buffers.near = (
+            np.empty((2, nb)), np.empty((2, nb)), np.empty(nb), np.empty(nb, dtype=np.int64), np.empty(nv), np.empty(nv)
+        )
     return bufs
 
 
-def _products(wd: np.ndarray, rb: np.ndarray) -> list[list[float]]:
-    """``wd @ rb.T`` (the sums of products of the rows, by BLAS), as lists of floats.
+def _near_rows(n: int) -> int:
+    """Group size of :func:`_near_long`'s sums of w: 8, or 16 for vectors of 2**19 entries and more.
 
-    Contiguous rows (whole blocks) go to one matrix product (single-threaded: 2 * 3 * 2**14
-    multiply-adds are below OpenBLAS's threading threshold); the last, shorter block takes one
-    dot product per pair (numpy would copy its strided rows first).
+    Each group sum carries up to rows - 1 roundings; with n / rows groups of similar size the
+    error bound grows as sqrt(rows (rows + 1) / n) of the result (0.05 ulp for 16 rows at
+    2**19 entries), while the exact sum at the end costs n / rows.
     """
-    if wd.flags.c_contiguous:
-        return np.dot(wd, rb.T).tolist()
-    return [[_dot(x, y) for y in rb] for x in wd]
+    return 8 if n < 1 << 19 else 16
 
 
 def _scaled_int_sum(d: np.ndarray, es: int, t: np.ndarray, ib: np.ndarray, approx: float | None) -> int:
@@ -604,31 +611,56 @@ def _scaled_int_sum(d: np.ndarray, es: int, t: np.ndarray, ib: np.ndarray, appro
     return s + round((approx - s) * 2.0**-64) * (1 << 64)
 
 
+def _magic_int_sum(d: np.ndarray, e: int, t: np.ndarray) -> int:
+    """``sum(d) / Q`` exactly, as a Python int, for ``Q = 2**(e - 52)`` when every ``d`` is a multiple of
+    ``Q`` with ``|d| < 2**51 Q``, ``sum|d| < 2**63 Q`` and ``2**e`` a normal float.
+
+    ``M = 1.5 * 2**e`` has the spacing ``Q`` between its neighbours in ``[2**e, 2**(e+1))``, and
+    every ``d + M`` lies in that range, so ``fl(d + M) = d + M`` exactly and its bit pattern, as an
+    integer, is that of ``M`` plus ``d / Q``. One addition and an integer sum (modulo 2**64, as
+    uint64, whose wrap-around is defined) instead of a scaling and a float-to-integer conversion.
+    ``t`` (float) is a work array of the size of ``d``.
+    """
+    m = 1.5 * math.ldexp(1.0, e)
+    np.add(d, m, out=t)
+    s = (int(_SUM(t.view(np.uint64))) - d.size * _float_bits(m)) % (1 << 64)
+    return s - (1 << 64) if s >= 1 << 63 else s
+
+
 def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     """KL of long near-equal vectors (every |p/q - 1| <= _R_LONG) in few passes, or None.
 
     Twice the divergence is ``2 sum(p - q) + sum w + sum_j T2_j s_j`` with ``r = (p - q)/q``,
     ``w = (p - q) r`` and the power sums ``s_j = sum w r^j`` of the series of
     :math:`2q\\,g(r)` (see :func:`_series_accurate`). Per block of ``_NEAR_BLOCK`` entries
-    (about 10 passes over data in cache; the BLAS calls ``dasum`` and ``idamax`` are single
-    passes without temporaries):
+    (data in cache; the BLAS calls ``dasum`` and ``idamax`` are single passes without
+    temporaries), 10 passes when the series needs ``s_1`` alone, 14 otherwise:
 
-    * the checks: ``p - q`` (exact, Sterbenz, once the block is known to be near), ``min q > 0``,
-      ``max|r| <= _R_LONG`` (BLAS ``idamax``) and ``sum|p - q|`` finite (BLAS ``dasum``; NaN and
-      infinite entries make it NaN or infinite); ``sum p`` for the sum check is ``dasum(p)``
-      (every ``p > 0`` in a near block);
-    * ``w`` summed in groups of ``_NEAR_ROWS`` (one numpy call), the group sums kept and summed
-      exactly at the end (error-free extraction);
+    * ``p - q`` (exact, Sterbenz, once the block is known to be near), ``r`` and ``w``: three
+      elementwise passes, the only ones every block needs;
+    * the checks ride on reductions: ``min q > 0``, ``sum|p - q|`` finite (BLAS ``dasum``; NaN
+      and infinite entries of p or q make it NaN or infinite), ``max|r| <= _R_LONG``, ``sum p =
+      dasum(p)`` for the sum check (every ``p > 0`` in a near block) and ``sum q = sum p - sum(p - q)``.
+      ``max|r|`` (which also bounds the series) by BLAS ``idamax``; or, when ``sum|p - q| / sum q``
+      (a mean of ``|r|``) already says that the series needs ``r^3``, bounded by
+      ``dasum(r^3)**(1/3)`` from the ``r^3`` computed for the series (kept when at most 2**-10);
+    * ``w`` summed in groups of :func:`_near_rows` (one numpy call), the group sums kept and
+      summed exactly at the end (error-free extraction);
+    * as many power sums as the data need, the first omitted term being bounded by
+      ``|T2_J| m^(J-1) s_2`` (``m = max|r|``, ``s_2 = sum w r^2 >= 0``), at most 2 % of an ulp
+      of the block's ``sum w``: ``s_1 = w.r`` alone (one BLAS dot) when that is enough, else
+      ``r^3`` (two passes) and one matrix product of the rows ``p - q, w`` with ``r, r^3``,
+      which gives ``s_1``, ``s_2 = (p - q).r^3`` and ``s_3 = w.r^3`` at once; ``s_4, s_5, ...``
+      one pass and one dot each (rare);
     * ``sum(p - q)`` exactly. Every ``p_i - q_i`` is a multiple of ``Q = 2**(e - 54)``
       (``frexp(min q)`` has exponent ``e``, and every entry of both is at least ``min(q)/2``).
       If ``sum|p - q| < 2**53 Q`` every partial sum is exact and numpy's sum is the exact sum;
+      else, when ``max|p - q| < 2**51 Q`` (BLAS ``idamax``), the bits of ``p - q + 1.5 * 2**52 Q``
+      summed as integers (:func:`_magic_int_sum`: one addition, no float-to-integer conversion);
       else the integers ``(p - q)/Q`` are summed as int64 (:func:`_scaled_int_sum`) when
       they are below 2**62 (``sum|p - q| < 2**63 Q``, or ``max|p - q| < 2**62 Q`` with
       ``dasum(p) - dasum(q)`` to pick the representative modulo 2**64); else by error-free
-      extraction (Rump, Ogita & Oishi);
-    * as many power sums as the data need: the first omitted term is bounded by
-      ``|T2_J| m^(J-1) s_2`` (``m = max|r|``, ``s_2 = sum w r^2 >= 0``), at most 2 % of an ulp
-      of the block's ``sum w``.
+      extraction (Rump, Ogita & Oishi).
 
     The result is kept only if the error bound of Higham & Mary (rounding errors of the
     ``w``, of the group sums and of the dot products, independent, ``lambda = _LAMBDA``),
@@ -639,13 +671,13 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     """
     n = p.size
     nb = min(_NEAR_BLOCK, n)
-    rows = _NEAR_ROWS
+    rows = _near_rows(n)
     # group sums of w, flushed (summed exactly) whenever the next block might not fit: a buffer
     # that stays in cache, not one of n / rows entries
     nv = max(_NEAR_FLUSH, nb // rows + rows)
-    WD, RB, V, VT = _near_buffers(nb, nv)
-    W0, D0 = WD
-    R0, X0, Y0 = RB
+    DW, RX, Y0, IB, V, VT = _near_buffers(nb, nv)
+    D0, W0 = DW
+    R0, X0 = RX
     iv = 0
     parts: list[float] = []  # floats whose exact sum is sum(w)
     ss = 0.0  # sum of the squared group sums (>= sum w^2)
@@ -656,13 +688,16 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
     sums_q: list[float] = []
     det = 0.0  # deterministic error bound (absolute, on twice the result)
     var_c = 0.0  # variance bound of the dot products' rounding errors / u^2
-    t0, t1 = _T2_COEF[0], _T2_COEF[1]
-    at0, at1 = abs(t0), abs(t1)
+    t0, t1, t2 = _T2_COEF[0], _T2_COEF[1], _T2_COEF[2]
+    at0, at1, at2 = abs(t0), abs(t1), abs(t2)
     budget_rel = 0.02 * _U
     safe = 1.0 + 2.0**-40
     r_long = _R_LONG
+    # above this max|r| the series needs more than s_1 (|T2_1| m^2 / (1 - m) > budget_rel), times 1 + 2 r_long
+    m_s1 = math.sqrt(budget_rel / at1) * (1.0 + 2.0 * r_long)
     inf = math.inf
     frexp, ldexp = math.frexp, math.ldexp
+    subtract, divide, multiply, square, matmul = np.subtract, np.divide, np.multiply, np.square, np.matmul
     with np.errstate(all="ignore"):
         for s in range(0, n, nb):
             a = p[s : s + nb]
@@ -672,22 +707,29 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
                 ss, neg = _flush_groups(V[:iv], VT, parts, ss, neg)
                 iv = 0
             if k == nb:
-                wd, rb, w, d, r, x, y = WD, RB, W0, D0, R0, X0, Y0
+                dw, rx, d, w, r, x, y = DW, RX, D0, W0, R0, X0, Y0
             else:
-                wd, rb = WD[:, :k], RB[:, :k]
-                w, d, r, x, y = W0[:k], D0[:k], R0[:k], X0[:k], Y0[:k]
-            np.subtract(a, b, out=d)  # exact (Sterbenz) once the block is known to be near
+                dw, rx = DW[:, :k], RX[:, :k]
+                d, w, r, x, y = D0[:k], W0[:k], R0[:k], X0[:k], Y0[:k]
+            subtract(a, b, d)  # exact (Sterbenz) once the block is known to be near
             sa = dasum(a)  # sum(p) of the block if it is near (then every p > 0)
             mb = float(_MIN(b))
             ad = dasum(d) * _SAFE_BLAS  # >= sum|p - q|; NaN or inf if an entry of p or q is
-            np.divide(d, b, out=r)
             if not (mb > 0.0 and ad < inf):  # NaN fails too
                 return None
-            m = abs(float(r[idamax(r)]))  # every entry finite, q > 0: r is finite
+            divide(d, b, r)
+            # sum|p - q| / sum q (sum q >= sum p / (1 + 2 r_long)) is a mean of |r|: when it exceeds
+            # m_s1, so does max|r|, and the series needs r^3; then max|r|^3 <= sum|r^3| bounds max|r|
+            cube = ad > m_s1 * sa
+            if cube:
+                square(r, x)
+                x *= r  # r^3 (every entry finite, q > 0: r is finite)
+                m = (dasum(x) * _SAFE_BLAS) ** (1.0 / 3.0) * (1.0 + 2.0**-40)
+            if not (cube and m <= 2.0**-10):  # above, the series' length depends on a close bound
+                m = abs(float(r[idamax(r)])) * (1.0 + 2.0**-50)  # >= every |exact (p - q)/q|
             if not m <= r_long:  # b > 0 and |r| <= 1/64 give a > 0
                 return None
-            m *= 1.0 + 2.0**-50  # >= every |exact (p - q)/q|
-            np.multiply(d, r, out=w)  # w = fl(d fl(d / q)) >= 0, within 2u of d^2 / q
+            multiply(d, r, w)  # w = fl(d fl(d / q)) >= 0, within 2u of d^2 / q
             k8 = k - k % rows
             i0 = iv
             if k8:
@@ -703,37 +745,40 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
             tail = at1 * m * m * W / (1.0 - m)  # bounds the terms from w r^2 on
             b1 = m * W  # >= sum |w r|
             if tail > budget:
-                # the power sums by one matrix product: [w; d] times [r; r^2; r^4] gives
-                # s_1 = w.r, s_2 = w.r^2, s_3 = d.r^4 (d r = w) and s_4 = w.r^4
-                np.square(r, out=x)
-                np.square(x, out=y)
-                (s1, s2, s4), (_, _, s3) = _products(wd, rb)
+                # r^3, then one matrix product: [p - q; w] times [r; r^3] gives (p - q).r (unused),
+                # s_2 = (p - q).r^3 ((p - q) r = w) and s_1 = w.r, s_3 = w.r^3
+                if not cube:
+                    square(r, x)
+                    x *= r
+                (_, s2), (s1, s3) = matmul(dw, rx.T).tolist()
                 c = t0 * s1 + t1 * s2
-                s2 *= safe
+                s2 = max(s2, 0.0) * _SAFE_BLAS  # every (p - q) r^3 = q r^4 >= 0: an upper bound
                 b1 = min(b1, math.sqrt(W * s2) * safe)  # Cauchy-Schwarz
                 var_c += k * (t1 * s2) ** 2
-                det += at1 * 6.0 * s2 * _U  # roundings of r^2 and w, and the product
+                det += at1 * 6.0 * s2 * _U  # roundings of r^3 (5) and the product
+                bj = m * s2  # >= sum w |r|^3
+                tail = at2 * bj / (1.0 - m)
                 j = 2
-                tail = abs(_T2_COEF[2]) * m * s2 / (1.0 - m)  # sum w |r|^3 <= m s2
-                while tail > budget:
-                    if j >= _J_LONG:
-                        return None
-                    if j == 2:
-                        sj = s3
-                    elif j == 3:
-                        sj = s4
-                    else:
-                        if j == 4:
-                            np.multiply(w, y, out=x)  # w r^4
+                if tail > budget:  # s_3 is needed
+                    c += t2 * s3
+                    var_c += k * (t2 * bj) ** 2
+                    det += at2 * 10.0 * bj * _U  # roundings of w, r^3 and the product
+                    j = 3
+                    tail = abs(_T2_COEF[3]) * m * bj / (1.0 - m)
+                    while tail > budget:
+                        if j >= _J_LONG:
+                            return None
+                        if j == 3:
+                            multiply(x, r, y)  # r^4
                         else:
-                            x *= r  # w r^(j-1)
-                        sj = _dot(x, r)
-                    bj = m ** (j - 1) * s2  # >= sum w |r|^(j+1)
-                    c += _T2_COEF[j] * sj
-                    var_c += k * (_T2_COEF[j] * bj) ** 2
-                    det += abs(_T2_COEF[j]) * (2.0 * j + 6.0) * bj * _U  # roundings of r^(j+1) and w
-                    j += 1
-                    tail = abs(_T2_COEF[j]) * m ** (j - 1) * s2 / (1.0 - m)
+                            y *= r  # r^j
+                        sj = _dot(w, y)
+                        bj *= m  # >= sum w |r|^(j+1)
+                        c += _T2_COEF[j] * sj
+                        var_c += k * (_T2_COEF[j] * bj) ** 2
+                        det += abs(_T2_COEF[j]) * (2.0 * j + 6.0) * bj * _U  # roundings of r^j and w
+                        j += 1
+                        tail = abs(_T2_COEF[j]) * m * bj / (1.0 - m)
             else:
                 c = t0 * _dot(w, r)
             var_c += k * (t0 * b1) ** 2
@@ -746,15 +791,21 @@ def _near_long(p: np.ndarray, q: np.ndarray) -> float | None:
                 parts_d.append(sd)
             else:
                 si = None
+                ib = IB[:k]
                 if e_mb > -960:  # 2**es = 1/Q is a finite float
                     es = 54 - e_mb
-                    if ad < ldexp(1.0, e_mb + 9):  # sum|p - q| < 2**63 Q
-                        si = _scaled_int_sum(d, es, x, y.view(np.int64), None)
-                    elif abs(float(d[idamax(d)])) < ldexp(1.0, e_mb + 8):  # every |p - q| < 2**62 Q
+                    md = abs(float(d[idamax(d)]))
+                    if md < ldexp(1.0, e_mb - 3) and ad < ldexp(1.0, e_mb + 9):
+                        # every |p - q| < 2**51 Q and sum|p - q| < 2**63 Q: p - q + 1.5 * 2**52 Q is exact,
+                        # and its bits are those of 1.5 * 2**52 Q plus (p - q)/Q
+                        si = _magic_int_sum(d, e_mb - 2, x)
+                    elif ad < ldexp(1.0, e_mb + 9):  # sum|p - q| < 2**63 Q
+                        si = _scaled_int_sum(d, es, x, ib, None)
+                    elif md < ldexp(1.0, e_mb + 8):  # every |p - q| < 2**62 Q
                         sb = dasum(b)
                         # dasum(p) - dasum(q) is within 2 k u (sum p + sum q) of sum(p - q): that, / Q, below 2**61
                         if 2.0 * k * _U * (sa + sb) < ldexp(1.0, e_mb + 7):
-                            si = _scaled_int_sum(d, es, x, y.view(np.int64), ldexp(sa - sb, es))
+                            si = _scaled_int_sum(d, es, x, ib, ldexp(sa - sb, es))
                 if si is not None:
                     hi = float(si)
                     sd = ldexp(hi, -es)
