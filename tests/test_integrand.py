@@ -15,6 +15,7 @@ References are independent of the implementation:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath as mp
@@ -27,6 +28,10 @@ from scipy import stats
 
 from klbook import GaussianMixture, kl_divergence, total_variation
 from klbook.book.integrand import integrand_curves, kl_part, log_ratio, signed_areas
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore, assignment
+
+STORE = RefStore("integrand")
 
 MP_DPS = 25  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -171,19 +176,60 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_other_pairs_vs_mpmath(name):
+# The mpmath references of these pairs (scan, bisection, 3 quadratures per piece: 0.3-1.4 CPU-s a pair)
+# are stored in tests/refs/integrand.json (tests/refs/store.py); LIVE_PAIR is recomputed with mpmath
+# on every run and must equal its stored values, KLBOOK_REFS=live recomputes every pair.
+LIVE_PAIR = "t5 vs normal"
+FIELDS = ("positive", "negative", "total_variation", "p_mass_negative")
+
+
+@functools.lru_cache(maxsize=None)
+def reference_live(name: str) -> dict:
+    """:func:`reference` of ``CASES[name]``, with q's mass outside p's support in the total variation."""
     p, q, lp, lq, (lo, hi), (s_lo, s_hi) = CASES[name]
     pos, neg, tv_in, mass_neg, cross = reference(lp, lq, lo, hi, s_lo, s_hi)
-    got = signed_areas(p, q)
-    assert close(got.positive, pos, 1e-10)
-    assert close(got.negative, neg, 1e-10)
-    assert close(got.p_mass_negative, mass_neg, 1e-10)
     # q's mass outside p's support counts in the total variation too
-    outside = mp.quad(lambda x: mp.exp(lq(x)), [-mp.inf, lo]) if mp.isfinite(lo) else 0
-    assert close(got.total_variation, tv_in + outside, 1e-10)
-    assert np.allclose(got.crossings, [float(c) for c in cross], rtol=1e-10, atol=1e-10)
+    outside = mp.quad(lambda x: mp.exp(lq(x)), [-mp.inf, lo]) if mp.isfinite(lo) else mp.mpf(0)
+    out = {"positive": pos, "negative": neg, "total_variation": tv_in + outside, "p_mass_negative": mass_neg,
+           "crossings": mp.mpf(len(cross))}
+    out.update({f"crossing {i}": c for i, c in enumerate(cross)})
+    return out
+
+
+def stored_reference(name: str) -> dict:
+    code = (reference, reference_live, m_norm, m_gamma, m_t, m_mixture, assignment(__file__, "CASES"))
+
+    def get(field):
+        return STORE.get(f"{name}: {field}", lambda: reference_live(name)[field], dps=MP_DPS, code=code,
+                         live=name == LIVE_PAIR)
+
+    out = {field: get(field) for field in FIELDS}
+    out["crossings"] = [get(f"crossing {i}") for i in range(int(get("crossings")))]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_other_pairs_vs_mpmath(name):
+    p, q = CASES[name][:2]
+    ref = stored_reference(name)
+    got = signed_areas(p, q)
+    assert close(got.positive, ref["positive"], 1e-10)
+    assert close(got.negative, ref["negative"], 1e-10)
+    assert close(got.p_mass_negative, ref["p_mass_negative"], 1e-10)
+    assert close(got.total_variation, ref["total_variation"], 1e-10)
+    assert np.allclose(got.crossings, [float(c) for c in ref["crossings"]], rtol=1e-10, atol=1e-10)
     assert got.positive + got.negative == pytest.approx(got.total, rel=1e-10, abs=1e-13)
+
+
+def test_stored_pair_references_are_the_cases():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    keys = set()
+    for name in CASES:
+        n = int(mp.mpf(STORE.entries[f"{name}: crossings"]["value"])) if f"{name}: crossings" in STORE.entries else 0
+        keys |= {f"{name}: {f}" for f in FIELDS + ("crossings",)} | {f"{name}: crossing {i}" for i in range(n)}
+    STORE.check_keys(keys)
+    assert LIVE_PAIR in CASES
 
 
 def test_infinite_divergence_keeps_a_finite_negative_area():
