@@ -555,6 +555,22 @@ def test_long_near_equal_vectors_against_long_double(monkeypatch, target, plain,
     assert len(seen) == 1 and seen[0] == x  # the long near path took it
 
 
+def test_long_near_path_retries_groups_of_16_with_8(monkeypatch):
+    """Groups of 16 (from 2**19 entries) whose error bound fails are summed again in groups of 8, not handed
+    to the block path; a larger lambda stands in for the heavy-tailed w that make the difference."""
+    if np.finfo(np.longdouble).nmant < 60:
+        pytest.skip("long double is not extended precision here")
+    p, q = _long_near(2**19 + 5, 1e-6, np.random.default_rng(6))
+    monkeypatch.setattr(kd, "_LAMBDA", 17.0)  # the bound: ~0.4 u of 2 KL with 16 rows, ~0.2 u with 8
+    rows: list = []
+    real = kd._near_long
+    monkeypatch.setattr(kd, "_near_long", lambda p, q, r=None: rows.append(r) or real(p, q, r))
+    x = kl_divergence(p, q)
+    assert rows == [None, 8]
+    ref = _kl_near_long_double(p, q)
+    assert abs(np.longdouble(x) - ref) <= math.ulp(float(ref))
+
+
 def test_fast_path_with_zeros_and_specials(small_blocks):
     rng = np.random.default_rng(7)
     p = zero_out(dyadic_simplex(3000, rng, alpha=0.5), slice(0, None, 7), 1)  # zeros in p
