@@ -52,6 +52,9 @@ PAIRS = [
     ("triang(0.16)||scale 1+1e-6 (ends)", stats.triang(0.16), stats.triang(0.16, loc=-5e-7, scale=1 + 1e-6)),
     ("crystalball||beta(1+1e-6) (kink)", stats.crystalball(2.0, 3.0), stats.crystalball(2.000002, 3.0)),
     ("pearson3(0.1)||shape(1+1e-6)", stats.pearson3(0.1), stats.pearson3(0.1000001)),
+    # singular at both moving ends (4.4-6.0 s before the distance-to-end forms), a log-density that underflows
+    ("rdist(1.6)||scale 1+1e-6 (singular ends)", stats.rdist(1.6), stats.rdist(1.6, scale=1 + 1e-6)),
+    ("jf_skew_t(8,4)||scale 1+1e-6", stats.jf_skew_t(8, 4), stats.jf_skew_t(8, 4, scale=1 + 1e-6)),
     # p = q given as two different objects (the integrand is rounding noise)
     ("GaussianMixture(1)||same norm", GaussianMixture([1.0], [0.3], [1.7]), stats.norm(0.3, 1.7)),
     # discrete

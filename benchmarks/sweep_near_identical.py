@@ -391,6 +391,12 @@ def _phi_term(a, b):
     if a == -mp.inf:
         return mp.exp(b) if b > -mp.inf else mp.mpf(0)
     d = a - b
+    if d < -1:
+        # q >> p: p phi(d) = q - p (1 - d), without exp(a) * expm1(-d), whose exponent rounds at 30
+        # digits (genextreme(-0.1)'s lower end: a = -1e160, b = -1e60, so -d = 1e160 - 1e60 = 1e160
+        # and exp(a) * exp(-d) came out 1 instead of q = exp(-1e60): its reference was 1.9e-9, the
+        # KL 1.0e-14)
+        return mp.exp(b) - mp.exp(a) * (1 - d)
     return mp.exp(a) * (d + mp.expm1(-d))
 
 

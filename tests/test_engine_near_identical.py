@@ -26,6 +26,7 @@ import pytest
 from scipy import stats
 
 import klbook
+from klbook.core import engine
 from klbook.core.engine import Univariate, pair_log_ratio
 from klbook.core.numeric import kl_numeric
 
@@ -277,10 +278,12 @@ MOVING = [
     # (gausshyper, 3.3e-12 from 1.9e-4, is in the sweep only: its density costs 1 s here)
     # support ends moved by 5e-7 (before: semicircular 8.3e-5, argus 2.8e-4, anglit 1.1e-6, trapezoid 2.7e-6,
     # triang 9.1e-7, genhalflogistic 1.7e-4, vonmises_line 5.5e-7, beta 5.2e-7, cosine 2.2e-10)
-    ("semicircular() vs scale+", _widened(stats.semicircular), 2e-11),
-    ("argus(1.0,) vs scale+", _widened(stats.argus, 1.0), 5e-10),
+    # (argus 1.3e-10, trapezoid 3.0e-11 and semicircular 2.3e-12 before their log-densities were written
+    # in the distance to the ends, engine._STD_LOGPDF_ENDS)
+    ("semicircular() vs scale+", _widened(stats.semicircular), 2e-13),
+    ("argus(1.0,) vs scale+", _widened(stats.argus, 1.0), 2e-13),
     ("anglit() vs scale+", _widened(stats.anglit), 3e-11),
-    ("trapezoid(0.2, 0.8) vs scale+", _widened(stats.trapezoid, 0.2, 0.8), 1e-10),
+    ("trapezoid(0.2, 0.8) vs scale+", _widened(stats.trapezoid, 0.2, 0.8), 3e-12),
     ("triang(0.15785029824528218,) vs scale+", _widened(stats.triang, 0.15785029824528218), 3e-11),
     ("genhalflogistic(0.7727472780992932,) vs scale+", _widened(stats.genhalflogistic, 0.7727472780992932), 3e-11),
     ("genhalflogistic(0.7727472780992932,) vs shape0-",
@@ -302,6 +305,22 @@ MOVING = [
     ("loglaplace(3.2505926592051435,) vs scale+", _widened(stats.loglaplace, 3.2505926592051435), 1e-12),
     ("pearson3(0.1,) vs shape0+", _shifted_shape(stats.pearson3, 0.1), 3e-10),
     ("pearson3(0.1,) vs scale+", _widened(stats.pearson3, 0.1), 3e-11),
+    # singular at both ends, q's ends 1e-6 beyond p's (before: 5-6 s, 1e-2 of the tails extrapolated
+    # with warnings, the stored reference was inf); the shape pair was 1.3e-6 off in 1.9 s
+    ("rdist(1.6,) vs scale+", _widened(stats.rdist, 1.6), 1e-13),
+    ("rdist(1.6,) vs shape0+", _shifted_shape(stats.rdist, 1.6), 1e-13),
+    # scipy's log-density log(pdf) underflows in the tails (before: ValueError); written in logs
+    ("jf_skew_t(8.0, 4.0) vs scale+", _widened(stats.jf_skew_t, 8.0, 4.0), 2e-13),
+    ("jf_skew_t(8.0, 4.0) vs shape0+", _shifted_shape(stats.jf_skew_t, 8.0, 4.0), 2e-13),
+    # the expansion's 8th-order G' off by 5e-12 of d near the mode (poles of the log-density at
+    # c = x -+ i), which the e6^2/e4 estimate put at 1e-13: checked at half the step (before: 2.0e-12)
+    ("foldcauchy(4.716467345583189,) vs shape0+", _shifted_shape(stats.foldcauchy, 4.716467345583189), 2e-13),
+    # these three were right; their stored references were not (kappa4 4.2e-10, f 3.1e-11 off: computed
+    # by an older reference code; genextreme 1.9e-9 for a KL of 1.0e-14: exp(a) * expm1(-d) with
+    # a = -1e160, -d = 1e160 - 1e60 rounded at 30 digits). See test_reference_fixes_live below.
+    ("kappa4(0.0, 0.0) vs scale+", _widened(stats.kappa4, 0.0, 0.0), 2e-13),
+    ("f(29.0, 18.0) vs shape0+", _shifted_shape(stats.f, 29.0, 18.0), 3e-12),
+    ("genextreme(-0.1,) vs shape0-", _shifted_shape(stats.genextreme, -0.1, sign=-1.0), 3e-13),
 ]
 
 
@@ -372,3 +391,83 @@ def test_semicircular_moving_ends_js_and_hellinger_live_mpmath():
     ref_h2 = _cached("semicircular h2", lambda: mp.quad(h2, cuts()))
     assert float(abs(mp.mpf(klbook.js_divergence(p, q)) - ref_js) / ref_js) <= 2e-11
     assert float(abs(mp.mpf(klbook.hellinger_distance(p, q) ** 2) - ref_h2) / ref_h2) <= 2e-11
+
+
+def test_rdist_singular_moving_ends_live_mpmath():
+    """One stored reference of the singular-end group recomputed from the textbook density, in the distance y = 1 - x."""
+    p, q = _widened(stats.rdist, 1.6)
+    assert float(q.kwds["loc"]) == 0.0
+    c, s = mp.mpf(1.6), mp.mpf(float(q.kwds["scale"]))
+
+    def ref():
+        lb, k = mp.log(mp.beta(c / 2, c / 2)), c / 2 - 1
+
+        def term(y):  # p log(p/q) at x = 1 - y (both halves alike); q's end lies s - 1 beyond p's
+            a = -mp.log(2) + k * (mp.log((2 - y) / 2) + mp.log(y / 2)) - lb
+            b = -mp.log(2) + k * (mp.log((s + 1 - y) / (2 * s)) + mp.log((s - 1 + y) / (2 * s))) - lb - mp.log(s)
+            return mp.exp(a) * (a - b)
+
+        cuts = [0] + [mp.mpf(10) ** -j for j in (13, 10, 8, 7, 6, 5, 4, 2)] + [mp.mpf(1) / 2, 1]
+        return 2 * mp.quad(term, cuts)
+
+    live = _cached("rdist scale+", ref)
+    stored = mp.mpf(_SWEEP_REFS["rdist(1.6,) vs scale+ delta=1e-06"])
+    assert float(abs(live - stored) / stored) <= 1e-14
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = kl_numeric(p, q)
+    assert float(abs(mp.mpf(value) - live) / live) <= 1e-13, (value, float(live))
+    # JS, H^2 and Renyi go through the same distance-to-end tails (each was 5-6 s with warnings)
+    for fn in (klbook.js_divergence, klbook.hellinger_distance, lambda a, b: klbook.renyi_divergence(a, b, 0.5)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert 0.0 < fn(p, q) < 1e-2
+
+
+def test_reference_fixes_live():
+    """The stored references that were wrong, checked against independent forms.
+
+    kappa4(0, 0) is the Gumbel: KL(G(0, 1) || G(0, s)) = log s + gamma (1/s - 1) + Gamma(1 + 1/s) - 1 exactly.
+    genextreme(-0.1) against its shape neighbour: half the Fisher information times the squared step (to the
+    O(delta) of that approximation; the old stored value was 1.9e-9 for this 1.0e-14).
+    """
+    p, q = _widened(stats.kappa4, 0.0, 0.0)
+    s = mp.mpf(float(q.kwds["scale"]))
+    with mp.workdps(40):
+        exact = mp.log(s) + mp.euler * (1 / s - 1) + mp.gamma(1 + 1 / s) - 1
+    stored = mp.mpf(_SWEEP_REFS["kappa4(0.0, 0.0) vs scale+ delta=1e-06"])
+    assert float(abs(stored - exact) / exact) <= 1e-14
+    assert float(abs(mp.mpf(kl_numeric(p, q)) - exact) / exact) <= 2e-13
+
+    c1, c2 = mp.mpf(-0.1), mp.mpf(-0.1 * (1 - D))
+
+    def lg(x, c):
+        t = 1 - c * x
+        return -mp.exp(mp.log(t) / c) + (1 / c - 1) * mp.log(t) if t > 0 else -mp.inf
+
+    def fisher():
+        def s2(x):
+            a = lg(x, c1)
+            return mp.exp(a) * mp.diff(lambda c: lg(x, c), c1) ** 2 if a > -mp.inf else mp.mpf(0)
+        return mp.quad(s2, [1 / c1, -9, -5, -2, 0, 2, 5, 10, 30, 100, 1e3, 1e4, 1e6, mp.inf]) * (c2 - c1) ** 2 / 2
+
+    approx = _cached("genextreme fisher", fisher)
+    stored = mp.mpf(_SWEEP_REFS["genextreme(-0.1,) vs shape0- delta=1e-06"])
+    assert float(abs(stored - approx) / approx) <= 1e-5
+
+
+def test_jf_skew_t_written_log_density():
+    """engine's jf_skew_t log-density (in logs, (s + z)(s - z) = a + b) against mpmath, out to |z| = 1e300."""
+    fn = engine._STD_LOGPDF["jf_skew_t"]
+    z = np.array([-1e300, -1e5, -30.0, -3.0, -0.5, 0.0, 0.7, 4.0, 50.0, 1e6, 1e300])
+    for a, b in ((8.0, 4.0), (0.5, 3.0), (2.0, 2.0)):
+        got = fn(z, a, b)
+        with mp.workdps(700):  # (1 + z/s at z = -1e300 needs 600 digits)
+            A, B = mp.mpf(a), mp.mpf(b)
+            for zi, gi in zip(z, got):
+                x = mp.mpf(zi)
+                r = A + B
+                sq = mp.sqrt(r + x * x)
+                ref = ((A + 0.5) * mp.log(1 + x / sq) + (B + 0.5) * mp.log(1 - x / sq)
+                       - (r - 1) * mp.log(2) - mp.log(mp.beta(A, B)) - mp.log(r) / 2)
+                assert abs(float((mp.mpf(gi) - ref) / ref)) <= 2e-15, (a, b, zi, gi, float(ref))

@@ -609,11 +609,12 @@ def kl_numeric(p: object, q: object) -> float:
     # region within q's 1e-6 of the end (semicircular 8e-5, argus 3e-4) or lost 1e-10 (bradford).
     ratio_tails = ratio is not None
 
-    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, given: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        if ratio is None or given:
+    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, given: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if ratio is None or (given is not None and len(given) < 3):
             # (log-densities from the distance to p's end: x is only rounded, the plain difference)
             return lp - lq, 4 * _EPS_N * (np.abs(lp) + np.abs(lq) + 1.0)
-        return ratio(x, lp, lq)
+        # (from the distance to p's end: the log-ratio from the members' distances, see integrate_pair)
+        return ratio(x, lp, lq, None if given is None else given[2])
 
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -635,7 +636,7 @@ def kl_numeric(p: object, q: object) -> float:
             if given is None:
                 lp, lq = log_densities(x, tail=True)
             else:
-                lp, lq = (np.array(v, dtype=float, ndmin=1) for v in given)
+                lp, lq = (np.array(v, dtype=float, ndmin=1) for v in given[:2])
                 lp[np.isnan(lp)] = -np.inf
                 lq[np.isnan(lq)] = -np.inf
             live = lp > -np.inf
@@ -651,7 +652,7 @@ def kl_numeric(p: object, q: object) -> float:
                 )
             live &= ~under
             if ratio_tails:
-                d, dn = d_of(x, lp, lq, given is not None)
+                d, dn = d_of(x, lp, lq, given)
                 # p phi(d) = p d + q - p >= 0 (no cdf correction, which would cancel: Q(tails) ~ P(tails))
                 d = np.where(live, d, 0.0)
                 small = np.abs(d) < 0.1
