@@ -455,7 +455,52 @@ def _std_ends_semicircular(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo:
     return math.log(2.0 / math.pi) + 0.5 * (llo + lhi)
 
 
+def _std_ends_triang(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.ndarray, lhi: np.ndarray,
+                     c: float) -> np.ndarray:
+    # scipy: 2 z / c below c, 2 (1 - z) / (1 - c) from c on (c = 0: 2 - 2z; c = 1: 2z)
+    rise = math.log(2.0) + llo - math.log(c) if c > 0.0 else np.full(np.shape(z), -np.inf)
+    fall = math.log(2.0) + lhi - math.log1p(-c) if c < 1.0 else np.full(np.shape(z), -np.inf)
+    return np.where(z < c, rise, fall) if 0.0 < c < 1.0 else (fall if c == 0.0 else rise)
+
+
+# (pi/4 - float(pi/4): anglit's ends are +-pi/4, which the float support rounds by 3e-17)
+_PI4_LO = float(Fraction("0.78539816339744830961566084581987572104929234984378")
+                - Fraction(math.pi / 4))
+
+
+def _std_ends_anglit(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.ndarray, lhi: np.ndarray) -> np.ndarray:
+    # scipy: cos(2z) = sin(2 (pi/4 - z)) = sin(2 (pi/4 + z)); the distances to the float ends, plus
+    # the ends' rounding (_std_ends_offset), from whichever end is nearer
+    near_hi = z > 0
+    dist = np.where(near_hi, dhi, dlo) + _PI4_LO
+    return np.log(np.sin(2.0 * dist))
+
+
+def _std_ends_genhalflogistic(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.ndarray, lhi: np.ndarray,
+                              c: float) -> np.ndarray:
+    # scipy: 2 t^(1/c - 1) / (1 + t^(1/c))^2 with t = 1 - c z = c (1/c - z): the distance to the
+    # exact end 1/c (the float support rounds it; _std_ends_offset)
+    off = _std_ends_offset("genhalflogistic", (c,))[1]
+    near_hi = z > 0.5 / c
+    lt = np.where(near_hi, math.log(c) + np.log(dhi + off), np.log1p(-c * z))
+    return math.log(2.0) + (1.0 / c - 1.0) * lt - 2.0 * np.log1p(np.exp(lt / c))
+
+
+def _std_ends_offset(name: str, shapes: tuple) -> tuple[float, float]:
+    """(true lower end - float lower end, true upper end - float upper end) of a standard member: ends that
+    are not floats (anglit's +-pi/4, genhalflogistic's 1/c); 0 for the others."""
+    if name == "anglit":
+        return -_PI4_LO, _PI4_LO
+    if name == "genhalflogistic":
+        c = float(shapes[0])
+        return 0.0, float(Fraction(1) / Fraction(c) - Fraction(1.0 / c))
+    return 0.0, 0.0
+
+
 _STD_LOGPDF_ENDS: dict[str, Callable[..., np.ndarray]] = {
+    "triang": _std_ends_triang,
+    "anglit": _std_ends_anglit,
+    "genhalflogistic": _std_ends_genhalflogistic,
     "argus": _std_ends_argus,
     "rdist": _std_ends_rdist,
     "trapezoid": _std_ends_trapezoid,
