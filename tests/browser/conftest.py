@@ -59,7 +59,9 @@ its directory and below). They check a page the way the book's pages are checked
       color-contrast rule skips only what cannot change its verdict (``_MARK_CONTRAST_SKIP_JS``);
       ``check.record_shown(view)`` / ``check.mark_new(views)`` / ``axe(..., only_new=True)`` judge
       only what a view shows that earlier views did not, and ``check.mark_width_coloured()`` adds
-      what a width media query colours;
+      what a width media query colours; a whole-page run of the colour rules takes the formulas'
+      boxes out of the page while it runs (``_MATH_SWAP_JS``: cheaper, same verdicts, checked that
+      nothing else moves), and ``check.axe_colours(width, modes)`` makes it in several modes at once;
     * ``check.math_colours()``: every formula in its text's colour, with enough contrast
       (MathJax's glyphs are CSS content, which no axe rule reads).
 """
@@ -744,6 +746,121 @@ _WIDTH_COLOURS_JS = r"""
 }
 """
 
+# axe's colour rules (color-contrast, link-in-text-block) find what lies under a piece of text with
+# a position grid that every axe.run builds anew over EVERY element of the page (axe 4.11 keeps no
+# grid between runs): on a chapter most of them are MathJax's boxes, 10,000-11,000 drawn boxes inside
+# the formulas (mjx-math) and 3,000-6,000 elements of their hidden MathML copies (mjx-assistive-mml),
+# of 15,000-25,000 in all, and the grid is most of a colour run's cost. So for the whole-page colour
+# runs, each formula's boxes leave the page and come back right after the run (``_MATH_SWAP_JS``):
+# * mjx-math's children are replaced by one empty box with the same width, height and baseline
+#   (mjx-math is an inline-block with line-height 0: its line holds only that box, so mjx-math keeps
+#   its size and its baseline). The swap then compares the box of every element left on the page
+#   with its box before the swap and fails the test if any moved by any amount (``check.axe``):
+#   the layout that axe judges is the layout the reader sees.
+# * mjx-assistive-mml's children are replaced by one text node holding their text, in the same
+#   order. It stays clipped to nothing (position absolute, clip: rect(1px, 1px, 1px, 1px)): its own
+#   box changes size, which is not compared, but nothing else may move, nor the page's size.
+# Why every verdict of the two colour rules stays the same, except some "needs review" answers
+# (not reported by these tests) that may become judgments:
+# * A formula's boxes are swapped only when every box inside mjx-math is a MathJax element (mjx-*)
+#   holding no text node (the glyphs are CSS content), with no background colour, no background
+#   image, opacity 1 and blend mode normal (checked here, box by box; a formula failing this keeps
+#   its boxes), and its assistive MathML holds no link. Then no colour rule judges any of them (they
+#   hold no text; no link), and in another element's background stack each is passed over: axe's
+#   getBackgroundColor skips elements with a transparent background and no image, and a stacking
+#   context of opacity 1, normal blending and a transparent background leaves the colour under it
+#   unchanged. Their one other effect is "needs review" for text they lie on (getBackgroundStack:
+#   bgOverlap, elmPartiallyObscuring), which the swap can only turn into a judgment.
+# * link-in-text-block asks whether a link sits in a block of text (isInTextBlock): the text of the
+#   block outside widgets, which the MathML copy's one text node keeps letter for letter, against
+#   the widgets' text (no widget inside a formula: no link).
+# * The assistive MathML is clipped to nothing: color-contrast passes it as hidden either way.
+# test_page_checks.py: the same verdicts with and without the swap on formulas, faint text and a
+# link whose block's text is a formula; a formula with a background keeps its boxes; a box that
+# moves fails the test.
+GRID_RULES = ("color-contrast", "link-in-text-block")   # the rules that read axe's position grid
+_MATH_SWAP_JS = r"""
+(op) => {
+  const st = window.__klbookMathSwap = window.__klbookMathSwap || {swapped: [], chosen: []};
+  const transparent = /^rgba\(0, 0, 0, 0\)$|^transparent$/;
+  const eligible = (m) => {
+    if (getComputedStyle(m).display !== 'inline-block') return false;
+    for (const e of m.querySelectorAll('*')) {
+      if (!e.tagName.startsWith('MJX-')) return false;
+      for (const n of e.childNodes) if (n.nodeType === 3) return false;
+      const c = getComputedStyle(e);
+      if (c.backgroundImage !== 'none' || !transparent.test(c.backgroundColor) || c.opacity !== '1'
+          || c.mixBlendMode !== 'normal') return false;
+    }
+    const mml = m.parentElement.querySelector(':scope > mjx-assistive-mml');
+    return !mml || !mml.querySelector('a, [href], [role]');
+  };
+  const compare = (before, after, others) => {
+    const moved = [];
+    before.forEach((b, i) => {
+      if (b.some((v, k) => v !== after[i][k]) && moved.length < 5)
+        moved.push(`${i < others.length ? `<${others[i].tagName.toLowerCase()} class="${others[i].getAttribute('class') || ''}">` : 'page size'} ${b.join(',')} -> ${after[i].join(',')}`);
+    });
+    return moved;
+  };
+  if (op === 'back') {   // the boxes back; in this view too, nothing moved and every swapped formula was eligible
+    const before = st.rects();
+    for (const [el, kids] of st.swapped) el.replaceChildren(...kids);
+    const n = st.swapped.length;
+    st.swapped = [];
+    const moved = compare(before, st.rects(), st.others);
+    const ineligible = st.chosen.filter(m => !eligible(m)).length;
+    st.chosen = [];
+    return {restored: n, moved, ineligible};
+  }
+  const maths = [...document.querySelectorAll('mjx-container > mjx-math')]
+    .filter(m => !m.parentElement.parentElement || !m.parentElement.parentElement.closest('mjx-container'));
+  const chosen = maths.filter(eligible);
+  const mmls = chosen.map(m => m.parentElement.querySelector(':scope > mjx-assistive-mml')).filter(Boolean);
+  const inner = new Set();
+  for (const el of chosen.concat(mmls)) for (const e of el.querySelectorAll('*')) inner.add(e);
+  // every element left on the page but the MathML copies themselves (clipped to nothing: their text
+  // changes their own size, not what is shown), and the size of the page
+  const copies = new Set(mmls);
+  const others = [...document.querySelectorAll('*')].filter(e => !inner.has(e) && !copies.has(e));
+  const de = document.documentElement;
+  const rects = () => others.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })
+    .concat([[de.scrollWidth, de.scrollHeight, 0, 0]]);
+  const before = rects();
+  // each formula's baseline: the bottom of a zero-size box at the start of its line
+  const marks = chosen.map(m => {
+    const b = document.createElement('mjx-klbook-mark');
+    b.style.cssText = 'display:inline-block;width:0;height:0;vertical-align:baseline';
+    m.prepend(b);
+    return b;
+  });
+  const geo = chosen.map((m, i) => {
+    const r = m.getBoundingClientRect(), c = getComputedStyle(m), px = (p) => parseFloat(c.getPropertyValue(p));
+    const top = r.top + px('border-top-width') + px('padding-top');
+    const bottom = r.bottom - px('border-bottom-width') - px('padding-bottom');
+    const width = r.width - px('border-left-width') - px('padding-left') - px('border-right-width') - px('padding-right');
+    const base = marks[i].getBoundingClientRect().bottom;
+    return [width, base - top, bottom - base];
+  });
+  marks.forEach(b => b.remove());
+  st.swapped = chosen.map((m, i) => {
+    const [w, a, d] = geo[i];
+    const box = document.createElement('mjx-klbook-box');
+    box.style.cssText = `display:inline-block;width:${w}px;height:${a + d}px;vertical-align:${-d}px`;
+    const kids = [...m.childNodes];
+    m.replaceChildren(box);
+    return [m, kids];
+  });
+  for (const mml of mmls) {
+    const kids = [...mml.childNodes];
+    mml.replaceChildren(document.createTextNode(mml.textContent));
+    st.swapped.push([mml, kids]);
+  }
+  Object.assign(st, {others, rects, chosen});
+  return {formulas: maths.length, swapped: chosen.length, removed: inner.size, moved: compare(before, rects(), others)};
+}
+"""
+
 _AXE_RUN_JS = """
 async ([rules, without, twins, onlyNew]) => {
   // No part of the page is excluded: MathJax's glyph boxes (mjx-math, aria-hidden) hold no
@@ -783,6 +900,7 @@ class PageCheck:
     server: StaticServer | None = None
     contrast_skip: dict = field(default_factory=dict)   # the last axe run's {pieces, twins, textless, clipped}
     math_checked: int = 0                             # formulas seen by the last math_colours()
+    math_swap: dict = field(default_factory=dict)     # the last colour run's _MATH_SWAP_JS report
     shots: Path = REPO / "_build" / "screenshots"
     _log_start: int = 0
 
@@ -837,19 +955,71 @@ class PageCheck:
         return self._evaluate_arg(SCREEN_JS, {"expand": False})
 
     def axe(self, rules: list[str] | None = None, *, without: list[str] = (), twins: bool = True,
-            only_new: bool = False) -> list[str]:
+            only_new: bool = False, swap_math: bool = True) -> list[str]:
         """axe-core's serious and critical WCAG 2 A/AA violations on the page as shown now.
 
         ``rules``: only these axe rules (e.g. the colour ones, to check a second colour mode);
         ``without``: all WCAG 2 A/AA rules but these.
         ``twins``: color-contrast skips what cannot change its verdict (``_MARK_CONTRAST_SKIP_JS``
         says why: textless boxes, twin pieces of text in one block); ``False`` checks every element. ``only_new``: only the elements ``mark_new`` marked (and what they hold).
+        ``swap_math``: a whole-page run of the colour rules (``GRID_RULES``) takes the formulas' boxes
+        out of the page for its duration (``_MATH_SWAP_JS`` says why every verdict stays the same), and
+        runs the other rules on its own first; ``False``: one run on the page as it is.
         """
         if not AXE_JS.is_file():
             pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
         self._evaluate("() => window.scrollTo(0, 0)")   # the same page state every time
         if not self._evaluate("() => typeof axe !== 'undefined'"):
             self.page.add_script_tag(path=str(AXE_JS))
+        grid = [r for r in GRID_RULES if (rules is None or r in rules) and r not in without]
+        if not (swap_math and grid and not only_new):
+            return self._axe_run(rules, without, twins, only_new)
+        found = []
+        if rules is None or set(rules) - set(grid):   # the other rules, on the page as it is
+            found += self._axe_run(rules and [r for r in rules if r not in grid], list(without) + grid, twins, only_new)
+        return found + self._swapped(lambda: self._axe_run(grid, [], twins, only_new))
+
+    def axe_colours(self, width: int, modes: list[bool]) -> dict[bool, list[str]]:
+        """``axe(GRID_RULES)`` in each of ``modes`` (dark or not) at ``width``, in that order, with the
+        formulas' boxes taken out once for all of them (``_MATH_SWAP_JS``): {dark: violations}.
+        The page is left in the last view."""
+        if not AXE_JS.is_file():
+            pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
+        self.view(width, modes[0])
+        self._evaluate("() => window.scrollTo(0, 0)")
+        if not self._evaluate("() => typeof axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(AXE_JS))
+        found = {}
+
+        def runs():
+            for dark in modes:
+                if dark != modes[0]:
+                    self.view(width, dark)
+                    self._evaluate("() => window.scrollTo(0, 0)")
+                found[dark] = self._axe_run(list(GRID_RULES), [], True, False)
+            return []
+
+        self._swapped(runs)
+        return found
+
+    def _swapped(self, run: Callable[[], list[str]]) -> list[str]:
+        """``run()`` with the formulas' boxes out of the page (``_MATH_SWAP_JS``); fails the test if
+        any other element moved when they left (in the view then) or came back (in the view then), or
+        a swapped formula's boxes were not transparent in the view they came back in."""
+        self.math_swap = self._evaluate_arg(_MATH_SWAP_JS, "out")
+        back = None
+        try:
+            if not self.math_swap["moved"]:
+                return run()
+        finally:
+            back = self._evaluate_arg(_MATH_SWAP_JS, "back")
+            moved = self.math_swap["moved"] or back["moved"]
+            if moved or back["ineligible"]:
+                pytest.fail(f"{self.url}: taking the formulas' boxes out for axe's colour rules moved other "
+                            f"elements or hid coloured boxes ({back['ineligible']} formulas; conftest _MATH_SWAP_JS):"
+                            "\n  " + "\n  ".join(moved), pytrace=False)
+
+    def _axe_run(self, rules, without, twins: bool, only_new: bool) -> list[str]:
         twins = twins and not only_new   # a run on a few marked elements has nothing to skip
         if twins and (rules is None or "color-contrast" in rules) and "color-contrast" not in without:
             self.contrast_skip = self._evaluate(_MARK_CONTRAST_SKIP_JS)

@@ -67,7 +67,10 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
 
     * desktop-light: every rule, on the whole page;
     * desktop-dark: the colour rules on the whole page; every other rule on what this view shows
-      and desktop-light did not (the dark versions of the figures, the theme switch's icon);
+      and desktop-light did not (the dark versions of the figures, the theme switch's icon).
+      The two whole-page colour runs are made one after the other at desktop-light's turn, with the
+      formulas' boxes out of the page once for both (``check.axe_colours``; conftest.py,
+      ``_MATH_SWAP_JS``, says why no verdict changes and checks that nothing else moved);
     * phone-dark: every rule on what it shows and desktop-dark did not (the phone's header
       buttons), which holds all it shows and neither desktop view did;
     * phone-light, checked again at the end: every rule on what it shows and desktop-light did not;
@@ -92,12 +95,21 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
     def add(kind: str, view: str, items) -> None:
         found.setdefault(kind, []).extend(f"[{view}] {item}" for item in items)
 
-    def axe(view: str, dark: bool) -> None:
+    colour_ahead: dict[tuple[int, bool], list[str]] = {}   # colour runs done ahead, by (width, dark)
+
+    def axe(view: str, width: int, dark: bool) -> None:
         check.record_shown(view)
         if not seen:        # the first view judged: every rule, the whole page
-            problems = check.axe()
+            problems = check.axe(without=COLOUR_RULES)
+            # The colour rules on the whole page in this mode and, right after, in the other mode at
+            # this width (the next view, desktop-dark: the same page, only the mode differs), with the
+            # formulas' boxes taken out once for both (``check.axe_colours``; conftest _MATH_SWAP_JS).
+            ahead = check.axe_colours(width, [dark, not dark])
+            problems += ahead[dark]
+            colour_ahead[(width, not dark)] = ahead[not dark]   # the page is left in that view: shown next
         elif not seen_colour[dark]:   # first view in this mode: the colour rules on the whole page
-            problems = check.axe(COLOUR_RULES)
+            ahead = colour_ahead.pop((width, dark), None)
+            problems = check.axe(COLOUR_RULES) if ahead is None else ahead
             if check.mark_new(seen):
                 problems += check.axe(without=COLOUR_RULES, only_new=True)
         else:       # a phone view: its width changes colours only where a width media query sets them
@@ -128,12 +140,12 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
         add("explorer text or curves with low contrast", name, m["contrast"])
         add("formulas not in their text's colour or with low contrast", name, check.math_colours())
         if width > 400 or seen:   # a phone view is judged by axe after the desktop views
-            axe(name, dark)
+            axe(name, width, dark)
     # phone-light, shown first (as the page loads), is judged by axe last: one more change of view
     for name, width, dark in views:
         if name not in seen:
             check.view(width, dark)
-            axe(name, dark)
+            axe(name, width, dark)
     return {kind: items for kind, items in found.items() if items}
 
 

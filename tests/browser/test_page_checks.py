@@ -7,6 +7,7 @@ check (say, a listener never attached) would let every page of the book pass.
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -212,6 +213,12 @@ SAVING_PAGES = {
     # faint text in a box clipped to nothing (as MathJax's assistive MathML), and faint text shown
     "clipped.html": ("<p>Shown <span style='position:absolute; clip:rect(1px, 1px, 1px, 1px)'>"
                      "<b style='color:#eee'>faint, clipped away</b></span></p><p style='color:#eee'>faint, shown</p>"),
+    # formulas among faint text (#777 on white: 4.48 < 4.5), a link in the text's colour next to a
+    # formula, and a formula with a background of its own
+    "math_swap.html": (
+        "<p style='color:#777'>Faint text \\(x^2 + \\frac{1}{2}\\) and \\(\\KL(p \\| q)\\) around formulas.</p>"
+        "<p><a href='#x' style='color:#000; text-decoration:none'>link</a> \\(\\sum_{i=1}^{n} x_i^2 + y_i^2 = z\\)</p>"
+        "<p>Boxed: \\(\\colorbox{#ddd}{$w$}\\) here.</p>"),
     # a colour that only a narrow window gets
     "narrow_colour.html": "<style>@media (max-width: 500px) { .note { color: #ccc } }</style><p class='note'>note</p>",
 }
@@ -295,3 +302,52 @@ def test_views_judge_what_only_they_show(saving_site, open_page):
     rules = narrow.mark_width_coloured()
     assert len(rules) == 1 and ".note { color }: 1 elements" in rules[0], rules
     assert " ".join(narrow.axe(["color-contrast"], only_new=True)).startswith("color-contrast")
+
+
+_LAYOUT_JS = """() => [...document.querySelectorAll('*')].map(e => {
+  const r = e.getBoundingClientRect(); return [e.tagName, r.left, r.top, r.width, r.height].join(',');
+}).join(';') + document.body.innerHTML"""
+
+
+def test_colour_runs_without_the_formulas_boxes_judge_the_same(saving_site, open_page):
+    """The whole-page colour runs take the formulas' boxes out of the page (conftest ``_MATH_SWAP_JS``):
+    the same violations as on the page as it is, the boxes and the layout back afterwards, and a
+    formula with a background of its own keeps its boxes."""
+    if not (MATHJAX / "tex-chtml.js").is_file():
+        pytest.fail("book_static/mathjax is missing: run `make book`", pytrace=False)
+    check = open_page(f"{saving_site}/math_swap.html")
+    assert check.math_count == 4
+    # MathJax adds the MathML copies (whose text makes the link's block a block of text) after typesetting
+    check.page.wait_for_function("() => document.querySelectorAll('mjx-container > mjx-assistive-mml').length === 4")
+    colour = ["color-contrast", "link-in-text-block"]
+    plain = check.axe(colour, swap_math=False)
+    page = check.page.evaluate(_LAYOUT_JS)   # with axe's script added
+    swapped = check.axe(colour)
+    assert check.math_swap["formulas"] == 4 and check.math_swap["swapped"] == 3, check.math_swap  # \\colorbox kept
+    assert check.math_swap["removed"] > 30 and not check.math_swap["moved"], check.math_swap
+    assert swapped == plain, (swapped, plain)
+    assert " ".join(swapped).startswith("color-contrast (serious, 1x)"), swapped
+    assert check.page.evaluate(_LAYOUT_JS) == page
+    # while the boxes are out, every block keeps its text letter for letter (link-in-text-block's
+    # isInTextBlock counts it), the MathML copies' text included
+    text = "() => [...document.querySelectorAll('p, mjx-assistive-mml')].map(e => e.textContent)"
+    before = check.page.evaluate(text)
+    swap = importlib.import_module(check.axe.__module__)._MATH_SWAP_JS
+    assert check.page.evaluate(swap, "out")["swapped"] == 3
+    try:
+        assert check.page.evaluate(text) == before
+    finally:
+        check.page.evaluate(swap, "back")
+    assert check.page.evaluate(_LAYOUT_JS) == page
+    # every rule at once: the colour rules in their own run, the same verdicts
+    assert sorted(check.axe()) == sorted(check.axe(swap_math=False))
+
+
+def test_a_swap_that_moves_anything_fails(saving_site, open_page):
+    check = open_page(f"{saving_site}/math_swap.html")
+    check.page.add_style_tag(content="mjx-klbook-box { margin-left: 1px }")
+    with pytest.raises(pytest.fail.Exception, match="moved other elements"):
+        check.axe(["color-contrast"])
+    check.page.add_style_tag(content="mjx-klbook-box { margin-left: 0 }")
+    assert check.page.evaluate("() => document.querySelectorAll('mjx-klbook-box').length") == 0   # boxes back
+    assert check.axe(["color-contrast"]) and not check.math_swap["moved"]
