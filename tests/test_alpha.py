@@ -28,6 +28,21 @@ from klbook.core.alpha import (
     js_divergence,
     renyi_divergence,
 )
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
+
+# The mpmath quadratures (0.1-0.3 CPU-s each at 40 digits) are stored in tests/refs/alpha.json
+# (tests/refs/store.py: keyed by the inputs, with a hash of the code that computes them); one per
+# test is recomputed live on every run (live=...), KLBOOK_REFS=live recomputes all of them.
+STORE = RefStore("alpha")
+RENYI_NORMAL_CASES = [(0.0, 1.0, 1.0, 2.0), (0.3, 1.5, -0.2, 1.2), (0.0, 1.0, 1e-3, 1.0), (2.0, 0.7, 0.0, 0.9)]
+RENYI_NORMAL_ORDERS = (0.3, 0.999, 3.0)
+RENYI_FALLBACK_ORDERS = (0.2, 1.5)
+ALPHA_NORMAL_ORDERS = (-1.0, 0.0, 0.3, 0.5, 1.0, 1.7)
+
+
+def stored(key: str, compute, *, dps: int = 40, code=(), live: bool = False) -> mp.mpf:
+    return STORE.get(key, compute, dps=dps, code=code, live=live)
 
 MP_DPS = 40  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -149,15 +164,18 @@ def test_js_distributions_against_mpmath():
             lambda x: mp.gamma(3) / (mp.sqrt(5 * mp.pi) * mp.gamma(mp.mpf(5) / 2)) * (1 + x**2 / 5) ** -3,
         ),
     ]
-    for p, q, pf, qf in cases:
+    for i, (p, q, pf, qf) in enumerate(cases):
 
-        def f(x):
+        def f(x, pf=pf, qf=qf):
             a, b = pf(x), qf(x)
             m = (a + b) / 2
             return a * mp.log(a / m) / 2 + b * mp.log(b / m) / 2
 
-        with mp.workdps(20):
-            ref = mp.quad(f, [-mp.inf, -3, 0, 3, mp.inf])
+        def quad(f=f):
+            with mp.workdps(20):
+                return mp.quad(f, [-mp.inf, -3, 0, 3, mp.inf])
+
+        ref = stored(f"js case {i}", quad, dps=20, code=(test_js_distributions_against_mpmath,), live=i == 0)
         assert rel(js_divergence(p, q), ref) < 1e-11
 
 
@@ -292,20 +310,20 @@ def mp_renyi_quad(pf, qf, a, pts) -> mp.mpf:
     return mp.log(integral) / (a - 1)
 
 
-@pytest.mark.parametrize(
-    "m1,s1,m2,s2",
-    [(0.0, 1.0, 1.0, 2.0), (0.3, 1.5, -0.2, 1.2), (0.0, 1.0, 1e-3, 1.0), (2.0, 0.7, 0.0, 0.9)],
-)
+@pytest.mark.parametrize("m1,s1,m2,s2", RENYI_NORMAL_CASES)
 def test_renyi_normal_closed_form_against_quadrature(m1, s1, m2, s2):
     pf = lambda x: mp.npdf(x, m1, s1)  # noqa: E731
     qf = lambda x: mp.npdf(x, m2, s2)  # noqa: E731
-    for a in (0.3, 0.999, 3.0):
+    for a in RENYI_NORMAL_ORDERS:
         sa2 = a * s2**2 + (1 - a) * s1**2
         val = renyi_divergence(stats.norm(m1, s1), stats.norm(m2, s2), a)
         if sa2 <= 0:
             assert val == math.inf  # the integral of p^a q^(1-a) diverges
             continue
-        ref = mp_renyi_quad(pf, qf, a, [-mp.inf, min(m1, m2) - 1, max(m1, m2) + 1, mp.inf])
+        ref = stored(f"renyi normal {(m1, s1, m2, s2)!r} a={a!r}",
+                     lambda: mp_renyi_quad(pf, qf, a, [-mp.inf, min(m1, m2) - 1, max(m1, m2) + 1, mp.inf]),
+                     code=(mp_renyi_quad, test_renyi_normal_closed_form_against_quadrature),
+                     live=(m1, s1, m2, s2) == (0.0, 1.0, 1.0, 2.0) and a == 0.3)
         assert rel(val, ref) < 1e-12
 
 
@@ -371,9 +389,11 @@ def test_renyi_numeric_fallback_against_quadrature():
         (stats.gamma(2), stats.gamma(3), gam(2), gam(3), [0, 1, 3, 10, mp.inf]),
         (mix, stats.norm(0.5, 1.5), mixf, lambda x: mp.npdf(x, 0.5, 1.5), [-mp.inf, -2, 0, 2, mp.inf]),
     ]
-    for p, q, pf, qf, pts in cases:
-        for a in (0.2, 1.5):
-            assert rel(renyi_divergence(p, q, a), mp_renyi_quad(pf, qf, a, pts)) < 1e-11
+    for i, (p, q, pf, qf, pts) in enumerate(cases):
+        for a in RENYI_FALLBACK_ORDERS:
+            ref = stored(f"renyi fallback case {i} a={a!r}", lambda: mp_renyi_quad(pf, qf, a, pts),
+                         code=(mp_renyi_quad, test_renyi_numeric_fallback_against_quadrature), live=(i, a) == (1, 1.5))
+            assert rel(renyi_divergence(p, q, a), ref) < 1e-11
 
 
 def test_renyi_numeric_infinite_cases():
@@ -462,7 +482,7 @@ def test_alpha_gaussians_against_quadrature():
     m1, s1, m2, s2 = 0.0, 1.0, 0.8, 1.4
     pf = lambda x: mp.npdf(x, m1, s1)  # noqa: E731
     qf = lambda x: mp.npdf(x, m2, s2)  # noqa: E731
-    for a in (-1.0, 0.0, 0.3, 0.5, 1.0, 1.7):
+    for a in ALPHA_NORMAL_ORDERS:
         if a in (0.0, 1.0):
             first, second = (pf, qf) if a == 1 else (qf, pf)
 
@@ -470,10 +490,12 @@ def test_alpha_gaussians_against_quadrature():
                 v = first(x)  # once per node
                 return v * mp.log(v / second(x))
 
-            ref = mp.quad(kl_integrand, [-mp.inf, 0, mp.inf])
+            compute = lambda: mp.quad(kl_integrand, [-mp.inf, 0, mp.inf])  # noqa: E731
         else:
             a_ = mp.mpf(a)
-            ref = (1 - mp.quad(lambda x: pf(x) ** a_ * qf(x) ** (1 - a_), [-mp.inf, 0, mp.inf])) / (a_ * (1 - a_))
+            compute = lambda: (1 - mp.quad(lambda x: pf(x) ** a_ * qf(x) ** (1 - a_), [-mp.inf, 0, mp.inf])) / (  # noqa: E731
+                a_ * (1 - a_))
+        ref = stored(f"alpha normal a={a!r}", compute, code=(test_alpha_gaussians_against_quadrature,), live=a == 0.5)
         assert rel(alpha_divergence(stats.norm(m1, s1), stats.norm(m2, s2), a), ref) < 1e-12
     # q too wide for alpha < 0 / too narrow for alpha > 1: the integral diverges
     assert alpha_divergence(stats.norm(0, 1), stats.norm(0, 3), -1.0) == math.inf
@@ -651,3 +673,15 @@ def test_never_nan_on_extreme_vectors():
             assert not math.isnan(v) and v >= 0
         v = js_divergence(p, q)
         assert not math.isnan(v) and 0 <= v <= LOG2
+
+
+def test_stored_quadratures_are_the_cases():
+    """The stored references are exactly the quadratures the tests above ask for."""
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    keys = {f"js case {i}" for i in range(2)}
+    keys |= {f"renyi normal {c!r} a={a!r}" for c in RENYI_NORMAL_CASES for a in RENYI_NORMAL_ORDERS
+             if a * c[3] ** 2 + (1 - a) * c[1] ** 2 > 0}  # the others diverge: no quadrature
+    keys |= {f"renyi fallback case {i} a={a!r}" for i in range(3) for a in RENYI_FALLBACK_ORDERS}
+    keys |= {f"alpha normal a={a!r}" for a in ALPHA_NORMAL_ORDERS}
+    STORE.check_keys(keys)
