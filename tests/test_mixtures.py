@@ -15,7 +15,7 @@ from scipy import stats
 from klbook import GaussianMixture
 from klbook.core.base import Distribution
 from refs.store import MODE as STORE_MODE
-from refs.store import RefStore
+from refs.store import RefStore, assignment
 
 STORE = RefStore("mixtures")
 
@@ -220,7 +220,8 @@ def test_property_moments_match_mpmath_raw_moments(raw):
     assert rel(p.std(), mp.sqrt(var)) < 1e-12
 
 
-def test_moments_match_mpmath_quadrature():
+def _moment_quadratures_live() -> dict:
+    """Mass, mean and variance of SKEWED by mpmath quadrature at 25 digits."""
     mp.mp.dps = 25
     try:
         w, m, s = SKEWED
@@ -230,6 +231,25 @@ def test_moments_match_mpmath_quadrature():
         var = mp.quad(lambda t: (t - mean) ** 2 * mp_pdf(w, m, s, t), pts)
     finally:
         mp.mp.dps = 50
+    return {"mass": mass, "mean": mean, "var": var}
+
+
+MOMENT_QUADRATURES = lru_cache(maxsize=None)(_moment_quadratures_live)
+
+
+def test_moments_match_mpmath_quadrature():
+    # The three quadratures (0.8 CPU-s) are stored in tests/refs/mixtures.json (KLBOOK_REFS=live
+    # recomputes them); every run checks the stored values against the exact moments in mpmath
+    # (sum of w_k m_k, sum of w_k (s_k^2 + m_k^2) - mean^2), which are computed live, to 20 digits.
+    w, m, s = SKEWED
+    mass, mean, var = (STORE.get(f"moment quadrature of SKEWED: {k}", lambda k=k: MOMENT_QUADRATURES()[k], dps=25,
+                                 code=(_moment_quadratures_live, mp_pdf, assignment(__file__, "SKEWED")))
+                       for k in ("mass", "mean", "var"))
+    W, M, S = ([mp.mpf(v) for v in vec] for vec in (w, m, s))
+    exact_mean = mp.fsum(a * b for a, b in zip(W, M))
+    exact_var = mp.fsum(a * (c**2 + b**2) for a, b, c in zip(W, M, S)) - exact_mean**2
+    assert abs(mass - 1) < mp.mpf(10) ** -20
+    assert abs(mean - exact_mean) < mp.mpf(10) ** -20 and abs(var - exact_var) < mp.mpf(10) ** -20 * exact_var
     p = GaussianMixture(w, m, s)
     assert abs(float(mass) - 1.0) < 1e-15
     assert abs(p.mean() - float(mean)) < 1e-13
@@ -493,7 +513,8 @@ def test_stored_references_are_the_pairs():
         pytest.skip("tests/refs/generate.py is writing the stored references")
     keys = {_key_pair(pp, qq) for pp, qq in ONE_D_PAIRS}
     STORE.check_keys({repr(k) for k in keys} | {f"kl_divergence check: {a} || {b}" for a, b in (
-        ("bimodal", "norm(0.5, 1.5)"), ("norm(0.5, 1.5)", "bimodal"), ("bimodal", "skewed"), ("skewed", "bimodal"))})
+        ("bimodal", "norm(0.5, 1.5)"), ("norm(0.5, 1.5)", "bimodal"), ("bimodal", "skewed"), ("skewed", "bimodal"))}
+                     | {f"moment quadrature of SKEWED: {k}" for k in ("mass", "mean", "var")})
     assert ONE_D_LIVE in keys
 
 
