@@ -304,8 +304,9 @@ MOVING = [
     ("crystalball(2.0, 3.0) vs shape0+", _shifted_shape(stats.crystalball, 2.0, 3.0), 1e-11),
     ("laplace_asymmetric(2.0,) vs scale+", _widened(stats.laplace_asymmetric, 2.0), 1e-12),
     ("loglaplace(3.2505926592051435,) vs scale+", _widened(stats.loglaplace, 3.2505926592051435), 1e-12),
-    ("pearson3(0.1,) vs shape0+", _shifted_shape(stats.pearson3, 0.1), 3e-10),
-    ("pearson3(0.1,) vs scale+", _widened(stats.pearson3, 0.1), 3e-11),
+    # (6.9e-11 and 3.9e-12 with scipy's formula, which cancels 2e3 ulp; written by Stirling's series now)
+    ("pearson3(0.1,) vs shape0+", _shifted_shape(stats.pearson3, 0.1), 2e-12),
+    ("pearson3(0.1,) vs scale+", _widened(stats.pearson3, 0.1), 3e-13),
     # singular at both ends, q's ends 1e-6 beyond p's (before: 5-6 s, 1e-2 of the tails extrapolated
     # with warnings, the stored reference was inf); the shape pair was 1.3e-6 off in 1.9 s
     ("rdist(1.6,) vs scale+", _widened(stats.rdist, 1.6), 1e-13),
@@ -472,3 +473,23 @@ def test_jf_skew_t_written_log_density():
                 ref = ((A + 0.5) * mp.log(1 + x / sq) + (B + 0.5) * mp.log(1 - x / sq)
                        - (r - 1) * mp.log(2) - mp.log(mp.beta(A, B)) - mp.log(r) / 2)
                 assert abs(float((mp.mpf(gi) - ref) / ref)) <= 2e-15, (a, b, zi, gi, float(ref))
+
+
+def test_pearson3_written_log_density():
+    """engine's pearson3 log-density (Stirling's series, log1p(t) - t) against scipy's formula in mpmath."""
+    fn = engine._STD_LOGPDF["pearson3"]
+    for skew in (0.1, -0.1, 0.5, 2.0, 1e-3):
+        d = stats.pearson3(skew)
+        z = np.concatenate([d.ppf([1e-12, 1e-6, 0.01, 0.3, 0.5, 0.7, 0.99, 1 - 1e-6, 1 - 1e-12]), [-5.0, 0.0, 5.0]])
+        got = fn(z, skew)
+        with mp.workdps(40):
+            sk = mp.mpf(skew)
+            b = 2 / sk
+            a = b * b
+            for zi, gi in zip(z, got):
+                x = b * (mp.mpf(zi) + a / b)
+                if x <= 0:
+                    assert gi == -np.inf
+                    continue
+                ref = mp.log(abs(b)) + (a - 1) * mp.log(x) - x - mp.loggamma(a)
+                assert abs(float(mp.mpf(gi) - ref)) <= 4e-15 * (1 + abs(float(ref))), (skew, zi, gi, float(ref))
