@@ -956,13 +956,15 @@ class Univariate:
                     lo_s, hi_s = self.exact_end[2]
                     w_s = hi_s - lo_s
 
-                    def fn_r(lu: np.ndarray, *sh: float) -> np.ndarray:  # at hi - u
+                    def at_hi(lu: np.ndarray, *sh: float) -> np.ndarray:  # at hi - u
                         u = np.exp(lu)
                         return fn_e(hi_s - u, w_s - u, u, np.log(w_s - u), lu, *sh)
 
-                    def fn_l(lu: np.ndarray, *sh: float) -> np.ndarray:  # at lo + u
+                    def at_lo(lu: np.ndarray, *sh: float) -> np.ndarray:  # at lo + u
                         u = np.exp(lu)
                         return fn_e(lo_s + u, u, w_s - u, lu, np.log(w_s - u), *sh)
+
+                    fn_r, fn_l = at_hi, at_lo
 
                 sh_r = tuple(float(v) for v in shapes)
                 log_scale_r = math.log(scale)
