@@ -1297,7 +1297,7 @@ def quantiles(D: Univariate, us: np.ndarray) -> np.ndarray:
     """``ppf`` for u <= 1/2 and ``isf`` for the upper half (accurate in both tails).
 
     For families without their own ppf (scipy searches a root per point) all points are
-    solved at once (:func:`_solve_quantiles`).
+    solved at once (``_solve_quantiles``).
     """
     us = np.asarray(us, dtype=float)
     if _generic_ppf(D):
