@@ -1147,35 +1147,36 @@ class Univariate:
 
     def logdens_log_below(self, end: float, s: np.ndarray) -> np.ndarray:
         """The log-density at ``end - exp(-s)``: :meth:`logdens_below` with the distance given by its log."""
-        s = np.asarray(s, dtype=float)
-        with np.errstate(all="ignore"):
-            if self.reflect is not None:
-                fn, hi, scale = self.reflect
-                if hi == end:
-                    lu = -s - math.log(scale)
-                elif hi > end:  # (the gap to this distribution's exact end: support() rounds it)
-                    lu = np.logaddexp(math.log(self.end_distance(end, True)), -s) - math.log(scale)
-                else:
-                    u = (hi - end) + np.exp(-s)
-                    lu = np.where(u > 0, np.log(u), -np.inf) - math.log(scale)
-                return np.where(np.isneginf(lu), -np.inf, fn(lu))
-            return np.asarray(self.logdens(end - np.exp(-s)), dtype=float)
+        return self._logdens_log_near(end, s, True)
 
     def logdens_log_above(self, end: float, s: np.ndarray) -> np.ndarray:
         """The log-density at ``end + exp(-s)``: :meth:`logdens_log_below` for a lower end (``reflect_lo``)."""
+        return self._logdens_log_near(end, s, False)
+
+    def _logdens_log_near(self, end: float, s: np.ndarray, upper: bool) -> np.ndarray:
+        """The log-density at ``end -+ exp(-s)`` (``-`` below an upper end, ``+`` above a lower one).
+
+        With a log-density written in the distance to this distribution's own end ``e``
+        (``reflect`` / ``reflect_lo``), that distance is ``gap + exp(-s)`` with ``gap`` the
+        distance from ``e`` to ``end`` on the inside: 0 when ``end`` is ``e``; when ``end`` lies
+        inside, the exact gap (``end_distance``: ``support()`` rounds it) added in logs.
+        """
         s = np.asarray(s, dtype=float)
+        reflect = self.reflect if upper else self.reflect_lo
         with np.errstate(all="ignore"):
-            if self.reflect_lo is not None:
-                fn, lo, scale = self.reflect_lo
-                if lo == end:
+            if reflect is not None:
+                fn, e, scale = reflect
+                gap = (e - end) if upper else (end - e)
+                if gap == 0:
                     lu = -s - math.log(scale)
-                elif lo < end:  # (the gap to this distribution's exact end)
-                    lu = np.logaddexp(math.log(self.end_distance(end, False)), -s) - math.log(scale)
+                elif gap > 0:
+                    lu = np.logaddexp(math.log(self.end_distance(end, upper)), -s) - math.log(scale)
                 else:
-                    u = (end - lo) + np.exp(-s)
+                    u = gap + np.exp(-s)
                     lu = np.where(u > 0, np.log(u), -np.inf) - math.log(scale)
                 return np.where(np.isneginf(lu), -np.inf, fn(lu))
-            return np.asarray(self.logdens(end + np.exp(-s)), dtype=float)
+            x = end - np.exp(-s) if upper else end + np.exp(-s)
+            return np.asarray(self.logdens(x), dtype=float)
 
     def _init_frozen_discrete(self, d: Any, name: str) -> None:
         loc = float(d.kwds.get("loc", 0.0))
