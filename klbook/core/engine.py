@@ -550,6 +550,16 @@ def _end_parts(loc: float, scale: float, e: float) -> tuple[float, float]:
     return f, float(exact - Fraction(f))
 
 
+def _std_support(name: str, shapes: tuple) -> tuple[tuple[float, ...], float, float] | None:
+    """The shapes as floats and the support ``(lo, hi)`` of the standard member of scipy family ``name``."""
+    sh = tuple(float(v) for v in shapes)
+    try:
+        lo_s, hi_s = (float(v) for v in getattr(_stats, name).support(*sh))
+    except (TypeError, ValueError):  # pragma: no cover
+        return None
+    return sh, lo_s, hi_s
+
+
 def _ends_logpdf(name: str, shapes: tuple, loc: float, scale: float) -> Callable[[np.ndarray], np.ndarray] | None:
     """The log-density of a member of a family of :data:`_STD_LOGPDF_ENDS` at x, with the distances to its ends exact.
 
@@ -558,13 +568,10 @@ def _ends_logpdf(name: str, shapes: tuple, loc: float, scale: float) -> Callable
     however close x is to an end, instead of eps abs(x) / distance.
     """
     fn = _STD_LOGPDF_ENDS.get(name)
-    if fn is None:
+    std = _std_support(name, shapes) if fn is not None else None
+    if std is None:
         return None
-    sh = tuple(float(v) for v in shapes)
-    try:
-        lo_s, hi_s = (float(v) for v in getattr(_stats, name).support(*sh))
-    except (TypeError, ValueError):  # pragma: no cover
-        return None
+    sh, lo_s, hi_s = std
     if not (math.isfinite(lo_s) and math.isfinite(hi_s)):
         return None
     (lo_f, lo_e), (hi_f, hi_e) = _end_parts(loc, scale, lo_s), _end_parts(loc, scale, hi_s)
@@ -2179,13 +2186,10 @@ def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: 
     """
     fn_e = _STD_LOGPDF_ENDS.get(name)
     fn_r = _STD_REFLECT.get(name) if upper else None
-    if fn_e is None and fn_r is None:
+    std = _std_support(name, shapes) if (fn_e is not None or fn_r is not None) else None
+    if std is None:
         return None
-    sh = tuple(float(v) for v in shapes)
-    try:
-        lo_s, hi_s = (float(v) for v in getattr(_stats, name).support(*sh))
-    except (TypeError, ValueError):  # pragma: no cover
-        return None
+    sh, lo_s, hi_s = std
     e_s = hi_s if upper else lo_s
     if not (math.isfinite(e_s) and math.isfinite(end)):
         return None
