@@ -122,8 +122,8 @@ serve: $(BOOK_STAMP)
 
 # The four suites run at the same time (test-notebooks in one process, the others on both cores):
 # almost all of their time is CPU time, and while one waits (a browser page, a kernel, JupyterLab
-# starting) another computes,
-# so neither core idles and no suite's last, longest test holds the machine alone. The two
+# starting) another computes, so neither core idles and no suite's last, longest test holds the
+# machine alone. The two
 # suites with no time limits (test-unit, test-notebooks) run at a lower priority (BATCH_NICE)
 # so that the browser and JupyterLab tests, which wait for pages and kernels with timeouts,
 # get the CPU when they ask for it. -k: every suite runs to its end even when another fails;
