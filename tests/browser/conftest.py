@@ -267,12 +267,12 @@ _CONTRAST_HELPERS_JS = r"""
 """
 
 
-# The screen checks (issue 13). Returns {width, clippedMath, controls, contrast, figures,
+# The screen checks (issue 13). Returns {width, clippedMath, controls, contrast, figures, toc,
 # wideDisplay, wideTables}; every list holds one readable line per problem.
 SCREEN_JS = r"""
 (opts) => {
   // opts: {expand: bool}
-  const out = {width: null, clippedMath: [], controls: [], contrast: [], figures: [], wideDisplay: 0, wideTables: 0};
+  const out = {width: null, clippedMath: [], controls: [], contrast: [], figures: [], toc: [], wideDisplay: 0, wideTables: 0};
   const de = document.documentElement;
   if (opts.expand) {
     document.querySelectorAll('details').forEach(d => { d.open = true; });
@@ -400,6 +400,20 @@ SCREEN_JS = r"""
         check(e, cs.color, cx, cy, 4.5, 'text');
       }
     }
+  }
+  // ---- the page's contents (right sidebar), every entry open as scrolling opens them: nothing past its edge
+  const side = document.querySelector('.bd-sidebar-secondary');
+  if (side && side.getBoundingClientRect().width > 0) {
+    const lists = [...side.querySelectorAll('ul')];
+    const shown = lists.map(u => u.style.display);
+    lists.forEach(u => { u.style.display = 'block'; });
+    const edge = side.getBoundingClientRect().right;
+    for (const a of side.querySelectorAll('a')) {   // the entry and its code box
+      const right = Math.max(...[a, ...a.querySelectorAll('*')].map(e => e.getBoundingClientRect())
+        .filter(r => r.width).map(r => r.right), -Infinity);
+      if (right > edge + 0.5) out.toc.push(`${a.textContent.trim().slice(0, 60)}: ${Math.round(right - edge)} px past the sidebar`);
+    }
+    lists.forEach((u, i) => { u.style.display = shown[i]; });
   }
   // ---- raster figures: at least 2 image pixels per CSS pixel shown
   for (const img of document.querySelectorAll('.bd-article img')) {

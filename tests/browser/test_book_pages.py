@@ -13,7 +13,8 @@ light and dark mode (conftest.py, ``SCREEN_JS``), with every solution and toggle
   >= 24 x 24 px);
 * dark mode: explorer text has contrast >= 4.5 and explorer data curves >= 3 against what is
   behind them (light mode too);
-* desktop: every raster figure has at least two image pixels per CSS pixel;
+* desktop: every raster figure has at least two image pixels per CSS pixel, and no entry of the
+  page's contents (right sidebar, every entry open) runs past the sidebar's edge;
 * every formula in its text's colour, with contrast >= 4.5 (conftest.py, ``_MATH_COLOUR_JS``);
 * axe-core: no serious or critical WCAG 2 A/AA violation, with every rule run in every view it
   can give another verdict in (``screen_problems`` says how, and why that is all of them).
@@ -137,6 +138,7 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
             add("explorer controls covered or too small", name, m["controls"])
         else:
             add("raster figures with < 2 image pixels per CSS pixel", name, m["figures"])
+            add("contents entries past the right sidebar's edge", name, m["toc"])
         add("explorer text or curves with low contrast", name, m["contrast"])
         add("formulas not in their text's colour or with low contrast", name, check.math_colours())
         if width > 400 or seen:   # a phone view is judged by axe after the desktop views

@@ -120,6 +120,18 @@ SCREEN_PAGES = {
         '<rect width="200" height="60" fill="#121212"/><text x="10" y="30" fill="#222832">legend</text></svg></div>'),
     "screen_blurry.html": f'<img src="dot2x.png" alt="a blurry figure" style="width:{_WIDE_PNG_W}px">',
     "screen_axe.html": '<button></button><p style="color:#bbb;background:#fff">faint text</p>',
+    # the page's contents in a narrow right sidebar: an API name as one unbreakable word, in a list
+    # that is closed until the reader scrolls to its section
+    "screen_toc.html": (
+        '<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a href="#a">Short</a>'
+        '<ul style="display:none"><li><a href="#b"><code>Univariate.logdens_log_below_and_more()</code></a></li>'
+        '</ul></li></ul></div>'),
+    # the same, with the book's rule (book_static/klbook.css): the name breaks inside the sidebar
+    "screen_toc_wraps.html": (
+        '<style>.bd-sidebar-secondary a, .bd-sidebar-secondary a code { overflow-wrap: anywhere; }</style>'
+        '<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a href="#a">Short</a>'
+        '<ul style="display:none"><li><a href="#b"><code>Univariate.logdens_log_below_and_more()</code></a></li>'
+        '</ul></li></ul></div>'),
 }
 
 
@@ -185,6 +197,15 @@ def test_screen_check_catches_dark_text_on_a_dark_legend(screen_site, open_page)
 def test_screen_check_catches_a_figure_with_too_few_pixels(screen_site, open_page):
     _, m = _measure(open_page, f"{screen_site}/screen_blurry.html", width=1280)
     assert len(m["figures"]) == 1 and "(1.00x)" in m["figures"][0], m["figures"]
+
+
+def test_screen_check_catches_a_contents_entry_past_the_sidebar(screen_site, open_page):
+    check, m = _measure(open_page, f"{screen_site}/screen_toc.html", width=1280)
+    assert len(m["toc"]) == 1 and "logdens_log_below" in m["toc"][0], m["toc"]
+    # the closed list is closed again afterwards
+    assert check.page.evaluate("() => document.querySelector('.bd-sidebar-secondary ul ul').style.display") == "none"
+    _, m = _measure(open_page, f"{screen_site}/screen_toc_wraps.html", width=1280)
+    assert m["toc"] == [], m["toc"]
 
 
 def test_axe_reports_serious_violations(screen_site, open_page):
