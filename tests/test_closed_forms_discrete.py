@@ -12,7 +12,6 @@ import math
 from fractions import Fraction
 
 import mpmath as mp
-import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st_h

@@ -277,7 +277,7 @@ def test_live_fit_and_the_loss_landscapes(opened, harness):
         m, ls = shown["state"]["mean"], shown["state"]["log_scale"]
         f = fit_gaussian(R.BIMODAL, direction=direction, init=(start["mean"], math.exp(start["log_scale"])))
         assert abs(m - f.mean) < 1e-6 and abs(ls - math.log(f.std)) < 1e-6, (direction, shown["state"], f)
-        points = loc.locator(f"polyline.kx-path").nth(0 if direction == "forward" else 1).get_attribute("points")
+        points = loc.locator("polyline.kx-path").nth(0 if direction == "forward" else 1).get_attribute("points")
         assert len(points.split()) > 3
     # a click on the reverse landscape moves q there, onto the sliders' steps
     land.scroll_into_view_if_needed()

@@ -14,7 +14,6 @@ import json
 import math
 
 import pytest
-from scipy import stats
 
 from klbook.book.explorers import (
     alpha_explorer,

@@ -6,7 +6,6 @@ Spec builder :func:`~klbook.book.explorers.integrand.integrand_explorer`; its Ja
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy import stats
