@@ -4,8 +4,9 @@ The comparison package is a benchmark-only dependency (not in requirements.txt):
 
     .venv/bin/pip install divergence
 
-Run (the full run takes about 18 minutes of CPU at load 8-21; on a loaded machine run parts with
-``--dims=2,5 --sizes=1000:60``, in parallel if you like, ``--no-tail`` skips the heavy-tail lines):
+Run (the default run takes about 18 minutes of CPU at load 8-21, the chapter's about 33; on a loaded
+machine run parts with ``--dims=2,5 --sizes=1000:60 --pairs=0,3``, in parallel if you like;
+``--no-tail`` skips the heavy-tail lines):
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_sample_kl.py [--quick]
 
@@ -38,13 +39,16 @@ checkout and whether klbook/ or this script had uncommitted changes, the version
 dumps of the main and held-out runs into the file the chapter reads, keeping every dump's
 provenance; it refuses dumps from different commits or from a dirty checkout.
 tests/test_ch07_claims.py recomputes some stored repetitions with the current library. The stored
-file was made from a clean clone of the commit it records, two processes at a time (the main
-pairs with n = m = 1e3 have 200 repetitions, to tell a tie from a loss)::
+file was made from a clean clone of the commit it records, in three processes at once (the main
+pairs with n = m = 1e3 have 200 repetitions, to tell a tie from a loss; in d = 10 the main pairs
+with n = m = 1e4 have 144, because there the two estimators are close and share much of their
+noise; ``--pairs`` splits d = 10 over two processes)::
 
-    B="env OPENBLAS_NUM_THREADS=1 PYTHONPATH=$CLONE nice -n 10 .venv/bin/python $CLONE/benchmarks/bench_sample_kl.py --no-tail"
+    B="env OPENBLAS_NUM_THREADS=1 PYTHONPATH=$CLONE .venv/bin/python $CLONE/benchmarks/bench_sample_kl.py --no-tail"
+    $B --dims=10 --sizes=1000:200,10000:144 --pairs=0,3 --json=m10a.json
+    $B --dims=10 --sizes=1000:200,10000:144 --pairs=1,2 --json=m10b.json; $B --heldout --dims=10 --json=h10.json
     $B --dims=1,2,5 --sizes=1000:200,10000:24 --json=m125.json; $B --heldout --dims=1,3,6 --json=h136.json
-    $B --dims=10 --sizes=1000:200,10000:24 --json=m10.json;     $B --heldout --dims=10 --json=h10.json
-    $B --chapter-data=chapters/07_sample_kl_benchmark.json m125.json m10.json h136.json h10.json
+    $B --chapter-data=chapters/07_sample_kl_benchmark.json m125.json m10a.json m10b.json h136.json h10.json
 """
 
 from __future__ import annotations
@@ -148,12 +152,13 @@ SEEDS = ("x then y drawn from numpy.random.default_rng(10000 * d + 100 * rep + n
          "kl_from_samples(x, y, random_state=rep); divergence.knn_kl_divergence(x, y, k=5)")
 
 
-def provenance(sizes):
+def provenance(sizes, pair_names):
     """Where a dump's numbers come from: the command, seeds, repetitions, and the code that made them.
 
     ``klbook_commit`` is ``git rev-parse HEAD`` of the checkout the imported klbook lives in, at the
     time of the run; ``klbook_dirty`` is True when that checkout had uncommitted changes to
     ``klbook/`` or to this script (then the commit alone does not reproduce the numbers).
+    ``pairs`` names the pairs the dump holds.
     """
     root = Path(klbook.__file__).resolve().parent.parent
 
@@ -169,6 +174,7 @@ def provenance(sizes):
                           "python", "benchmarks/bench_sample_kl.py", *sys.argv[1:]]),
         seeds=SEEDS,
         reps={str(n): int(r) for n, r in sizes},
+        pairs=pair_names,
         klbook_commit=git("rev-parse", "HEAD"),
         klbook_dirty=None if status is None else bool(status),
         divergence=importlib.metadata.version("divergence"),
@@ -179,13 +185,18 @@ def provenance(sizes):
     )
 
 
-def run(dims, sizes, pairs=make_pairs, records=None, label="main"):
-    """Print the comparison table; append one dict per repetition to ``records`` when given."""
+def run(dims, sizes, pairs=make_pairs, records=None, label="main", only=None):
+    """Print the comparison table; append one dict per repetition to ``records`` when given.
+
+    ``only``: indices of the pairs to run (into ``pairs(d)``'s list; default all), to split a run
+    over processes."""
     print(f"{'d':>3} {'pair':20} {'n=m':>6} {'KL':>7} {'MAE ours':>9} {'MAE div5':>9} {'ratio':>6} {'90% boot':>12} "
           f"{'cover':>6} {'bias ours':>10} {'bias div5':>10} {'cpu ours':>9} {'cpu div5':>9}")
     ratios, covers = [], []
     for d in dims:
-        for name, draw_p, draw_q, true in pairs(d):
+        for i, (name, draw_p, draw_q, true) in enumerate(pairs(d)):
+            if only is not None and i not in only:
+                continue
             for n, reps in sizes:
                 reps = reps(d) if callable(reps) else reps
                 err_o, err_d, cov, t_o, t_d = [], [], [], 0.0, 0.0
@@ -299,8 +310,9 @@ def chapter_data(paths, out):
 
 
 if __name__ == "__main__":
-    # --quick: d = 1, 5 at n = 1e3. --dims=1,2,5,10 and --sizes=1000:60,10000:24 choose a part
-    # (on a loaded machine the full run takes long: run the parts in turn). --json=PATH writes every
+    # --quick: d = 1, 5 at n = 1e3. --dims=1,2,5,10, --sizes=1000:60,10000:24 and --pairs=0,3
+    # (indices into the list of pairs) choose a part (on a loaded machine the full run takes long:
+    # run the parts in turn or in parallel). --json=PATH writes every
     # repetition (estimates, interval, details, CPU times) to PATH; --chapter-data=OUT PATH... merges
     # such dumps (of the main and held-out pairs, all sizes) into chapter 7's table,
     # chapters/07_sample_kl_benchmark.json.
@@ -309,18 +321,21 @@ if __name__ == "__main__":
         sys.exit(0)
     records = [] if _arg("json", None) else None
     sizes = tuple((int(a), int(b)) for a, b in (v.split(":") for v in _arg("sizes", "1000:60,10000:24").split(",")))
+    only = None if _arg("pairs", None) is None else tuple(int(v) for v in _arg("pairs", None).split(","))
+    pairs = make_heldout_pairs if "--heldout" in sys.argv else make_pairs
     if "--quick" in sys.argv:
         sizes = ((1000, 10),)
         run((1, 5), sizes, records=records)
     elif "--heldout" in sys.argv:
         print("Held-out pairs (not used to tune anything):")
         dims = tuple(int(v) for v in _arg("dims", "1,3,6,10").split(","))
-        run(dims, sizes, make_heldout_pairs, records=records, label="heldout")
+        run(dims, sizes, pairs, records=records, label="heldout", only=only)
     else:
         dims = tuple(int(v) for v in _arg("dims", "1,2,5,10").split(","))
-        run(dims, sizes, records=records)
+        run(dims, sizes, pairs, records=records, only=only)
     if records is not None:
+        names = [name for i, (name, *_) in enumerate(pairs(1)) if only is None or i in only]
         with open(_arg("json", None), "w") as fh:
-            json.dump({"provenance": provenance(sizes), "records": records}, fh)
+            json.dump({"provenance": provenance(sizes, names), "records": records}, fh)
     if "--no-tail" not in sys.argv:
         heavy_tail()
