@@ -6,7 +6,7 @@ Fixtures (``make test-lab`` runs ``pytest tests/lab``):
     A copy of ``chapters/`` in a temporary directory. JupyterLab serves the copy, so nothing a
     test runs or saves ever touches the repository's notebooks.
 ``lab`` (session)
-    A :class:`Lab`: ``jupyter lab`` started from this interpreter (the .venv) on 127.0.0.1 at a
+    A :class:`Lab`: ``jupyter lab`` started from this interpreter (the .venv; ``SERVER_BOOT``) on 127.0.0.1 at a
     free port with a random token, its config, runtime, settings and workspace directories in
     a temporary directory (a reader's own settings play no part). Settings: notebooks render
     every cell (``windowingMode: none``, so every markdown cell is rendered and checked, not
@@ -59,6 +59,14 @@ SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
     "@jupyterlab/apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
 }
+
+# The test server is `python -m jupyterlab` without jsonschema's IRI grammar: jupyter_server imports
+# jsonschema (jupyter_events), whose import builds rfc3987_syntax's Earley grammar for the "iri" and
+# "iri-reference" format checks: 1.6-2.1 of the 2.8 CPU-s the server spends importing, in every test
+# server. No schema the server validates uses those formats (jupyter_events' event schemas use
+# "datetime" and "uri"), and jsonschema leaves a format unchecked when its checker cannot be imported.
+SERVER_BOOT = ("import sys; sys.modules['rfc3987_syntax'] = None; "
+               "from jupyterlab.labapp import main; sys.exit(main())")
 
 # JupyterLab page config for the test server (labconfig/page_config.json).
 PAGE_CONFIG = {"buildCheck": False, "buildAvailable": False}
@@ -117,7 +125,7 @@ def lab(lab_root, tmp_path_factory) -> Lab:
                JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                PYTHONUNBUFFERED="1")
     port, token = _free_port(), secrets.token_hex(24)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+    cmd = [sys.executable, "-c", SERVER_BOOT, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={lab_root}",
            "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
            "--ServerApp.port_retries=0",
