@@ -547,6 +547,24 @@ def test_alpha_fit_moves_from_mass_covering_to_mode_seeking():
         assert f.converged and f.is_minimum
 
 
+def test_alpha_fit_reverse_start_is_made_once_per_object_and_is_the_reverse_fit():
+    """Without init the alpha fit starts from the reverse-KL fit of p, which fitting remembers per
+    object (a chapter fits one p for many orders): a fit of the same object again, and of a fresh
+    mixture with the same parameters (start computed anew), agree bit for bit, and the start the
+    winning run used is the reverse fit's (mean, std) itself."""
+    params = (SKEWED.weights.tolist(), SKEWED.means.tolist(), SKEWED.stds.tolist())
+    p = GaussianMixture(*params)
+    first = fit_gaussian(p, direction="alpha", alpha=-0.5)
+    again = fit_gaussian(p, direction="alpha", alpha=-0.5)
+    fresh = fit_gaussian(GaussianMixture(*params), direction="alpha", alpha=-0.5)
+    for f in (again, fresh):
+        assert (f.mean, f.std, f.kl, f.n_iter, f.message) == (first.mean, first.std, first.kl, first.n_iter, first.message)
+        assert np.array_equal(f.path, first.path) and np.array_equal(f.hessian, first.hessian)
+    assert first.message.endswith("winner: reverse-KL fit)")
+    rev = fit_gaussian(GaussianMixture(*params), direction="reverse")
+    assert np.array_equal(first.path[0], [rev.mean, math.log(rev.std)])
+
+
 def test_alpha_fit_optimum_independent_check():
     """The optimum minimises the divergence computed by a different route (adaptive Gauss-Kronrod).
 

@@ -120,6 +120,22 @@ def test_dlogpdf_matches_mpmath_derivative(x):
     assert abs(p.dlogpdf(x) - float(ref)) <= 1e-12 * max(1.0, abs(float(ref)))
 
 
+@pytest.mark.parametrize("params", [BIMODAL, SKEWED])
+def test_logpdf_dlogpdf_is_the_two_calls_bit_for_bit(params):
+    """The one-pass pair used by the reverse-KL quadrature: the same floats as logpdf and dlogpdf
+    (arrays of any shape, and a float for a scalar), far tails included; x = inf refused as
+    dlogpdf refuses it."""
+    p = GaussianMixture(*params)
+    x = np.concatenate([np.linspace(-60.0, 60.0, 481), [-1e150, 1e150, 0.0]]).reshape(4, -1)
+    lp, d = p.logpdf_dlogpdf(x)
+    assert np.array_equal(lp, p.logpdf(x)) and np.array_equal(d, p.dlogpdf(x))
+    lp1, d1 = p.logpdf_dlogpdf(0.4)
+    assert type(lp1) is float and type(d1) is float
+    assert (lp1, d1) == (p.logpdf(0.4), p.dlogpdf(0.4))
+    with pytest.raises(ValueError, match="inf"):
+        p.logpdf_dlogpdf([0.0, np.inf])
+
+
 def test_responsibilities_sum_to_one():
     p = GaussianMixture(*SKEWED)
     r = p.responsibilities(np.linspace(-50, 50, 101))
