@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import platform
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,11 @@ def test_runtime_python_is_one_the_book_runs_on():
 
 @pytest.fixture(scope="module")
 def nbformat():
-    """nbformat, imported by the tests that use it: its import (jsonschema building a grammar) costs
-    ~2 CPU-s, which every pytest-xdist worker would pay at collection if it were imported above."""
+    """nbformat, imported by the tests that use it, without jsonschema's IRI grammar: jsonschema's
+    import builds rfc3987_syntax's grammar (~2 CPU-s) for format checks nbformat never makes
+    (tests/lab/no_iri_grammar.py), and every pytest-xdist worker would pay it at collection if
+    nbformat were imported above."""
+    sys.modules.setdefault("rfc3987_syntax", None)
     import nbformat
 
     return nbformat
