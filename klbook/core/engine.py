@@ -880,6 +880,246 @@ def _is_builtin_family(d: Any) -> bool:
     return family is not None and type(family) is type(d.dist)
 
 
+class _QuadCdf:
+    r"""cdf, sf, ppf and isf of a continuous member from the engine's own quadrature of its density.
+
+    For the families whose cdf or ppf scipy has only numerically (gausshyper's cdf is
+    ``quad`` of the pdf at every point, so its ppf runs ``quad`` inside ``brentq``: 2 s for
+    one pair's breakpoints; argus's ppf is ``brentq`` on a cdf that cancels to 0 below
+    :math:`x \approx 10^{-9}`). Built once, on first use, in the standard member's
+    coordinates :math:`z = (x - \text{loc})/\text{scale}` from its log-density ``logpdf_std``:
+
+    * pieces: 16 in the bulk, then a geometric ladder (ratio 4) towards each end, in the
+      distance to a finite end (down to :math:`10^{-300}`, or :math:`4\epsilon|e|` when the
+      end is not 0) or outwards to an infinite one, cut where a piece's mass is below
+      :math:`e^{-120}` of the largest (the power law below carries the rest);
+    * each piece's mass by Gauss-Kronrod 21, pieces bisected until :math:`|K_{21} - G_{10}|
+      \le 10^{-13} K_{21}` (relative per piece, so that the tails' small masses keep their
+      digits); the mass closer to a finite end than the ladder reaches, from the power law
+      fitted on its last two pieces;
+    * ``cdf`` sums the pieces from the left, ``sf`` from the right, plus the part of a piece
+      by one more Gauss-Kronrod 21, both divided by the total (which must be 1 within 1e-6);
+    * ``ppf`` / ``isf``: the piece holding the level, then safeguarded Newton steps inside it.
+
+    ``build()`` returns False (and the caller keeps scipy's functions) when the quadrature fails:
+    a non-finite value, over 20,000 pieces, or a total mass not within 1e-6 of 1.
+    """
+
+    def __init__(self, logpdf_std: Callable[[np.ndarray], np.ndarray], lo_s: float, hi_s: float,
+                 loc: float, scale: float, centre: Callable[[], tuple[float, float]]) -> None:
+        self.lg = logpdf_std
+        self.A, self.B = float(lo_s), float(hi_s)
+        self.loc, self.scale = float(loc), float(scale)
+        self.centre = centre
+        self.built: bool | None = None
+
+    def _f(self, z: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            v = np.exp(np.asarray(self.lg(z), dtype=float) - self.shift)
+        return np.where(np.isnan(z), np.nan, np.where(np.isnan(v), 0.0, v))
+
+    def _ladder(self, start: float, end: float, other: float) -> np.ndarray:
+        """Points from ``start`` towards ``end`` (ratio 4 in the distance to a finite end, or outwards)."""
+        if math.isfinite(end):
+            d0 = abs(start - end)
+            ds = d0 * 4.0 ** -np.arange(1, 520, dtype=float)
+            ds = ds[ds >= max(1e-300, 4 * _EPS * abs(end))]
+            return end + np.sign(start - end) * ds
+        span = abs(other - start)
+        with np.errstate(over="ignore"):
+            pts = start + np.sign(end) * span * np.expm1(np.log(4.0) * np.arange(1, 520, dtype=float)) / 3.0
+        return pts[np.isfinite(pts) & (np.abs(pts) < 1e300)]
+
+    def build(self) -> bool:
+        if self.built is not None:
+            return self.built
+        self.built = False
+        A, B = self.A, self.B
+        if math.isfinite(A) and math.isfinite(B):
+            L, R = A + 0.25 * (B - A), B - 0.25 * (B - A)
+        else:
+            try:
+                c, s = self.centre()
+            except Exception:  # pragma: no cover - a family whose moments fail
+                c, s = math.nan, math.nan
+            if not (math.isfinite(c) and math.isfinite(s) and s > 0):
+                c, s = (A + 1.0 if math.isfinite(A) else (B - 1.0 if math.isfinite(B) else 0.0)), 1.0
+            L, R = c - 2 * s, c + 2 * s
+            if math.isfinite(A) and L <= A:
+                L = A + 0.25 * (R - A)
+            if math.isfinite(B) and R >= B:
+                R = B - 0.25 * (B - L)
+        if not L < R:
+            return False
+        left = self._ladder(L, A, R)[::-1]
+        right = self._ladder(R, B, L)
+        edges = np.concatenate([left, np.linspace(L, R, 17), right])
+        with np.errstate(all="ignore"):
+            lg = np.asarray(self.lg(edges), dtype=float)
+        if np.isnan(lg).any() or np.isposinf(lg).any():
+            return False
+        width = np.abs(np.gradient(edges))
+        with np.errstate(divide="ignore"):
+            h = lg + np.log(width)
+        top = float(np.max(h))
+        if not math.isfinite(top):
+            return False
+        self.shift = float(np.max(lg))
+        live = np.flatnonzero(h >= top - 120.0)
+        i0, i1 = max(int(live[0]) - 1, 0), min(int(live[-1]) + 1, edges.size - 1)
+        edges = edges[i0:i1 + 1]
+        a, b = edges[:-1], edges[1:]
+        k, err = _gk21(self._f, a, b)
+
+        def noise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            # next to a finite end e != 0, z = e -+ d carries eps |e| of the distance d: the density's
+            # relative noise there (the rounding of the abscissae, not a truncation error to bisect)
+            d = np.minimum(np.abs(a - A) if math.isfinite(A) else np.inf, np.abs(B - b) if math.isfinite(B) else np.inf)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(d > 0, 8 * _EPS * np.maximum(np.abs(a), np.abs(b)) / d, np.inf)
+
+        for _ in range(60):
+            if not np.all(np.isfinite(k)):
+                return False
+            bad = ~(err <= (1e-13 + 50 * noise(a, b)) * np.abs(k) + 1e-300) & (
+                (b - a) > 64 * _EPS * np.maximum(np.abs(a), np.abs(b)))
+            if not bad.any():
+                break
+            if a.size + int(bad.sum()) > 20_000:
+                return False
+            mid = 0.5 * (a[bad] + b[bad])
+            na, nb = np.concatenate([a[bad], mid]), np.concatenate([mid, b[bad]])
+            nk, nerr = _gk21(self._f, na, nb)
+            a, b = np.concatenate([a[~bad], na]), np.concatenate([b[~bad], nb])
+            k, err = np.concatenate([k[~bad], nk]), np.concatenate([err[~bad], nerr])
+        else:
+            return False
+        order = np.argsort(a)
+        a, b, k = a[order], b[order], k[order]
+
+        def rest(end: float, near: float, nxt: float) -> tuple[float, float]:
+            """Mass between a finite end and the ladder's last point ``near`` (power law), its exponent."""
+            if not math.isfinite(end) or near == end:
+                return 0.0, 1.0
+            fz = self._f(np.array([near, nxt]))
+            d1, d2 = abs(near - end), abs(nxt - end)
+            if not (fz[0] > 0 and fz[1] > 0):
+                return 0.0, 1.0
+            expo = max(math.log((fz[1] * d2) / (fz[0] * d1)) / math.log(d2 / d1), 1e-3)
+            return float(fz[0] * d1 / expo), expo
+
+        self.rest_lo, self.expo_lo = rest(A, float(a[0]), float(b[0]))
+        self.rest_hi, self.expo_hi = rest(B, float(b[-1]), float(a[-1]))
+        total = math.fsum(k.tolist()) + self.rest_lo + self.rest_hi
+        if not (total > 0 and abs(total * math.exp(self.shift) - 1.0) <= 1e-6):
+            return False
+        self.a, self.b, self.total = a, b, total
+        self.cl = (self.rest_lo + np.concatenate([[0.0], np.cumsum(k)[:-1]])) / total  # mass left of a[i]
+        self.cr = (self.rest_hi + np.concatenate([np.cumsum(k[::-1])[::-1][1:], [0.0]])) / total  # right of b[i]
+        self.m = k / total
+        self.built = True
+        return True
+
+    def _part(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        if lo.size == 0:
+            return np.zeros(0)
+        return _gk21(self._f, lo, hi)[0] / self.total
+
+    def _tail(self, z: np.ndarray, upper: bool) -> np.ndarray:
+        """P(Z < z) (``upper``: P(Z > z)) for standard z."""
+        z = np.asarray(z, dtype=float)
+        out = np.zeros(z.shape)
+        i = np.clip(np.searchsorted(self.a, z, side="right") - 1, 0, self.a.size - 1)
+        inner = (z >= self.a[0]) & (z <= self.b[-1])
+        below, above = z < self.a[0], z > self.b[-1]
+        with np.errstate(all="ignore"):  # the power laws next to a finite end (rest_lo, rest_hi)
+            low = self.rest_lo / self.total * ((z[below] - self.A) / (self.a[0] - self.A)) ** self.expo_lo
+            high = self.rest_hi / self.total * ((self.B - z[above]) / (self.B - self.b[-1])) ** self.expo_hi
+        if upper:
+            out[inner] = self.cr[i[inner]] + self._part(z[inner], self.b[i[inner]])
+            out[below], out[above] = 1.0 - low, high
+        else:
+            out[inner] = self.cl[i[inner]] + self._part(self.a[i[inner]], z[inner])
+            out[below], out[above] = low, 1.0 - high
+        out[z <= self.A] = 1.0 if upper else 0.0
+        out[z >= self.B] = 0.0 if upper else 1.0
+        out = np.clip(out, 0.0, 1.0)
+        out[np.isnan(z)] = np.nan
+        return out
+
+    def cdf(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        out = self._tail(((x - self.loc) / self.scale).ravel(), False).reshape(x.shape)
+        return out if x.ndim else out[()]
+
+    def sf(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        out = self._tail(((x - self.loc) / self.scale).ravel(), True).reshape(x.shape)
+        return out if x.ndim else out[()]
+
+    def _quantile(self, u: np.ndarray, upper: bool) -> np.ndarray:
+        """Standard z with P(Z < z) = u (``upper``: P(Z > z) = u)."""
+        u = np.asarray(u, dtype=float)
+        z = np.full(u.shape, np.nan)
+        z[u == 0.0] = self.B if upper else self.A
+        z[u == 1.0] = self.A if upper else self.B
+        ok = (u > 0.0) & (u < 1.0)
+        if upper:  # P(Z > b[i]) = cr[i] decreases with i: the piece with cr[i] <= u < cr[i] + m[i]
+            start = self.cr + self.m
+            i = np.clip(np.searchsorted(-start, -u, side="right") - 1, 0, self.a.size - 1)
+            near = ok & (u < self.cr[-1])
+            with np.errstate(all="ignore"):
+                z[near] = self.B - (self.B - self.b[-1]) * (u[near] * self.total / self.rest_hi) ** (1 / self.expo_hi)
+            base = self.cr
+        else:
+            i = np.clip(np.searchsorted(self.cl, u, side="right") - 1, 0, self.a.size - 1)
+            near = ok & (u < self.cl[0])
+            with np.errstate(all="ignore"):
+                z[near] = self.A + (self.a[0] - self.A) * (u[near] * self.total / self.rest_lo) ** (1 / self.expo_lo)
+            base = self.cl
+        live = np.flatnonzero(ok & ~near)
+        if live.size == 0:
+            return z
+        idx = i[live]
+        lo, hi = self.a[idx].copy(), self.b[idx].copy()
+        t = u[live] - base[idx]  # the mass to find inside the piece (from its left end; upper: its right end)
+        frac = np.clip(t / np.maximum(self.m[idx], 1e-300), 0.0, 1.0)
+        x = np.where(upper, hi - frac * (hi - lo), lo + frac * (hi - lo))
+        for _ in range(60):
+            part = self._part(x, self.b[idx]) if upper else self._part(self.a[idx], x)
+            r = part - t  # increasing in x (upper: decreasing)
+            fx = self._f(x) / self.total
+            if upper:
+                hi = np.where(r < 0, x, hi)
+                lo = np.where(r > 0, x, lo)
+                with np.errstate(all="ignore"):
+                    nx = x + r / fx
+            else:
+                lo = np.where(r < 0, x, lo)
+                hi = np.where(r > 0, x, hi)
+                with np.errstate(all="ignore"):
+                    nx = x - r / fx
+            # converged: a Newton step within rounding of x (then x stays); else the step, or a
+            # bisection of the bracket where it would leave it
+            conv = (np.abs(nx - x) <= 4 * _EPS * np.abs(x) + 1e-300) | (r == 0)
+            nx = np.where(np.isfinite(nx) & (nx > lo) & (nx < hi), nx, 0.5 * (lo + hi))
+            x = np.where(conv, x, nx)
+            if conv.all():
+                break
+        z[live] = x
+        return z
+
+    def ppf(self, u: Any) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        out = self.loc + self.scale * self._quantile(u.ravel(), False).reshape(u.shape)
+        return out if u.ndim else out[()]
+
+    def isf(self, u: Any) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        out = self.loc + self.scale * self._quantile(u.ravel(), True).reshape(u.shape)
+        return out if u.ndim else out[()]
+
+
 class Univariate:
     """One univariate distribution as the engine sees it: log-density, cdf/sf, ppf/isf, support.
 
@@ -892,7 +1132,9 @@ class Univariate:
     ``key`` (equal keys: equal distributions), ``exact_cdf`` / ``exact_ppf``
     (False for scipy's generic pmf-summing cdf), ``exact_logdens`` (False when
     the log-density is ``log(pdf)`` and may underflow to ``-inf`` where the
-    density is only tiny).
+    density is only tiny), ``quad`` (the engine's own cdf/sf/ppf/isf, ``_QuadCdf``,
+    behind those callables for a finite-support scipy family whose cdf or ppf scipy
+    has only by a numerical search per point; else None).
     """
 
     def __init__(self, d: object, name: str) -> None:
@@ -906,6 +1148,8 @@ class Univariate:
         self.reflect: tuple[Callable[[np.ndarray], np.ndarray], float, float] | None = None
         # the same at (lower end + u) (families of _STD_LOGPDF_ENDS)
         self.reflect_lo: tuple[Callable[[np.ndarray], np.ndarray], float, float] | None = None
+        # the engine's own cdf/sf/ppf/isf (_QuadCdf) where scipy's are numerical searches
+        self.quad: _QuadCdf | None = None
         if isinstance(d, rv_discrete_frozen) and not _parses(d):
             # A family whose shape is a vector (poisson_binom): use the frozen methods.
             self._init_frozen_discrete(d, name)
@@ -956,6 +1200,29 @@ class Univariate:
                 self.cdf, self.sf, self.ppf, self.isf = d.cdf, d.sf, d.ppf, d.isf
                 lo, hi = d.support()
                 builtin = _is_builtin_family(d)
+                if (builtin and self.exact_end is not None and all(map(math.isfinite, self.exact_end[2]))
+                        and (type(d.dist)._cdf is rv_continuous._cdf or type(d.dist)._ppf is rv_continuous._ppf)):
+                    # scipy has this family's cdf (gausshyper) or quantiles (argus) only by a numerical
+                    # search per point: the engine's own quadrature of the standard density replaces them
+                    dist_, shapes_ = d.dist, shapes
+
+                    def centre() -> tuple[float, float]:
+                        m, v = dist_.stats(*shapes_, moments="mv")
+                        return float(m), math.sqrt(float(v))
+
+                    quad = _QuadCdf(_override_logpdf(dist_.name, shapes, 0.0, 1.0)
+                                    or _direct_logpdf(dist_, shapes, 0.0, 1.0),
+                                    *self.exact_end[2], loc, scale, centre)
+                    self.quad = quad
+
+                    def own(method: str, scipy_fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+                        def fn(x: Any) -> Any:
+                            return getattr(quad, method)(x) if quad.build() else scipy_fn(x)
+                        return fn
+
+                    if type(d.dist)._cdf is rv_continuous._cdf:  # (argus keeps its own cdf and sf)
+                        self.cdf, self.sf = own("cdf", d.cdf), own("sf", d.sf)
+                    self.ppf, self.isf = own("ppf", d.ppf), own("isf", d.isf)
                 fn_r = _STD_REFLECT.get(d.dist.name) if builtin else None
                 fn_l = None
                 if builtin and d.dist.name in _STD_LOGPDF_ENDS and self.exact_end is not None:
@@ -1217,10 +1484,10 @@ def _parses(d: Any) -> bool:
 
 def _generic_ppf(D: Univariate) -> bool:
     """True for a member of a named continuous scipy family without its own ``_ppf`` (a root search per point)
-    but with its own ``_cdf`` (a generic cdf integrates the density per point: gausshyper's, where brentq's
-    fewer steps win)."""
+    but with its own ``_cdf``, on an infinite support (foldcauchy, exponnorm, ...). On a finite one (argus,
+    gausshyper, vonmises_line, irwinhall) the engine's own quadrature gives the quantiles (:class:`_QuadCdf`)."""
     obj = D.obj
-    return (isinstance(obj, rv_continuous_frozen) and _is_builtin_family(obj)
+    return (D.quad is None and isinstance(obj, rv_continuous_frozen) and _is_builtin_family(obj)
             and type(obj.dist)._ppf is rv_continuous._ppf and type(obj.dist)._cdf is not rv_continuous._cdf
             and D.exact_end is not None)
 
@@ -1305,7 +1572,8 @@ def quantiles(D: Univariate, us: np.ndarray) -> np.ndarray:
     """``ppf`` for u <= 1/2 and ``isf`` for the upper half (accurate in both tails).
 
     For families without their own ppf (scipy searches a root per point) all points are
-    solved at once (``_solve_quantiles``).
+    solved at once: on a finite support from the engine's own quadrature of the density
+    (``Univariate.quad``, behind ``ppf``/``isf``), else by ``_solve_quantiles``.
     """
     us = np.asarray(us, dtype=float)
     if _generic_ppf(D):
