@@ -1144,10 +1144,13 @@ class Univariate:
         # (loc, scale, standard support) of a continuous scipy member: its ends are loc + scale * end
         # in exact arithmetic, which support() rounds (1e-16, 1e-10 of a sliver of 1e-6)
         self.exact_end: tuple[float, float, tuple[float, float]] | None = None
-        # (log-density of the standard member at its upper end - u as a function of log u, upper end, scale)
-        self.reflect: tuple[Callable[[np.ndarray], np.ndarray], float, float] | None = None
-        # the same at (lower end + u) (families of _STD_LOGPDF_ENDS)
-        self.reflect_lo: tuple[Callable[[np.ndarray], np.ndarray], float, float] | None = None
+        # the log-density at (its upper end - exp(-s)) as a function of s, for a family written in the
+        # distance to that end (see _member_log_at_end); None for others
+        self.reflect: Callable[[np.ndarray], np.ndarray] | None = None
+        # the same at (lower end + exp(-s)) (families of _STD_LOGPDF_ENDS)
+        self.reflect_lo: Callable[[np.ndarray], np.ndarray] | None = None
+        # (family, shapes, loc, scale) of a continuous scipy member
+        self.member: tuple[str, tuple[float, ...], float, float] | None = None
         # the engine's own cdf/sf/ppf/isf (_QuadCdf) where scipy's are numerical searches
         self.quad: _QuadCdf | None = None
         if isinstance(d, rv_discrete_frozen) and not _parses(d):
@@ -1223,44 +1226,13 @@ class Univariate:
                     if type(d.dist)._cdf is rv_continuous._cdf:  # (argus keeps its own cdf and sf)
                         self.cdf, self.sf = own("cdf", d.cdf), own("sf", d.sf)
                     self.ppf, self.isf = own("ppf", d.ppf), own("isf", d.isf)
-                fn_r = _STD_REFLECT.get(d.dist.name) if builtin else None
-                fn_l = None
-                if builtin and d.dist.name in _STD_LOGPDF_ENDS and self.exact_end is not None:
-                    fn_e = _STD_LOGPDF_ENDS[d.dist.name]
-                    lo_s, hi_s = self.exact_end[2]
-                    w_s = hi_s - lo_s
-
-                    def at_hi(lu: np.ndarray, *sh: float) -> np.ndarray:  # at hi - u
-                        u = np.exp(lu)
-                        return fn_e(hi_s - u, w_s - u, u, np.log(w_s - u), lu, *sh)
-
-                    def at_lo(lu: np.ndarray, *sh: float) -> np.ndarray:  # at lo + u
-                        u = np.exp(lu)
-                        return fn_e(lo_s + u, u, w_s - u, lu, np.log(w_s - u), *sh)
-
-                    fn_r, fn_l = at_hi, at_lo
-
-                sh_r = tuple(float(v) for v in shapes)
-                log_scale_r = math.log(scale)
-                if math.isfinite(float(hi)) and math.isfinite(float(lo)):
-                    log_width = math.log(float(hi - lo) / scale)
-                else:
-                    log_width = math.inf
-
-                def reflector(fn_x: Callable[..., np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-                    def reflected(lu: np.ndarray) -> np.ndarray:
-                        lu = np.asarray(lu, dtype=float)
-                        with np.errstate(all="ignore"):
-                            inside = lu < log_width
-                            out = np.where(inside, fn_x(np.where(inside, lu, log_width - 1.0), *sh_r) - log_scale_r,
-                                           -np.inf)
-                        return np.where(np.isnan(lu), np.nan, out)
-                    return reflected
-
-                if fn_r is not None and math.isfinite(float(hi)):
-                    self.reflect = (reflector(fn_r), float(hi), scale)
-                if fn_l is not None and math.isfinite(float(lo)):
-                    self.reflect_lo = (reflector(fn_l), float(lo), scale)
+                # A family written in the distance to an end (_STD_LOGPDF_ENDS at both, _STD_REFLECT at the
+                # upper one): its log-density at its own end -+ exp(-s), from s (_member_log_at_end)
+                self.member = (d.dist.name, tuple(float(v) for v in shapes), loc, scale)
+                if builtin and math.isfinite(float(hi)):
+                    self.reflect = _member_log_at_end(*self.member, None, True)
+                if builtin and math.isfinite(float(lo)):
+                    self.reflect_lo = _member_log_at_end(*self.member, None, False)
             self.modes_fn = None
             # A log-density that is log(pdf) underflows to -inf where the density is merely tiny;
             # one written out (scipy's own _logpdf/_logpmf, or klbook's overrides) is -inf only
@@ -1368,7 +1340,7 @@ class Univariate:
             t = np.where(sgn * (end - t) > 0.0, t, inside)
             with np.errstate(all="ignore"):
                 if reflect is not None:  # written in the distance to the end (beta singular there)
-                    lp = np.array(reflect[0](np.log(w) - math.log(reflect[2])), dtype=float, ndmin=1)
+                    lp = np.array(reflect(-np.log(w)), dtype=float, ndmin=1)
                     rel = np.full(lp.shape, 4 * _EPS)
                 else:
                     lp = np.array(self.logdens(t), dtype=float, ndmin=1)
@@ -1414,9 +1386,7 @@ class Univariate:
         y = np.asarray(y, dtype=float)
         with np.errstate(all="ignore"):
             if self.reflect is not None:
-                fn, hi, scale = self.reflect
-                u = ((hi - end) + y) / scale
-                return np.where(u > 0, fn(np.log(u)), -np.inf)
+                return self._logdens_log_near(end, -np.log(y), True)
             return np.asarray(self.logdens(end - y), dtype=float)
 
     def logdens_log_below(self, end: float, s: np.ndarray) -> np.ndarray:
@@ -1430,25 +1400,17 @@ class Univariate:
     def _logdens_log_near(self, end: float, s: np.ndarray, upper: bool) -> np.ndarray:
         """The log-density at ``end -+ exp(-s)`` (``-`` below an upper end, ``+`` above a lower one).
 
-        With a log-density written in the distance to this distribution's own end ``e``
-        (``reflect`` / ``reflect_lo``), that distance is ``gap + exp(-s)`` with ``gap`` the
-        distance from ``e`` to ``end`` on the inside: 0 when ``end`` is ``e``; when ``end`` lies
-        inside, the exact gap (``end_distance``: ``support()`` rounds it) added in logs.
+        For a family written in the distance to its end (``reflect`` / ``reflect_lo``), that
+        distance is formed from the member's own end in exact arithmetic
+        (:func:`_member_log_at_end`: the one mechanism, also for the stencil members of a
+        nearly equal pair); for any other, ``logdens`` at the rounded abscissa.
         """
         s = np.asarray(s, dtype=float)
-        reflect = self.reflect if upper else self.reflect_lo
+        if (self.reflect if upper else self.reflect_lo) is not None and self.member is not None:
+            at = _member_log_at_end(*self.member, end, upper)
+            if at is not None:
+                return at(s)
         with np.errstate(all="ignore"):
-            if reflect is not None:
-                fn, e, scale = reflect
-                gap = (e - end) if upper else (end - e)
-                if gap == 0:
-                    lu = -s - math.log(scale)
-                elif gap > 0:
-                    lu = np.logaddexp(math.log(self.end_distance(end, upper)), -s) - math.log(scale)
-                else:
-                    u = gap + np.exp(-s)
-                    lu = np.where(u > 0, np.log(u), -np.inf) - math.log(scale)
-                return np.where(np.isneginf(lu), -np.inf, fn(lu))
             x = end - np.exp(-s) if upper else end + np.exp(-s)
             return np.asarray(self.logdens(x), dtype=float)
 
@@ -2441,7 +2403,7 @@ def _stencil_logdens(dist: Any, members: list[tuple[tuple, float, float]],
     return _members_logpdf(dist, members)
 
 
-def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: float,
+def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: float | None,
                        upper: bool) -> Callable[[np.ndarray], np.ndarray] | None:
     r"""The log-density of a member at ``end -+ exp(-s)`` (``-`` for an upper end) from the distance to its own end.
 
@@ -2450,7 +2412,8 @@ def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: 
     the member's end on that side, :math:`e_k = \mathrm{loc} + \mathrm{scale}\,e`, is
     compared with ``end`` in exact arithmetic, and the member's distance is
     :math:`|e_k - \text{end}| \pm e^{-s}` formed in logs, so that no float x is formed
-    (floats cannot place x within 1e-16 of 1). None for other families.
+    (floats cannot place x within 1e-16 of 1). ``end`` None: the member's own end
+    (the distance is :math:`e^{-s}` itself). None for other families.
     """
     fn_e = _STD_LOGPDF_ENDS.get(name)
     fn_r = _STD_REFLECT.get(name) if upper else None
@@ -2459,10 +2422,15 @@ def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: 
         return None
     sh, lo_s, hi_s = std
     e_s = hi_s if upper else lo_s
-    if not (math.isfinite(e_s) and math.isfinite(end)):
+    if not math.isfinite(e_s):
         return None
-    gap = Fraction(loc) + Fraction(scale) * Fraction(e_s) - Fraction(end)
-    gap = float(gap if upper else -gap)  # > 0: the member's end lies beyond p's
+    if end is None:
+        gap = 0.0
+    else:
+        if not math.isfinite(end):
+            return None
+        ex = Fraction(loc) + Fraction(scale) * Fraction(e_s) - Fraction(end)
+        gap = float(ex if upper else -ex)  # > 0: the member's end lies beyond p's
     log_scale = math.log(scale)
     w_s = hi_s - lo_s
 
