@@ -433,6 +433,38 @@ def test_long_near_path_takes_read_only_views(small_blocks):
     assert ulp_error(x, kl_ref(p, q)) <= 1.0
 
 
+@pytest.mark.parametrize("outlier", [False, True])
+def test_long_near_path_bounds_max_ratio_from_group_sums(small_blocks, monkeypatch, outlier):
+    """Blocks whose series needs s_1 alone: max|r| bounded by sqrt(max group sum of w / min q), with no
+    pass of its own (no BLAS idamax), and sum(p - q) from the matrix product with the row of ones (no
+    sum of its own). The outlier: one small entry (q ~ 2.4e-7, 4000 times below the others) with
+    r ~ 1e-7, too rare to call for r^3 at once, but s_1 alone would be ~15 ulp off: the bound says so,
+    idamax finds max|r|, and its block adds s_2 (and sums p - q itself). Within 1 ulp either way."""
+    monkeypatch.setattr(kd, "_LAMBDA", 0.0)
+    if outlier:
+        n = 1100
+        c = np.floor((np.random.default_rng(21).random(n) + 0.05) / n * 2.0**52).astype(np.int64) * 2**10
+        c[500] = 2**40  # p = q = 2**-22 there
+        c[-1] += 2**62 - int(c.sum())
+        m = np.zeros(n, dtype=np.int64)
+        m[500], m[501] = 109_951, -109_951  # r ~ 1e-7 at the small entry (2.7e-11 at its neighbour)
+        p, q = c.astype(np.float64) / 2.0**62, (c + m).astype(np.float64) / 2.0**62
+        assert math.fsum(p.tolist()) == 1.0 and math.fsum(q.tolist()) == 1.0
+    else:
+        p, q = _long_near(1100, 1e-12, np.random.default_rng(21))
+    calls: list = []
+    real_idamax, real_sum = kd.idamax, kd._SUM
+    monkeypatch.setattr(kd, "idamax", lambda x: calls.append(("idamax", x.size)) or real_idamax(x))
+    monkeypatch.setattr(kd, "_SUM", lambda x, *a, **k: calls.append(("sum", x.shape)) or real_sum(x, *a, **k))
+    seen = _spy_near_long(monkeypatch)
+    x = kl_divergence(p, q)
+    assert len(seen) == 1 and seen[0] == x
+    assert ulp_error(x, kl_ref(p, q)) <= 1.0
+    block_sums = [c for c in calls if c[0] == "sum" and len(c[1]) == 1 and c[1][0] > 40]  # not group sums
+    assert block_sums == ([("sum", (256,))] if outlier else [])
+    assert [c for c in calls if c[0] == "idamax"] == ([("idamax", 256)] if outlier else [])
+
+
 @pytest.mark.parametrize("wrap", [False, True])
 def test_scaled_int_sum_is_exact(wrap):
     """sum(d) * 2**es as an exact integer, against Python's integers, also when the int64 sum wraps around."""

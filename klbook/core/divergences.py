@@ -66,11 +66,12 @@ the quantum ``Q`` of ``min(q)/2``: a plain sum when no partial sum can round, el
 of ``p_i - q_i + 1.5 * 2**52 Q`` summed as integers (one addition), else the integers
 ``k_i`` summed as int64, else error-free extraction), ``w = (p - q)^2/q`` summed in groups
 of 8 (16 from ``2**19`` entries) whose sums are summed exactly at the end, and the rest of
-the series of :math:`2q\,g(r)` as power sums ``sum w r^j``, as many as the data need (``w.r``
-alone, or one matrix product of the rows ``p - q, w`` with ``r, r^3``); the checks and sums
-of absolute values are single BLAS passes (``idamax``, ``dasum``), and when the series needs
-``r^3`` its ``dasum`` bounds ``max|r|``. The result is kept when the probabilistic bound
-below is at most 0.15 ulp. That is 10 to 14 passes over a block in cache, against about 30
+the series of :math:`2q\,g(r)` as power sums ``sum w r^j``, as many as the data need (one
+matrix product of the rows ``p - q, w`` with ``r, 1``, which also gives ``sum(p - q)``, or
+with ``r, r^3``); the checks and sums of absolute values are single BLAS passes (``idamax``,
+``dasum``) or ride on sums made anyway (``max|r|`` from the group sums of ``w`` or from
+``sum|r^3|``, ``sum|p - q|`` from ``sum w``). The result is kept when the probabilistic bound
+below is at most 0.15 ulp. That is 7 to 13 passes over a block in cache, against about 30
 for the block path.
 
 Otherwise vectors are processed in blocks of ``2**14`` entries whose work arrays stay in
@@ -562,25 +563,22 @@ def _flush_groups(v: np.ndarray, t: np.ndarray, parts: list[float], ss: float, n
     return ss, neg
 
 
-def _float_bits(x: float) -> int:
-    """The bit pattern of the float ``x`` as an unsigned integer."""
-    return int(np.float64(x).view(np.uint64))
-
-
 def _near_buffers(nb: int, nv: int) -> tuple[np.ndarray, ...]:
     """Work arrays of :func:`_near_long`, kept per thread from call to call.
 
-    ``DW`` (rows p - q and w) and ``RX`` (rows r and r^3) of ``nb`` entries, laid out as
-    matrices so that one matrix product gives the power sums of a block (with the blocks of
-    ``p`` and ``q`` being read, 0.8 MB for 2**14 entries: they stay in a level-2 cache); a
+    ``DW`` (rows p - q and w) and ``RX`` (rows r, r^3 and ones, the last written once here)
+    of ``nb`` entries, laid out as matrices so that one matrix product gives the power sums of
+    a block, with ``sum(p - q)`` from the row of ones when only ``s_1`` is needed (with the
+    blocks of ``p`` and ``q`` being read, 0.8 MB for 2**14 entries: they stay in a level-2 cache); a
     float and an int64 array of ``nb`` entries (the higher powers, the integers of p - q);
     two arrays of ``nv`` entries for the group sums.
     """
     bufs = getattr(_buffers, "near", None)
-    if bufs is None or bufs[0].shape[1] != nb or bufs[4].size != nv:
+    if bufs is None or bufs[0].shape[1] != nb or bufs[4].size != nv or bufs[1].shape[0] != 3:
         bufs = _buffers.near = (
-            np.empty((2, nb)), np.empty((2, nb)), np.empty(nb), np.empty(nb, dtype=np.int64), np.empty(nv), np.empty(nv)
+            np.empty((2, nb)), np.empty((3, nb)), np.empty(nb), np.empty(nb, dtype=np.int64), np.empty(nv), np.empty(nv)
         )
+        bufs[1][2] = 1.0
     return bufs
 
 
@@ -623,7 +621,8 @@ def _magic_int_sum(d: np.ndarray, e: int, t: np.ndarray) -> int:
     """
     m = 1.5 * math.ldexp(1.0, e)
     np.add(d, m, out=t)
-    s = (int(_SUM(t.view(np.uint64))) - d.size * _float_bits(m)) % (1 << 64)
+    # the bits of 1.5 * 2**e (a normal float): biased exponent e + 1023, the leading fraction bit
+    s = (int(_SUM(t.view(np.uint64))) - d.size * (((e + 1023) << 52) | (1 << 51))) % (1 << 64)
     return s - (1 << 64) if s >= 1 << 63 else s
 
 
@@ -634,27 +633,34 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
     ``w = (p - q) r`` and the power sums ``s_j = sum w r^j`` of the series of
     :math:`2q\\,g(r)` (see :func:`_series_accurate`). Per block of ``_NEAR_BLOCK`` entries
     (data in cache; the BLAS calls ``dasum`` and ``idamax`` are single passes without
-    temporaries), 10 passes when the series needs ``s_1`` alone, 14 otherwise:
+    temporaries), 7 full passes when the series needs ``s_1`` alone and no partial sum of
+    ``p - q`` can round, 13 when it needs ``r^3`` and ``sum(p - q)`` is summed as integers:
 
     * ``p - q`` (exact, Sterbenz, once the block is known to be near), ``r`` and ``w``: three
       elementwise passes, the only ones every block needs;
-    * the checks ride on reductions: ``min q > 0``, ``sum|p - q|`` finite (BLAS ``dasum``; NaN
-      and infinite entries of p or q make it NaN or infinite), ``max|r| <= _R_LONG``, ``sum p =
-      dasum(p)`` for the sum check (every ``p > 0`` in a near block) and ``sum q = sum p - sum(p - q)``.
-      ``max|r|`` (which also bounds the series) by BLAS ``idamax``; or, when ``sum|p - q| / sum q``
-      (a mean of ``|r|``) already says that the series needs ``r^3``, bounded by
-      ``dasum(r^3)**(1/3)`` from the ``r^3`` computed for the series (kept when at most 2**-10);
     * ``w`` summed in groups of :func:`_near_rows` (one numpy call), the group sums kept and
-      summed exactly at the end (error-free extraction);
+      summed exactly at the end (error-free extraction); ``W`` = their sum (BLAS ``dasum``);
+    * the checks ride on reductions: ``min q > 0``, ``W`` finite (NaN and infinite entries of
+      p or q make some ``w`` NaN or infinite), ``max|r| <= _R_LONG``, ``sum p = dasum(p)`` for
+      the sum check (every ``p > 0`` in a near block) and ``sum q = sum p - sum(p - q)``.
+      ``max|r|`` (which also bounds the series): when ``W / sum p`` (about a mean of ``r^2``)
+      says that the series needs ``r^3``, bounded by ``dasum(r^3)**(1/3)`` from the ``r^3``
+      computed for the series (kept when at most 2**-10); else by ``sqrt(max V / min q)``
+      (``r^2 = w / q`` is at most its group sum ``V`` over ``min q``: 1/8 or 1/16 of a pass),
+      kept when it says that ``s_1`` alone is enough; else by BLAS ``idamax``;
     * as many power sums as the data need, the first omitted term being bounded by
       ``|T2_J| m^(J-1) s_2`` (``m = max|r|``, ``s_2 = sum w r^2 >= 0``), at most 2 % of an ulp
-      of the block's ``sum w``: ``s_1 = w.r`` alone (one BLAS dot) when that is enough, else
-      ``r^3`` (two passes) and one matrix product of the rows ``p - q, w`` with ``r, r^3``,
-      which gives ``s_1``, ``s_2 = (p - q).r^3`` and ``s_3 = w.r^3`` at once; ``s_4, s_5, ...``
-      one pass and one dot each (rare);
+      of the block's ``sum w``: when ``s_1`` alone is enough, one matrix product of the rows
+      ``p - q, w`` with ``r`` and a row of ones gives ``s_1 = w.r`` and ``sum(p - q)`` (exact in
+      any order when no partial sum can round, see below); else ``r^3`` (two passes) and one
+      matrix product of the rows ``p - q, w`` with ``r, r^3``, which gives ``s_1``,
+      ``s_2 = (p - q).r^3`` and ``s_3 = w.r^3`` at once; ``s_4, s_5, ...`` one pass and one
+      dot each (rare);
     * ``sum(p - q)`` exactly. Every ``p_i - q_i`` is a multiple of ``Q = 2**(e - 54)``
       (``frexp(min q)`` has exponent ``e``, and every entry of both is at least ``min(q)/2``).
-      If ``sum|p - q| < 2**53 Q`` every partial sum is exact and numpy's sum is the exact sum;
+      ``sum|p - q| = sum q |r| <= sqrt(W sum q)`` (Cauchy-Schwarz) decides the way, or BLAS
+      ``dasum(p - q)`` when that bound is too large for the integer sums.
+      If ``sum|p - q| < 2**53 Q`` every partial sum is exact and any sum is the exact sum;
       else, when ``max|p - q| < 2**51 Q`` (BLAS ``idamax``), the bits of ``p - q + 1.5 * 2**52 Q``
       summed as integers (:func:`_magic_int_sum`: one addition, no float-to-integer conversion);
       else the integers ``(p - q)/Q`` are summed as int64 (:func:`_scaled_int_sum`) when
@@ -681,7 +687,7 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
     nv = max(_NEAR_FLUSH, nb // rows + rows)
     DW, RX, Y0, IB, V, VT = _near_buffers(nb, nv)
     D0, W0 = DW
-    R0, X0 = RX
+    R0, X0 = RX[0], RX[1]
     iv = 0
     parts: list[float] = []  # floats whose exact sum is sum(w)
     ss = 0.0  # sum of the squared group sums (>= sum w^2)
@@ -699,6 +705,8 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
     r_long = _R_LONG
     # above this max|r| the series needs more than s_1 (|T2_1| m^2 / (1 - m) > budget_rel), times 1 + 2 r_long
     m_s1 = math.sqrt(budget_rel / at1) * (1.0 + 2.0 * r_long)
+    m_s1_sq = m_s1 * m_s1
+    sqrt = math.sqrt
     inf = math.inf
     frexp, ldexp = math.frexp, math.ldexp
     subtract, divide, multiply, square, matmul = np.subtract, np.divide, np.multiply, np.square, np.matmul
@@ -718,22 +726,12 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
             subtract(a, b, d)  # exact (Sterbenz) once the block is known to be near
             sa = dasum(a)  # sum(p) of the block if it is near (then every p > 0)
             mb = float(_MIN(b))
-            ad = dasum(d) * _SAFE_BLAS  # >= sum|p - q|; NaN or inf if an entry of p or q is
-            if not (mb > 0.0 and ad < inf):  # NaN fails too
+            if not mb > 0.0:  # NaN fails too
                 return None
             divide(d, b, r)
-            # sum|p - q| / sum q (sum q >= sum p / (1 + 2 r_long)) is a mean of |r|: when it exceeds
-            # m_s1, so does max|r|, and the series needs r^3; then max|r|^3 <= sum|r^3| bounds max|r|
-            cube = ad > m_s1 * sa
-            if cube:
-                square(r, x)
-                x *= r  # r^3 (every entry finite, q > 0: r is finite)
-                m = (dasum(x) * _SAFE_BLAS) ** (1.0 / 3.0) * (1.0 + 2.0**-40)
-            if not (cube and m <= 2.0**-10):  # above, the series' length depends on a close bound
-                m = abs(float(r[idamax(r)])) * (1.0 + 2.0**-50)  # >= every |exact (p - q)/q|
-            if not m <= r_long:  # b > 0 and |r| <= 1/64 give a > 0
-                return None
-            multiply(d, r, w)  # w = fl(d fl(d / q)) >= 0, within 2u of d^2 / q
+            # w = fl(d fl(d / q)) >= 0, within 2u of d^2 / q, and its group sums (before the block is
+            # known to be near: if it is not, all this is dropped)
+            multiply(d, r, w)
             k8 = k - k % rows
             i0 = iv
             if k8:
@@ -743,6 +741,27 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
                 V[iv : iv + k - k8] = w[k8:]
                 iv += k - k8
             W = dasum(V[i0:iv]) * _SAFE_BLAS  # >= sum w of the block
+            if not W < inf:  # a NaN or infinite entry of p or q makes some w NaN or infinite (NaN fails too)
+                return None
+            # sum q r^2 / sum q (sum q <= sum p (1 + 2 r_long) in a near block) is a mean of r^2: when it
+            # exceeds m_s1^2, so does max r^2, and the series needs r^3; then max|r|^3 <= sum|r^3| bounds
+            # max|r| (a choice of speed only: every way below is exact)
+            cube = W > m_s1_sq * sa
+            if cube:
+                square(r, x)
+                x *= r  # r^3 (every entry finite, q > 0: r is finite)
+                m = (dasum(x) * _SAFE_BLAS) ** (1.0 / 3.0) * (1.0 + 2.0**-40)
+                close = m <= 2.0**-10  # above, the series' length depends on a close bound
+            else:
+                # r^2 = w / q (w to 3u) is at most its group's sum over min q: max r^2 <= max V / min q, a
+                # bound without another pass over the block, kept when it says that s_1 alone is enough
+                m = sqrt(float(_MAX(V[i0:iv])) / mb) * safe
+                close = m <= r_long and at1 * m * m / (1.0 - m) <= budget_rel
+            if not close:
+                m = abs(float(r[idamax(r)])) * (1.0 + 2.0**-50)  # >= every |exact (p - q)/q|
+            if not m <= r_long:  # b > 0 and |r| <= 1/64 give a > 0
+                return None
+            sd1 = None  # sum(p - q) in some order (from the matrix product with the row of ones)
             # the series: 2 q g(r) = w + sum_j T2_{j-1} s_j, s_j = sum w r^j; the first omitted
             # term is at most |T2_J| m^(J-1) s_2 (or |T2_1| m^2 W before s_2), within 2 % of an ulp of W
             budget = budget_rel * W
@@ -754,7 +773,7 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
                 if not cube:
                     square(r, x)
                     x *= r
-                (_, s2), (s1, s3) = matmul(dw, rx.T).tolist()
+                (_, s2), (s1, s3) = matmul(dw, rx[:2].T).tolist()
                 c = t0 * s1 + t1 * s2
                 s2 = max(s2, 0.0) * _SAFE_BLAS  # every (p - q) r^3 = q r^4 >= 0: an upper bound
                 b1 = min(b1, math.sqrt(W * s2) * safe)  # Cauchy-Schwarz
@@ -784,14 +803,22 @@ def _near_long(p: np.ndarray, q: np.ndarray, rows: int | None = None) -> float |
                         j += 1
                         tail = abs(_T2_COEF[j]) * m * bj / (1.0 - m)
             else:
-                c = t0 * _dot(w, r)
+                # [p - q; w] times [r; 1]: s_1 = w.r and sum(p - q) (exact in any order when no partial
+                # sum can round, see below), one pass over the four rows
+                (_, sd1), (s1, _) = matmul(dw, rx[::2].T).tolist()
+                c = t0 * s1
             var_c += k * (t0 * b1) ** 2
             det += at0 * 4.0 * b1 * _U + tail
             corr.append(c)
             # sum(p - q) of the block, exactly: every p - q is a multiple of Q = 2**(e_mb - 54)
             e_mb = frexp(mb)[1]
+            # sum|p - q| = sum q |r| <= sqrt(sum q r^2 sum q) (Cauchy-Schwarz), sum q <= sum p / (1 - m);
+            # BLAS dasum (one more pass) only when that bound is too large for the integer sums
+            ad = sqrt(W * sa * _SAFE_BLAS / (1.0 - m)) * safe  # dasum(p) within 2**-31 of sum p
+            if ad >= ldexp(1.0, e_mb + 9):
+                ad = min(ad, dasum(d) * _SAFE_BLAS)
             if ad < ldexp(1.0, max(e_mb - 1, -1021)):  # sum|p - q| < 2**53 Q: no partial sum rounds
-                sd = float(_SUM(d))
+                sd = float(_SUM(d)) if sd1 is None else sd1
                 parts_d.append(sd)
             else:
                 si = None
