@@ -477,21 +477,23 @@ def penalised_policy_ascent(
         raise ValueError(f"estimator must be one of ('k1', 'k2', 'k3'), got {estimator!r}")
     log_ref = np.log(ref)
     theta = log_ref.copy()
+    # the ufuncs' reduce is what ndarray.max/.sum call, without the method dispatch (the loop
+    # runs tens of thousands of times on a handful of entries: the calls are its cost)
+    vmax, vsum, exp, expm1 = np.maximum.reduce, np.add.reduce, np.exp, np.expm1
     for _ in range(n):
-        shifted = theta - theta.max()
-        pi = np.exp(shifted)
-        total = pi.sum()
+        shifted = theta - vmax(theta)
+        pi = exp(shifted)
+        total = vsum(pi)
         pi /= total
-        log_pi = shifted - math.log(total)
-        log_r = log_ref - log_pi
-        # penalty_gradient's formula, inlined: w = -pi k'(log r), g = w - pi sum(w)
+        # penalty_gradient's formula, inlined: w = -pi k'(log r), g = w - pi sum(w),
+        # log r = log_ref - log_pi, log_pi = shifted - log(total)
         if estimator == "k1":
             w = pi
         elif estimator == "k2":
-            w = -pi * log_r
+            w = -pi * (log_ref - (shifted - math.log(total)))
         else:
-            w = -pi * np.expm1(log_r)
-        theta = theta + eta * (pi * (rew - pi @ rew) - b * (w - pi * w.sum()))
+            w = -pi * expm1(log_ref - (shifted - math.log(total)))
+        theta = theta + eta * (pi * (rew - pi @ rew) - b * (w - pi * vsum(w)))
     return np.exp(theta - logsumexp(theta))
 
 
