@@ -54,19 +54,13 @@ KERNEL_IDLE = """() => {
   return !!(w && w.context && w.context.isReady && s && s.kernel && s.kernel.status === 'idle');
 }"""
 
-# All markdown cells rendered: each shows its rendered view (jupyterlab-myst's .myst widget) with
-# some text in it. Polled while the notebook opens: the text test walks the view's text nodes up to
-# the first one that is not all white space (true exactly when r.textContent.trim() is not empty)
-# instead of joining all of the view's text (textContent of every cell: 11.5 ms per poll in ch. 3).
+# All markdown cells rendered: each shows its rendered view (jupyterlab-myst's .myst widget).
 MARKDOWN_RENDERED = """(n) => {
   const cells = klbookNb.node.querySelectorAll('.jp-Notebook .jp-MarkdownCell');
   if (cells.length !== n) return false;
   return Array.from(cells).every(c => {
     const r = c.querySelector('.myst, .jp-RenderedMarkdown');
-    if (!r) return false;
-    const walk = document.createTreeWalker(r, NodeFilter.SHOW_TEXT);
-    while (walk.nextNode()) if (walk.currentNode.data.trim().length > 0) return true;
-    return false;
+    return r && r.textContent.trim().length > 0;
   });
 }"""
 
