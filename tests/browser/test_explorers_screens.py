@@ -57,16 +57,20 @@ def site(tmp_path_factory, serve, explorers):
     return serve(d)
 
 
-def open_at(browser, url, width, theme="light"):
-    ctx = browser.new_context(viewport={"width": width, "height": 900})
-    page = ctx.new_page()
+def open_at(open_page, url, width, theme="light"):
+    """The explorers' page at ``width`` px in the theme's ``theme`` mode, every explorer mounted:
+    (check, page, errors). It opens in the worker's shared tab (conftest ``open_page``: a tab that
+    starts as a fresh browser context does, and costs Chromium about half as much as a new one);
+    ``errors`` collects, live, the page's console errors and uncaught exceptions (conftest's
+    listeners, which open_page removes at the end of the test)."""
+    check = open_page(f"{url}/index.html", viewport=(width, 900))
     errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/index.html", wait_until="load")
+    errors += check.console_errors + check.page_errors
+    check.console_errors = check.page_errors = errors   # both kinds from here on, in one list
+    page = check.page
     page.evaluate(f"() => {{ document.documentElement.dataset.theme = {json.dumps(theme)}; }}")
     page.wait_for_function("() => [...document.querySelectorAll('div.klbook-explorer')].every(r => r.klbookExplorer)")
-    return ctx, page, errors
+    return check, page, errors
 
 
 def root_of(page, kind):
@@ -76,8 +80,8 @@ def root_of(page, kind):
 # --------------------------------------------------------------------------- chapter 4
 
 
-def test_ch4_dragging_a_bump_reshapes_p_and_both_kls_change_while_q_stays(browser, site, explorers):
-    ctx, page, errors = open_at(browser, site, 1280)
+def test_ch4_dragging_a_bump_reshapes_p_and_both_kls_change_while_q_stays(open_page, site, explorers):
+    check, page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     spec = explorers[2].spec
@@ -119,13 +123,12 @@ def test_ch4_dragging_a_bump_reshapes_p_and_both_kls_change_while_q_stays(browse
     assert st["state"]["bumps"] == 2 and "m3" not in st["state"]
     check_shown(spec, st)
     assert not errors
-    ctx.close()
 
 
 @pytest.mark.parametrize("direction, start", [("forward", {"mean": -4.0, "log_scale": -1.0}),
                                               ("reverse", {"mean": 0.9, "log_scale": 0.3})])
-def test_ch4_both_fits_animate_over_many_positions_and_end_lower(browser, site, explorers, direction, start):
-    ctx, page, errors = open_at(browser, site, 1280)
+def test_ch4_both_fits_animate_over_many_positions_and_end_lower(open_page, site, explorers, direction, start):
+    check, page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     spec = explorers[2].spec
@@ -152,11 +155,10 @@ def test_ch4_both_fits_animate_over_many_positions_and_end_lower(browser, site, 
     points = loc.locator("polyline.kx-path").nth(0 if direction == "forward" else 1).get_attribute("points")
     assert len(points.split()) >= 3
     assert not errors
-    ctx.close()
 
 
-def test_ch4_restarts_find_the_local_minima(browser, site, explorers):
-    ctx, page, errors = open_at(browser, site, 1280)
+def test_ch4_restarts_find_the_local_minima(open_page, site, explorers):
+    check, page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     for _ in range(4):
@@ -172,7 +174,6 @@ def test_ch4_restarts_find_the_local_minima(browser, site, explorers):
     marks = root.evaluate("r => [...r.querySelectorAll('path.kx-opt')].map(e => +e.dataset.mean)")
     assert any(abs(m) < 1e-9 for m in marks) and len(marks) == 4
     assert not errors
-    ctx.close()
 
 
 # --------------------------------------------------------------------------- every screen
@@ -195,8 +196,8 @@ LAYOUT_JS = """
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_phone_controls_stack_label_slider_readout(browser, site, explorers, theme):
-    ctx, page, errors = open_at(browser, site, 390, theme)
+def test_phone_controls_stack_label_slider_readout(open_page, site, explorers, theme):
+    check, page, errors = open_at(open_page, site, 390, theme)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     for e in explorers:
         root = root_of(page, e.kind).element_handle()
@@ -211,7 +212,6 @@ def test_phone_controls_stack_label_slider_readout(browser, site, explorers, the
             const x = b.getBoundingClientRect(); return x.width < 24 || x.height < 24; }).length""")
         assert small == 0, e.kind
     assert not errors
-    ctx.close()
 
 
 CONTRAST_JS = """
@@ -260,8 +260,8 @@ CONTRAST_JS = """
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_explorer_text_and_line_is_readable(browser, site, explorers, theme):
-    ctx, page, errors = open_at(browser, site, 1280, theme)
+def test_every_explorer_text_and_line_is_readable(open_page, site, explorers, theme):
+    check, page, errors = open_at(open_page, site, 1280, theme)
     for e in explorers:
         items = root_of(page, e.kind).element_handle().evaluate(CONTRAST_JS)
         assert len(items) > 10, e.kind
@@ -272,11 +272,10 @@ def test_every_explorer_text_and_line_is_readable(browser, site, explorers, them
             assert it["op"] >= 0.99, (theme, e.kind, it)
             assert it["ratio"] >= 4.5, (theme, e.kind, it)
     assert not errors
-    ctx.close()
 
 
-def test_keyboard_focus_is_visible_and_keys_stay_on_the_controls(browser, site, explorers):
-    ctx, page, errors = open_at(browser, site, 1280)
+def test_keyboard_focus_is_visible_and_keys_stay_on_the_controls(open_page, site, explorers):
+    check, page, errors = open_at(open_page, site, 1280)
     page.evaluate("() => { window.__leaked = 0; document.addEventListener('keydown', e => {"
                   " if (/^(Arrow|Page|Home|End)/.test(e.key)) window.__leaked++; }); }")
     for e in explorers:
@@ -297,14 +296,13 @@ def test_keyboard_focus_is_visible_and_keys_stay_on_the_controls(browser, site, 
                          " return {style: s.outlineStyle, width: parseFloat(s.outlineWidth), tag: document.activeElement.tagName}; }")
     assert ring["style"] != "none" and ring["width"] >= 2, ring
     assert not errors
-    ctx.close()
 
 
-def test_widgets_key_script_marks_the_controls_themselves(browser, site):
+def test_widgets_key_script_marks_the_controls_themselves(open_page, site):
     """The script the ipywidgets versions display, run over widget-like markup."""
     from klbook.book.widgets import KEYS_JS
 
-    ctx, page, errors = open_at(browser, site, 800)
+    check, page, errors = open_at(open_page, site, 800)
     leaked = page.evaluate(
         """(js) => {
              const cell = document.createElement('div'); cell.className = 'jp-Cell';
@@ -324,11 +322,10 @@ def test_widgets_key_script_marks_the_controls_themselves(browser, site):
         KEYS_JS,
     )
     assert leaked == {"n": 0, "h": "true", "i": "true", "late": "true"}
-    ctx.close()
 
 
-def test_bernoulli_point_drags_and_the_sign_rule_follows(browser, site, explorers):
-    ctx, page, errors = open_at(browser, site, 1280)
+def test_bernoulli_point_drags_and_the_sign_rule_follows(open_page, site, explorers):
+    check, page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "bernoulli")
     root = loc.element_handle()
     spec = explorers[1].spec
@@ -346,11 +343,10 @@ def test_bernoulli_point_drags_and_the_sign_rule_follows(browser, site, explorer
     sign = int(loc.locator(".kx-rule").get_attribute("data-sign"))
     assert sign == (1 if abs(a - 0.5) < abs(bb - 0.5) else -1) == (1 if st["numbers"]["gap"] > 0 else -1)
     assert not errors
-    ctx.close()
 
 
-def test_estimators_draw_more_and_stay_deterministic(browser, site, explorers):
-    ctx, page, errors = open_at(browser, site, 1280)
+def test_estimators_draw_more_and_stay_deterministic(open_page, site, explorers):
+    check, page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "estimators")
     root = loc.element_handle()
     first = read(root)
@@ -360,12 +356,11 @@ def test_estimators_draw_more_and_stay_deterministic(browser, site, explorers):
     check_shown(explorers[3].spec, more)
     loc.locator("button[data-action=reset]").click()
     assert read(root)["numbers"] == first["numbers"]   # seeded: the same draws again
-    ctx.close()
 
 
-def test_ch4_every_button_in_any_order_raises_no_error(browser, site, explorers):
+def test_ch4_every_button_in_any_order_raises_no_error(open_page, site, explorers):
     """Jump to an optimum, then fit from there (nothing to move), restart, edit p, fit again."""
-    ctx, page, errors = open_at(browser, site, 1280)
+    check, page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     for sel in ["button[data-action=jump] >> nth=1", "button[data-action=descend][data-direction=reverse]",
@@ -377,4 +372,3 @@ def test_ch4_every_button_in_any_order_raises_no_error(browser, site, explorers)
     page.wait_for_function("r => r.klbookExplorer.anim === null", arg=root, timeout=20_000)
     check_shown(explorers[2].spec, read(root))
     assert not errors, errors
-    ctx.close()
