@@ -26,6 +26,9 @@ about a quarter of this suite's CPU time, so ``make test`` does not take them.
 
 The search page: results for a query carry no raw LaTeX, fit the phone, and for "KL" the
 chapters and sections come before API objects.
+
+On a page with explorers, once its checks are done: every explorer responds to the keyboard and its
+buttons, and shows what klbook computes (``test_explorers_book.check_explorers``, in the same page load).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from test_explorers_book import check_explorers
 
 REPO = Path(__file__).resolve().parents[2]
 # Full-page screenshots for people to look at (make screenshots); not taken by make test.
@@ -162,6 +167,13 @@ def test_page_is_clean(book_page, book_html, book_url, open_page):
             check.shoot(f"{stem}--{name}")
     found = {kind: items for kind, items in check.problems().items() if items}
     found.update(screen_problems(check))   # every problem of the page at once, not the first kind only
+    if "klbook-explorer-spec" in (book_html / book_page).read_text(encoding="utf-8"):
+        # its explorers, in this page load (test_explorers_book.py, check_explorers), after the page checks
+        check.view(1280, False)
+        try:
+            check_explorers(check, book_page)
+        except AssertionError as exc:
+            found["explorers: a control or a number wrong (test_explorers_book.check_explorers)"] = [str(exc)]
     if found:
         lines = [f"{check.url}:"]
         for kind, items in found.items():
