@@ -761,6 +761,12 @@ def distillation_loss(
     obj, par = _objective_args(objective, beta, alpha)
     p, q = _prob(teacher, "teacher"), _prob(student, "student")
     _same_length(p, q, "teacher", "student")
+    return _distillation_value(p, q, obj, par)
+
+
+def _distillation_value(p: np.ndarray, q: np.ndarray, obj: str, par: float | None) -> float:
+    """:func:`distillation_loss` of arguments already checked (the divergences check the vectors
+    again): :func:`fit_student`'s objective, called at every optimiser step."""
     if obj == "forward":
         return kl_divergence(p, q)
     if obj == "reverse":
@@ -896,7 +902,7 @@ def fit_student(
         with np.errstate(invalid="ignore", over="ignore"):
             grad = phi.T @ (qg - q * qg.sum())
         q = q / q.sum()
-        return t * t * distillation_loss(p_t, q, obj, beta=par, alpha=par), t * t * grad
+        return t * t * _distillation_value(p_t, q, obj, par), t * t * grad
 
     found = []
     for s in starts:

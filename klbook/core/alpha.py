@@ -31,6 +31,7 @@ private helpers ``_alpha_terms`` and ``_js_terms`` give the details).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -111,6 +112,19 @@ def _log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def _psi_series(alpha: float, ell: np.ndarray) -> np.ndarray:
     r"""The series :math:`\psi_\alpha(\ell)=\sum_{k\ge 2} c_k(\alpha)\,\ell^k/k!`,
     :math:`c_k(\alpha)=\sum_{j=0}^{k-2}\alpha^j`, for ``|l| <= 1``, ``|alpha l| <= 1``."""
+    coeffs = _psi_coeffs(alpha)
+    # Horner in place: acc * ell + coef at each step (the first step, 0 * ell + coef, is coef)
+    acc = np.full_like(ell, coeffs[-1])
+    for coef in coeffs[-2::-1]:
+        acc *= ell
+        acc += coef
+    return acc * ell * ell
+
+
+@functools.lru_cache(maxsize=256)
+def _psi_coeffs(alpha: float) -> tuple[float, ...]:
+    """The coefficients :math:`c_k(\alpha)/k!`, k = 2 .. _PSI_TERMS + 1, of :func:`_psi_series`
+    (remembered per order: a fit evaluates the series for one alpha thousands of times)."""
     coeffs = []
     c = 1.0
     fact = 2.0
@@ -119,10 +133,7 @@ def _psi_series(alpha: float, ell: np.ndarray) -> np.ndarray:
             c = 1.0 + alpha * c
             fact *= k
         coeffs.append(c / fact)
-    acc = np.zeros_like(ell)
-    for coef in reversed(coeffs):
-        acc = acc * ell + coef
-    return acc * ell * ell
+    return tuple(coeffs)
 
 
 def _alpha_terms(p: np.ndarray, q: np.ndarray, alpha: float) -> np.ndarray:
