@@ -39,15 +39,18 @@ checkout and whether klbook/ or this script had uncommitted changes, the version
 dumps of the main and held-out runs into the file the chapter reads, keeping every dump's
 provenance; it refuses dumps from different commits or from a dirty checkout.
 tests/test_ch07_claims.py recomputes some stored repetitions with the current library. The stored
-file was made from a clean clone of the commit it records, in three processes at once (the main
+file was made from a clean clone of the commit it records, in five processes at once (the main
 pairs with n = m = 1e3 have 200 repetitions, to tell a tie from a loss; in d = 10 the main pairs
-with n = m = 1e4 have 144, because there the two estimators are close and share much of their
-noise; ``--pairs`` splits d = 10 over two processes)::
+with n = m = 1e4 have 144, because there the mixture's ratio is close to 1 and 24 cannot tell it
+from a tie; ``--pairs`` splits d = 10 over two processes; on 2 cores at load 12-26 this took an hour
+of wall time)::
 
     B="env OPENBLAS_NUM_THREADS=1 PYTHONPATH=$CLONE .venv/bin/python $CLONE/benchmarks/bench_sample_kl.py --no-tail"
     $B --dims=10 --sizes=1000:200,10000:144 --pairs=0,3 --json=m10a.json
-    $B --dims=10 --sizes=1000:200,10000:144 --pairs=1,2 --json=m10b.json; $B --heldout --dims=10 --json=h10.json
-    $B --dims=1,2,5 --sizes=1000:200,10000:24 --json=m125.json; $B --heldout --dims=1,3,6 --json=h136.json
+    $B --dims=10 --sizes=1000:200,10000:144 --pairs=1,2 --json=m10b.json
+    $B --heldout --dims=10 --json=h10.json
+    $B --dims=1,2,5 --sizes=1000:200,10000:24 --json=m125.json
+    $B --heldout --dims=1,3,6 --json=h136.json
     $B --chapter-data=chapters/07_sample_kl_benchmark.json m125.json m10a.json m10b.json h136.json h10.json
 """
 
@@ -278,8 +281,9 @@ def chapter_data(paths, out):
     if any(p["klbook_dirty"] is not False for p in runs):
         sys.exit("a dump was made with uncommitted changes to klbook or this script (klbook_dirty): re-run it from a clean checkout")
     order = {"main": 0, "heldout": 1}
+    pair_order = {"main": [p.name for p in make_pairs(1)], "heldout": [p[0] for p in make_heldout_pairs(1)]}
     table = []
-    for key in sorted(cases, key=lambda k: (order[k[0]], k[1], k[3])):
+    for key in sorted(cases, key=lambda k: (order[k[0]], k[1], k[3], pair_order[k[0]].index(k[2]))):
         rs = sorted(cases[key], key=lambda r: r["rep"])
         assert [r["rep"] for r in rs] == list(range(len(rs))), key
         table.append(dict(
