@@ -383,9 +383,7 @@ class GaussianMixture(Distribution):
         the reverse KL. ``r_k`` are the :meth:`responsibilities`.
         """
         self._require_univariate("dlogpdf")
-        xa = _as_points(x)
-        r = self.responsibilities(xa)
-        return _out(np.sum(r * (self._m - xa[..., None]) / self._s**2, axis=-1))
+        return self.logpdf_dlogpdf(x)[1]
 
     # ------------------------------------------------------ distribution funcs
     def cdf(self, x: ArrayLike) -> np.ndarray | float:
