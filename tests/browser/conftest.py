@@ -1229,22 +1229,12 @@ def open_page(browser, book_html_or_none, _tab) -> Iterator[Callable[..., PageCh
         context.close()
 
 
-def explorer_pages(html: Path | None = None) -> list[str]:
-    """The pages of the built book that embed a klbook explorer (its JSON spec)."""
-    html = html or book_html_dir()
-    return [p for p in book_pages(html) if "klbook-explorer-spec" in (html / p).read_text(encoding="utf-8")]
-
-
 def pytest_generate_tests(metafunc):
-    """A test taking a ``book_page`` argument runs once per page of the built book, one taking
-    ``explorer_page`` once per page with an explorer (``None``: no such page, or no book)."""
-    built = book_html_dir().is_dir()
+    """A test taking a ``book_page`` argument runs once per page of the built book (``None``: no
+    book). Pages with explorers have them checked in the same test (test_book_pages.py)."""
     if "book_page" in metafunc.fixturenames:
-        pages = book_pages() if built else []
+        pages = book_pages() if book_html_dir().is_dir() else []
         metafunc.parametrize("book_page", pages or [None], ids=pages or ["book-not-built"])
-    if "explorer_page" in metafunc.fixturenames:
-        pages = explorer_pages() if built else []
-        metafunc.parametrize("explorer_page", pages or [None], ids=pages or ["no-explorer-page"])
 
 
 @pytest.fixture(scope="session")
