@@ -355,10 +355,13 @@ class GaussianMixture(Distribution):
             terms = self._component_logpdf_nd(xa)
             return np.exp(terms - logsumexp(terms, axis=-1, keepdims=True))
         xa = _as_points(x)
+        return self._responsibilities_1d(xa, self._logpdf_array(xa))
+
+    def _responsibilities_1d(self, xa: np.ndarray, lp: np.ndarray) -> np.ndarray:
+        """:meth:`responsibilities` of one-dimensional points ``xa`` whose log-density is ``lp`` (ValueError at ±inf)."""
         if np.any(np.isinf(xa)):
             raise ValueError("responsibilities are undefined at x = ±inf")
-        terms = self._component_logpdf(xa)
-        return np.exp(terms - self._logpdf_array(xa)[..., None])
+        return np.exp(self._component_logpdf(xa) - lp[..., None])
 
     def logpdf_dlogpdf(self, x: ArrayLike) -> tuple[np.ndarray | float, np.ndarray | float]:
         r"""``(logpdf(x), dlogpdf(x))`` in one pass: the same values as the two calls, bit for bit.
@@ -370,9 +373,7 @@ class GaussianMixture(Distribution):
         self._require_univariate("logpdf_dlogpdf")
         xa = _as_points(x)
         lp = self._logpdf_array(xa)
-        if np.any(np.isinf(xa)):
-            raise ValueError("responsibilities are undefined at x = ±inf")
-        r = np.exp(self._component_logpdf(xa) - lp[..., None])
+        r = self._responsibilities_1d(xa, lp)
         d = np.sum(r * (self._m - xa[..., None]) / self._s**2, axis=-1)
         return _out(lp), _out(d)
 
