@@ -980,11 +980,7 @@ class PageCheck:
         out of the page for its duration (``_MATH_SWAP_JS`` says why every verdict stays the same), and
         runs the other rules on its own first; ``False``: one run on the page as it is.
         """
-        if not AXE_JS.is_file():
-            pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
-        self._evaluate("() => window.scrollTo(0, 0)")   # the same page state every time
-        if not self._evaluate("() => typeof axe !== 'undefined'"):
-            self.page.add_script_tag(path=str(AXE_JS))
+        self._axe_ready()
         grid = [r for r in GRID_RULES if (rules is None or r in rules) and r not in without]
         if not (swap_math and grid and not only_new):
             return self._axe_run(rules, without, twins, only_new)
@@ -997,12 +993,8 @@ class PageCheck:
         """``axe(GRID_RULES)`` in each of ``modes`` (dark or not) at ``width``, in that order, with the
         formulas' boxes taken out once for all of them (``_MATH_SWAP_JS``): {dark: violations}.
         The page is left in the last view."""
-        if not AXE_JS.is_file():
-            pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
         self.view(width, modes[0])
-        self._evaluate("() => window.scrollTo(0, 0)")
-        if not self._evaluate("() => typeof axe !== 'undefined'"):
-            self.page.add_script_tag(path=str(AXE_JS))
+        self._axe_ready()
         found = {}
 
         def runs():
@@ -1016,12 +1008,19 @@ class PageCheck:
         self._swapped(runs)
         return found
 
+    def _axe_ready(self) -> None:
+        """axe-core in the page, scrolled to its top: the same page state for every run."""
+        if not AXE_JS.is_file():
+            pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
+        self._evaluate("() => window.scrollTo(0, 0)")
+        if not self._evaluate("() => typeof axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(AXE_JS))
+
     def _swapped(self, run: Callable[[], list[str]]) -> list[str]:
         """``run()`` with the formulas' boxes out of the page (``_MATH_SWAP_JS``); fails the test if
         any other element moved when they left (in the view then) or came back (in the view then), or
         a swapped formula's boxes were not transparent in the view they came back in."""
         self.math_swap = self._evaluate_arg(_MATH_SWAP_JS, "out")
-        back = None
         try:
             if not self.math_swap["moved"]:
                 return run()
