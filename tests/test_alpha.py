@@ -40,12 +40,15 @@ RENYI_NORMAL_ORDERS = (0.3, 0.999, 3.0)
 RENYI_FALLBACK_ORDERS = (0.2, 1.5)
 ALPHA_NORMAL_ORDERS = (-1.0, 0.0, 0.3, 0.5, 1.0, 1.7)
 
-
-def stored(key: str, compute, *, dps: int = 40, code=(), live: bool = False) -> mp.mpf:
-    return STORE.get(key, compute, dps=dps, code=code, live=live)
-
 MP_DPS = 40  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
+
+
+def stored(key: str, compute, *, code, live: bool, dps: int = MP_DPS) -> mp.mpf:
+    """``STORE.get``, at this module's precision unless ``dps`` says otherwise."""
+    return STORE.get(key, compute, dps=dps, code=code, live=live)
+
+
 LOG2 = math.log(2.0)
 
 
