@@ -503,7 +503,7 @@ _PI4_LO = float(Fraction("0.78539816339744830961566084581987572104929234984378")
 
 def _std_ends_anglit(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.ndarray, lhi: np.ndarray) -> np.ndarray:
     # scipy: cos(2z) = sin(2 (pi/4 - z)) = sin(2 (pi/4 + z)); the distances to the float ends, plus
-    # the ends' rounding (_std_ends_offset), from whichever end is nearer
+    # the ends' rounding (_PI4_LO), from whichever end is nearer
     near_hi = z > 0
     dist = np.where(near_hi, dhi, dlo) + _PI4_LO
     return np.log(np.sin(2.0 * dist))
@@ -512,22 +512,11 @@ def _std_ends_anglit(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.nd
 def _std_ends_genhalflogistic(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.ndarray, lhi: np.ndarray,
                               c: float) -> np.ndarray:
     # scipy: 2 t^(1/c - 1) / (1 + t^(1/c))^2 with t = 1 - c z = c (1/c - z): the distance to the
-    # exact end 1/c (the float support rounds it; _std_ends_offset)
-    off = _std_ends_offset("genhalflogistic", (c,))[1]
+    # exact end 1/c (off: 1/c - float(1/c), which the float support rounds away)
+    off = float(Fraction(1) / Fraction(c) - Fraction(1.0 / c))
     near_hi = z > 0.5 / c
     lt = np.where(near_hi, math.log(c) + np.log(dhi + off), np.log1p(-c * z))
     return math.log(2.0) + (1.0 / c - 1.0) * lt - 2.0 * np.log1p(np.exp(lt / c))
-
-
-def _std_ends_offset(name: str, shapes: tuple) -> tuple[float, float]:
-    """(true lower end - float lower end, true upper end - float upper end) of a standard member: ends that
-    are not floats (anglit's +-pi/4, genhalflogistic's 1/c); 0 for the others."""
-    if name == "anglit":
-        return -_PI4_LO, _PI4_LO
-    if name == "genhalflogistic":
-        c = float(shapes[0])
-        return 0.0, float(Fraction(1) / Fraction(c) - Fraction(1.0 / c))
-    return 0.0, 0.0
 
 
 _STD_LOGPDF_ENDS: dict[str, Callable[..., np.ndarray]] = {
