@@ -2567,20 +2567,13 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
                 est = np.maximum(est, np.where(np.isfinite(second), np.abs(second), 0.0))
         return est
 
-    halves: dict[Any, Any] = {}
+    halves: dict[float, Callable[[np.ndarray], np.ndarray] | None] = {}
 
     def half_stencil(hh: float, at: tuple[float, bool] | None) -> Callable[[np.ndarray], np.ndarray] | None:
         """The stencil of step hh / 2 (in x, or at an end as :func:`at_end`), built on first use."""
-        key = (hh, at)
-        if key not in halves:
-            if hh / 2.0 not in stencil_members:
-                halves[("x", hh)] = stencil(hh / 2.0)
-            halves.setdefault(("x", hh), None)
-            if at is None:
-                halves[key] = halves[("x", hh)]
-            else:
-                halves[key] = at_end(hh / 2.0, at[0], at[1]) if hh / 2.0 in stencil_members else None
-        return halves[key]
+        if hh not in halves:
+            halves[hh] = stencil(hh / 2.0)
+        return halves[hh] if at is None else at_end(hh / 2.0, *at)
 
     def expand(x: np.ndarray, plain: np.ndarray, size: np.ndarray, hh: float,
                mem: Callable[[np.ndarray], np.ndarray], at_end: bool = False,
