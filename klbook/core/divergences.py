@@ -574,7 +574,7 @@ def _near_buffers(nb: int, nv: int) -> tuple[np.ndarray, ...]:
     two arrays of ``nv`` entries for the group sums.
     """
     bufs = getattr(_buffers, "near", None)
-    if bufs is None or bufs[0].shape[1] != nb or bufs[4].size != nv or bufs[1].shape[0] != 3:
+    if bufs is None or bufs[0].shape[1] != nb or bufs[4].size != nv:
         bufs = _buffers.near = (
             np.empty((2, nb)), np.empty((3, nb)), np.empty(nb), np.empty(nb, dtype=np.int64), np.empty(nv), np.empty(nv)
         )
