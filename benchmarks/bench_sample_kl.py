@@ -4,7 +4,7 @@ The comparison package is a benchmark-only dependency (not in requirements.txt):
 
     .venv/bin/pip install divergence
 
-Run (the default run takes about 18 minutes of CPU at load 8-21, the chapter's about 33; on a loaded
+Run (the default run takes about 18 minutes of CPU at load 8-21, the chapter's about 35; on a loaded
 machine run parts with ``--dims=2,5 --sizes=1000:60 --pairs=0,3``, in parallel if you like;
 ``--no-tail`` skips the heavy-tail lines):
 

@@ -356,7 +356,7 @@ def test_stored_benchmark_is_complete_and_exact():
         assert abs(c["kl"] - hand_kl(c["d"], c["pair"])) < 1e-12 * max(1.0, c["kl"])
     for c in held:  # "sixty and twenty-four for the held-out pairs"
         assert len(c["ours"]) == (60 if c["n"] == 1000 else 24)
-    # "the whole run takes about 33 minutes of CPU" (both estimators, every repetition)
+    # "the whole run takes about 35 minutes of CPU" (both estimators, every repetition)
     minutes = math.fsum((c["cpu_ours"] + c["cpu_div5"]) * len(c["ours"]) for c in cases) / 60
     assert f"takes about {minutes:.0f} minutes of CPU" in page_prose()
 
