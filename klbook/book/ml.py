@@ -486,13 +486,12 @@ def penalised_policy_ascent(
         total = vsum(pi)
         pi /= total
         # penalty_gradient's formula, inlined: w = -pi k'(log r), g = w - pi sum(w),
-        # log r = log_ref - log_pi, log_pi = shifted - log(total)
+        # log r = log_ref - log_pi, log_pi = shifted - log(total) (k1 does not need it)
         if estimator == "k1":
             w = pi
-        elif estimator == "k2":
-            w = -pi * (log_ref - (shifted - math.log(total)))
         else:
-            w = -pi * expm1(log_ref - (shifted - math.log(total)))
+            log_r = log_ref - (shifted - math.log(total))
+            w = -pi * (log_r if estimator == "k2" else expm1(log_r))
         theta = theta + eta * (pi * (rew - pi @ rew) - b * (w - pi * vsum(w)))
     return np.exp(theta - logsumexp(theta))
 
