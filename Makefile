@@ -123,10 +123,9 @@ serve: $(BOOK_STAMP)
 # The four suites run at the same time (test-notebooks in one process, the others on both cores):
 # almost all of their time is CPU time, and while one waits (a browser page, a kernel, JupyterLab
 # starting) another computes, so neither core idles and no suite's last, longest test holds the
-# machine alone. The two
-# suites with no time limits (test-unit, test-notebooks) run at a lower priority (BATCH_NICE)
-# so that the browser and JupyterLab tests, which wait for pages and kernels with timeouts,
-# get the CPU when they ask for it. -k: every suite runs to its end even when another fails;
+# machine alone. The two suites with no time limits (test-unit, test-notebooks) run at a lower
+# priority (BATCH_NICE) so that the browser and JupyterLab tests, which wait for pages and kernels
+# with timeouts, get the CPU when they ask for it. -k: every suite runs to its end even when another fails;
 # -O: each suite's output is printed in one piece when it ends. make test fails when any fails.
 TEST_SUITES := test-unit test-notebooks test-browser test-lab
 test: $(VENV_STAMP)
@@ -149,15 +148,16 @@ test-unit: $(VENV_STAMP)
 # load 9-13; make test keeps both cores busy with the other suites, so CPU is what counts.
 # nbval-NAME re-runs one notebook. tests/lab/no_iri_grammar.py: jsonschema's import without the IRI
 # grammar nbformat never uses (2.0 CPU-s: 3.1 -> 1.0 CPU-s for pytest's start-up and collection).
+NBVAL := -p tests.lab.no_iri_grammar --nbval --nbval-current-env
 test-notebooks: $(VENV_STAMP)
 ifeq ($(NOTEBOOKS),)
 	@echo "test-notebooks: no chapter notebook yet"
 else
-	$(BATCH_NICE) $(PYTEST) -p tests.lab.no_iri_grammar -q -n 0 --nbval --nbval-current-env $(NOTEBOOKS)
+	$(BATCH_NICE) $(PYTEST) -q -n 0 $(NBVAL) $(NOTEBOOKS)
 endif
 
 nbval-%: chapters/%.ipynb $(VENV_STAMP)
-	$(BATCH_NICE) $(PYTEST) -q --nbval --nbval-current-env $<
+	$(BATCH_NICE) $(PYTEST) -q $(NBVAL) $<
 
 # One browser and one static server per core (pytest-xdist workers; the fixtures are per process).
 test-browser: $(BOOK_STAMP)
