@@ -2576,9 +2576,9 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
         return halves[hh] if at is None else at_end(hh / 2.0, *at)
 
     def expand(x: np.ndarray, plain: np.ndarray, size: np.ndarray, hh: float,
-               mem: Callable[[np.ndarray], np.ndarray], at_end: bool = False,
+               mem: Callable[[np.ndarray], np.ndarray],
                at: tuple[float, bool] | None = None) -> tuple[np.ndarray, ...]:
-        """(d, ok, noise of d) from one stencil of step hh (see the docstring); ``at_end``: x is s (see ratio)."""
+        """(d, ok, noise of d) from one stencil of step hh (see the docstring); ``at = (end, upper)``: x is s (see ratio)."""
         g = np.asarray(mem(x - l1 if discrete else x), dtype=float).reshape((8,) + np.shape(x))
         diff = g[:4] - g[4:]  # G(kh) - G(-kh), k = 1..4
         g1 = np.tensordot(_C1, diff, axes=1) / hh
@@ -2605,7 +2605,7 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
         # Richardson's extrapolation of the two (h^8 -> h^10) is taken.
         sus = fin & (e6 > trunc_tol) & (np.abs(d_exp - plain) <= tol)
         if sus.any() and hh > 2.0:
-            mh = half_stencil(hh, at if at_end else None)
+            mh = half_stencil(hh, at)
             if mh is not None:
                 xs = x[sus]
                 gh = np.asarray(mh(xs - l1 if discrete else xs), dtype=float).reshape((8,) + xs.shape)
@@ -2618,7 +2618,7 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
                 # the rounding of the log-densities (scipy's formula may cancel inside: pearson3),
                 # which the gap must exceed for a truncation to be seen at all
                 nz_g = 4 * _EPS * spread_h
-                if ends is not None and not at_end:
+                if ends is not None and at is None:
                     nz_g = np.maximum(nz_g, plain_noise(xs))
                 seen = np.abs(gap) > 16.0 * nz_g / hh
                 good = (np.isfinite(d_r) & np.all(np.isfinite(gh), axis=0)
@@ -2634,7 +2634,7 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
         noise = np.where(ok, 8 * _EPS * (spread / eff + np.abs(d_exp)), 4 * _EPS * size)
         # (a kink or an end inside the stencil is off by O(d), far beyond any formula's noise)
         retry = fin & ~ok & (np.abs(d_exp - plain) <= np.maximum(1e4 * tol, 1e-3 * np.abs(plain)))
-        if ends is not None and retry.any() and not at_end:
+        if ends is not None and retry.any() and at is None:
             # a disagreement may be the plain difference's own noise (a formula that cancels
             # inside): accept the expansion within 8x that noise, whose rounding it divides by h
             nz = plain_noise(x[retry])
@@ -2672,14 +2672,14 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
                 mem_a = at_end(h, end_a, up)
                 if mem_a is None:
                     return plain, 4 * _EPS * size
-                d, ok, noise = expand(sv, plain, size, h, mem_a, at_end=True, at=(end_a, up))
+                d, ok, noise = expand(sv, plain, size, h, mem_a, (end_a, up))
                 rest = ~ok & np.isfinite(plain)
                 if rest.any() and h > 64.0:
                     if "mem" not in narrow:
                         narrow["mem"] = stencil(h / 64.0)
                     mem_n = at_end(h / 64.0, end_a, up) if narrow["mem"] is not None else None
                     if mem_n is not None:
-                        d2, ok2, n2 = expand(sv[rest], plain[rest], size[rest], h / 64.0, mem_n, at_end=True)
+                        d2, ok2, n2 = expand(sv[rest], plain[rest], size[rest], h / 64.0, mem_n, (end_a, up))
                         idx = np.flatnonzero(rest)[ok2]
                         d[idx] = d2[ok2]
                         noise[idx] = n2[ok2]
