@@ -2662,35 +2662,24 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
     def ratio(x: np.ndarray, lp: np.ndarray, lq: np.ndarray,
               at: tuple[float, np.ndarray, bool] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``at = (end, s, upper)``: the points are ``end -+ e^{-s}`` (x only rounded), lp and lq from the distance."""
-        x = np.asarray(x, dtype=float)
         with np.errstate(all="ignore"):
             plain = lp - lq
             size = np.abs(lp) + np.abs(lq) + 1.0
-            if at is not None:
-                end_a, sv, up = at
-                sv = np.asarray(sv, dtype=float)
-                mem_a = at_end(h, end_a, up)
-                if mem_a is None:
+            if at is None:
+                pts, end_at, mem = np.asarray(x, dtype=float), None, members
+            else:
+                pts, end_at = np.asarray(at[1], dtype=float), (at[0], at[2])
+                mem = at_end(h, *end_at)
+                if mem is None:
                     return plain, 4 * _EPS * size
-                d, ok, noise = expand(sv, plain, size, h, mem_a, (end_a, up))
-                rest = ~ok & np.isfinite(plain)
-                if rest.any() and h > 64.0:
-                    if "mem" not in narrow:
-                        narrow["mem"] = stencil(h / 64.0)
-                    mem_n = at_end(h / 64.0, end_a, up) if narrow["mem"] is not None else None
-                    if mem_n is not None:
-                        d2, ok2, n2 = expand(sv[rest], plain[rest], size[rest], h / 64.0, mem_n, (end_a, up))
-                        idx = np.flatnonzero(rest)[ok2]
-                        d[idx] = d2[ok2]
-                        noise[idx] = n2[ok2]
-                return d, np.where(np.isfinite(noise), noise, 0.0)
-            d, ok, noise = expand(x, plain, size, h, members)
+            d, ok, noise = expand(pts, plain, size, h, mem, end_at)
             rest = ~ok & np.isfinite(plain)
             if rest.any() and h > 64.0:
                 if "mem" not in narrow:
                     narrow["mem"] = stencil(h / 64.0)
-                if narrow["mem"] is not None:
-                    d2, ok2, n2 = expand(x[rest], plain[rest], size[rest], h / 64.0, narrow["mem"])
+                mem_n = narrow["mem"] if end_at is None or narrow["mem"] is None else at_end(h / 64.0, *end_at)
+                if mem_n is not None:
+                    d2, ok2, n2 = expand(pts[rest], plain[rest], size[rest], h / 64.0, mem_n, end_at)
                     idx = np.flatnonzero(rest)[ok2]
                     d[idx] = d2[ok2]
                     noise[idx] = n2[ok2]
