@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 MATHJAX = Path(__file__).resolve().parents[2] / "book_static" / "mathjax"
+BOOK_CSS = MATHJAX.parent / "klbook.css"   # the book's own style sheet
 
 PAGES = {
     "clean.html": "<p>Plain text, <code>\\frac{a}{b}</code> in code is fine.</p>",
@@ -98,6 +99,9 @@ def test_the_shared_tab_starts_each_test_clean(site, open_page, _tab):
 # One fault per page, inside the theme's article box; `mjx-container` is MathJax's element
 # (here a plain custom element of the width a long formula would have).
 _WIDE_PNG_W = 64
+_TOC = ('<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a class="nav-link" href="#a">'
+        'Short</a><ul style="display:none"><li><a class="nav-link" href="#b">'
+        '<code>Univariate.logdens_log_below_and_more()</code></a></li></ul></li></ul></div>')
 SCREEN_PAGES = {
     "screen_clean.html": (
         '<p>Short <span class="math" style="display:inline-flex;max-width:100%;overflow-x:auto">'
@@ -122,16 +126,9 @@ SCREEN_PAGES = {
     "screen_axe.html": '<button></button><p style="color:#bbb;background:#fff">faint text</p>',
     # the page's contents in a narrow right sidebar: an API name as one unbreakable word, in a list
     # that is closed until the reader scrolls to its section
-    "screen_toc.html": (
-        '<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a href="#a">Short</a>'
-        '<ul style="display:none"><li><a href="#b"><code>Univariate.logdens_log_below_and_more()</code></a></li>'
-        '</ul></li></ul></div>'),
-    # the same, with the book's rule (book_static/klbook.css): the name breaks inside the sidebar
-    "screen_toc_wraps.html": (
-        '<style>.bd-sidebar-secondary a, .bd-sidebar-secondary a code { overflow-wrap: anywhere; }</style>'
-        '<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a href="#a">Short</a>'
-        '<ul style="display:none"><li><a href="#b"><code>Univariate.logdens_log_below_and_more()</code></a></li>'
-        '</ul></li></ul></div>'),
+    "screen_toc.html": _TOC,
+    # the same, with the book's style sheet (book_static/klbook.css): the name breaks inside the sidebar
+    "screen_toc_wraps.html": '<link rel="stylesheet" href="klbook.css">' + _TOC,
 }
 
 
@@ -156,6 +153,7 @@ def screen_site(tmp_path_factory, serve):
             f"<body><main><div class='bd-article'>{body}</div></main></body></html>")
     (d / "dot.svg").write_text(DOT)
     (d / "dot2x.png").write_bytes(_png(_WIDE_PNG_W))
+    shutil.copy(BOOK_CSS, d / "klbook.css")
     return serve(d)
 
 
