@@ -1446,13 +1446,12 @@ def _generic_ppf(D: Univariate) -> bool:
 def _solve_quantiles(D: Univariate, u: np.ndarray, upper: bool) -> np.ndarray:
     """x with cdf(x) = u (``upper``: sf(x) = u) for all u at once: one vectorised cdf (sf) call per step (Illinois).
 
-    scipy's generic ``_ppf`` runs brentq point by point on a scalar cdf (argus: 2,000 cdf calls,
-    150 ms for the engine's breakpoints; 2 s for total_variation's). Same accuracy as its brentq
+    scipy's generic ``_ppf`` runs brentq point by point on a scalar cdf (exponnorm(1.5): 382 cdf
+    points, 23 ms for the engine's 23 body quantiles; 11 ms here). Same accuracy as its brentq
     (2e-12 absolute, 4 ulp relative); the upper tail from sf, not from 1 - u.
     """
-    loc, scale, (lo_s, hi_s) = D.exact_end
-    n = u.size
-    out = np.full(n, np.nan)
+    loc, scale = D.exact_end[:2]
+    out = np.full(u.size, np.nan)
     ok = (u > 0.0) & (u < 1.0)
     out[u == 0.0] = D.hi if upper else D.lo
     out[u == 1.0] = D.lo if upper else D.hi
