@@ -1530,7 +1530,7 @@ def quantiles(D: Univariate, us: np.ndarray) -> np.ndarray:
         left = _solve_quantiles(D, us[us <= 0.5], False)
         right = _solve_quantiles(D, 1.0 - us[us > 0.5], True)
         res = np.concatenate([left, right])
-        if np.all(np.isfinite(res) | np.isinf(res)) and not np.isnan(res).any():
+        if not np.isnan(res).any():
             return res
     with np.errstate(all="ignore"):
         left = np.asarray(D.ppf(us[us <= 0.5]), dtype=float)
