@@ -99,9 +99,13 @@ def test_the_shared_tab_starts_each_test_clean(site, open_page, _tab):
 # One fault per page, inside the theme's article box; `mjx-container` is MathJax's element
 # (here a plain custom element of the width a long formula would have).
 _WIDE_PNG_W = 64
-_TOC = ('<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a class="nav-link" href="#a">'
-        'Short</a><ul style="display:none"><li><a class="nav-link" href="#b">'
-        '<code>Univariate.logdens_log_below_and_more()</code></a></li></ul></li></ul></div>')
+# A page's contents as Sphinx writes them, with basic.css's rule for code's words (span.pre: nowrap);
+# its code has no class "literal" here, as klbook.css's rule for .bd-article code.literal (which holds
+# this whole test page) does not reach the book's sidebar.
+_TOC = ('<style>span.pre { white-space: nowrap }</style>'
+        '<p>Text.</p><div class="bd-sidebar-secondary" style="width:160px"><ul><li><a class="nav-link" href="#a">'
+        'Short</a><ul style="display:none"><li><a class="nav-link" href="#b"><code>'
+        '<span class="pre">Univariate.logdens_log_below_and_more()</span></code></a></li></ul></li></ul></div>')
 SCREEN_PAGES = {
     "screen_clean.html": (
         '<p>Short <span class="math" style="display:inline-flex;max-width:100%;overflow-x:auto">'
