@@ -870,7 +870,7 @@ def _is_builtin_family(d: Any) -> bool:
 
 
 class _QuadCdf:
-    r"""cdf, sf, ppf and isf of a continuous member from the engine's own quadrature of its density.
+    r"""cdf, sf, ppf and isf of a continuous member on a finite support from the engine's own quadrature of its density.
 
     For the families whose cdf or ppf scipy has only numerically (gausshyper's cdf is
     ``quad`` of the pdf at every point, so its ppf runs ``quad`` inside ``brentq``: 2 s for
@@ -878,13 +878,13 @@ class _QuadCdf:
     :math:`x \approx 10^{-9}`). Built once, on first use, in the standard member's
     coordinates :math:`z = (x - \text{loc})/\text{scale}` from its log-density ``logpdf_std``:
 
-    * pieces: 16 in the bulk, then a geometric ladder (ratio 4) towards each end, in the
-      distance to a finite end (down to :math:`10^{-300}`, or :math:`4\epsilon|e|` when the
-      end is not 0) or outwards to an infinite one, cut where a piece's mass is below
-      :math:`e^{-120}` of the largest (the power law below carries the rest);
+    * pieces: 16 in the middle half of the support, then a geometric ladder (ratio 4) towards
+      each end, in the distance to it (down to :math:`10^{-300}`, or :math:`4\epsilon|e|` when
+      the end is not 0), cut where a piece's mass is below :math:`e^{-120}` of the largest (the
+      power law below carries the rest);
     * each piece's mass by Gauss-Kronrod 21, pieces bisected until :math:`|K_{21} - G_{10}|
       \le 10^{-13} K_{21}` (relative per piece, so that the tails' small masses keep their
-      digits); the mass closer to a finite end than the ladder reaches, from the power law
+      digits); the mass closer to an end than the ladder reaches, from the power law
       fitted on its last two pieces;
     * ``cdf`` sums the pieces from the left, ``sf`` from the right, plus the part of a piece
       by one more Gauss-Kronrod 21, both divided by the total (which must be 1 within 1e-6);
@@ -895,11 +895,10 @@ class _QuadCdf:
     """
 
     def __init__(self, logpdf_std: Callable[[np.ndarray], np.ndarray], lo_s: float, hi_s: float,
-                 loc: float, scale: float, centre: Callable[[], tuple[float, float]]) -> None:
+                 loc: float, scale: float) -> None:
         self.lg = logpdf_std
         self.A, self.B = float(lo_s), float(hi_s)
         self.loc, self.scale = float(loc), float(scale)
-        self.centre = centre
         self.built: bool | None = None
 
     def _f(self, z: np.ndarray) -> np.ndarray:
@@ -907,41 +906,23 @@ class _QuadCdf:
             v = np.exp(np.asarray(self.lg(z), dtype=float) - self.shift)
         return np.where(np.isnan(z), np.nan, np.where(np.isnan(v), 0.0, v))
 
-    def _ladder(self, start: float, end: float, other: float) -> np.ndarray:
-        """Points from ``start`` towards ``end`` (ratio 4 in the distance to a finite end, or outwards)."""
-        if math.isfinite(end):
-            d0 = abs(start - end)
-            ds = d0 * 4.0 ** -np.arange(1, 520, dtype=float)
-            ds = ds[ds >= max(1e-300, 4 * _EPS * abs(end))]
-            return end + np.sign(start - end) * ds
-        span = abs(other - start)
-        with np.errstate(over="ignore"):
-            pts = start + np.sign(end) * span * np.expm1(np.log(4.0) * np.arange(1, 520, dtype=float)) / 3.0
-        return pts[np.isfinite(pts) & (np.abs(pts) < 1e300)]
+    def _ladder(self, start: float, end: float) -> np.ndarray:
+        """Points from ``start`` towards ``end`` (ratio 4 in the distance to it)."""
+        d0 = abs(start - end)
+        ds = d0 * 4.0 ** -np.arange(1, 520, dtype=float)
+        ds = ds[ds >= max(1e-300, 4 * _EPS * abs(end))]
+        return end + np.sign(start - end) * ds
 
     def build(self) -> bool:
         if self.built is not None:
             return self.built
         self.built = False
         A, B = self.A, self.B
-        if math.isfinite(A) and math.isfinite(B):
-            L, R = A + 0.25 * (B - A), B - 0.25 * (B - A)
-        else:
-            try:
-                c, s = self.centre()
-            except Exception:  # pragma: no cover - a family whose moments fail
-                c, s = math.nan, math.nan
-            if not (math.isfinite(c) and math.isfinite(s) and s > 0):
-                c, s = (A + 1.0 if math.isfinite(A) else (B - 1.0 if math.isfinite(B) else 0.0)), 1.0
-            L, R = c - 2 * s, c + 2 * s
-            if math.isfinite(A) and L <= A:
-                L = A + 0.25 * (R - A)
-            if math.isfinite(B) and R >= B:
-                R = B - 0.25 * (B - L)
+        L, R = A + 0.25 * (B - A), B - 0.25 * (B - A)
         if not L < R:
             return False
-        left = self._ladder(L, A, R)[::-1]
-        right = self._ladder(R, B, L)
+        left = self._ladder(L, A)[::-1]
+        right = self._ladder(R, B)
         edges = np.concatenate([left, np.linspace(L, R, 17), right])
         with np.errstate(all="ignore"):
             lg = np.asarray(self.lg(edges), dtype=float)
@@ -961,9 +942,9 @@ class _QuadCdf:
         k, err = _gk21(self._f, a, b)
 
         def noise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            # next to a finite end e != 0, z = e -+ d carries eps |e| of the distance d: the density's
+            # next to an end e != 0, z = e -+ d carries eps |e| of the distance d: the density's
             # relative noise there (the rounding of the abscissae, not a truncation error to bisect)
-            d = np.minimum(np.abs(a - A) if math.isfinite(A) else np.inf, np.abs(B - b) if math.isfinite(B) else np.inf)
+            d = np.minimum(np.abs(a - A), np.abs(B - b))
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.where(d > 0, 8 * _EPS * np.maximum(np.abs(a), np.abs(b)) / d, np.inf)
 
@@ -987,8 +968,8 @@ class _QuadCdf:
         a, b, k = a[order], b[order], k[order]
 
         def rest(end: float, near: float, nxt: float) -> tuple[float, float]:
-            """Mass between a finite end and the ladder's last point ``near`` (power law), its exponent."""
-            if not math.isfinite(end) or near == end:
+            """Mass between an end and the ladder's last point ``near`` (power law), its exponent."""
+            if near == end:
                 return 0.0, 1.0
             fz = self._f(np.array([near, nxt]))
             d1, d2 = abs(near - end), abs(nxt - end)
@@ -1196,15 +1177,9 @@ class Univariate:
                         and (type(d.dist)._cdf is rv_continuous._cdf or type(d.dist)._ppf is rv_continuous._ppf)):
                     # scipy has this family's cdf (gausshyper) or quantiles (argus) only by a numerical
                     # search per point: the engine's own quadrature of the standard density replaces them
-                    dist_, shapes_ = d.dist, shapes
-
-                    def centre() -> tuple[float, float]:
-                        m, v = dist_.stats(*shapes_, moments="mv")
-                        return float(m), math.sqrt(float(v))
-
-                    quad = _QuadCdf(_override_logpdf(dist_.name, shapes, 0.0, 1.0)
-                                    or _direct_logpdf(dist_, shapes, 0.0, 1.0),
-                                    *self.exact_end[2], loc, scale, centre)
+                    quad = _QuadCdf(_override_logpdf(d.dist.name, shapes, 0.0, 1.0)
+                                    or _direct_logpdf(d.dist, shapes, 0.0, 1.0),
+                                    *self.exact_end[2], loc, scale)
                     self.quad = quad
 
                     def own(method: str, scipy_fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
