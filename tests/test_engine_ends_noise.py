@@ -159,7 +159,6 @@ def test_direct_logpdf_is_bit_identical_to_scipy(name, args):
     assert np.ndim(s) == 0
 
 
-
 # The families whose log-densities the engine writes in the distance to their support ends
 # (engine._STD_LOGPDF_ENDS: scipy's formulas lose that distance) are not scipy's bits, but in the
 # bulk, where scipy's formula is accurate, they are scipy's numbers; outside the support -inf.
@@ -175,6 +174,7 @@ def test_ends_form_logpdf_agrees_with_scipy_in_the_bulk(name, args):
         out = np.asarray(U.logdens(np.array([lo - 1.0, hi + 1.0, np.nan])))
     assert np.all(np.abs(a - b) <= 1e-12 * np.maximum(1.0, np.abs(a))), (name, np.max(np.abs(a - b)))
     assert out[0] == -np.inf and out[1] == -np.inf and np.isnan(out[2])
+
 
 # --------------------------------------------------------------------------------------
 # yulesimon: log-pmf written out, power-law tails summed by Euler-Maclaurin

@@ -8,7 +8,6 @@ textbook formula in mpmath at 60+ digits, with every float64 input converted exa
 
 from __future__ import annotations
 
-
 import mpmath as mp
 from hypothesis import given, settings
 from hypothesis import strategies as st
