@@ -59,18 +59,17 @@ def site(tmp_path_factory, serve, explorers):
 
 def open_at(open_page, url, width, theme="light"):
     """The explorers' page at ``width`` px in the theme's ``theme`` mode, every explorer mounted:
-    (check, page, errors). It opens in the worker's shared tab (conftest ``open_page``: a tab that
+    (page, errors). It opens in the worker's shared tab (conftest ``open_page``: a tab that
     starts as a fresh browser context does, and costs Chromium about half as much as a new one);
     ``errors`` collects, live, the page's console errors and uncaught exceptions (conftest's
     listeners, which open_page removes at the end of the test)."""
     check = open_page(f"{url}/index.html", viewport=(width, 900))
-    errors = []
-    errors += check.console_errors + check.page_errors
+    errors = check.console_errors + check.page_errors
     check.console_errors = check.page_errors = errors   # both kinds from here on, in one list
     page = check.page
     page.evaluate(f"() => {{ document.documentElement.dataset.theme = {json.dumps(theme)}; }}")
     page.wait_for_function("() => [...document.querySelectorAll('div.klbook-explorer')].every(r => r.klbookExplorer)")
-    return check, page, errors
+    return page, errors
 
 
 def root_of(page, kind):
@@ -81,7 +80,7 @@ def root_of(page, kind):
 
 
 def test_ch4_dragging_a_bump_reshapes_p_and_both_kls_change_while_q_stays(open_page, site, explorers):
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     spec = explorers[2].spec
@@ -128,7 +127,7 @@ def test_ch4_dragging_a_bump_reshapes_p_and_both_kls_change_while_q_stays(open_p
 @pytest.mark.parametrize("direction, start", [("forward", {"mean": -4.0, "log_scale": -1.0}),
                                               ("reverse", {"mean": 0.9, "log_scale": 0.3})])
 def test_ch4_both_fits_animate_over_many_positions_and_end_lower(open_page, site, explorers, direction, start):
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     spec = explorers[2].spec
@@ -158,7 +157,7 @@ def test_ch4_both_fits_animate_over_many_positions_and_end_lower(open_page, site
 
 
 def test_ch4_restarts_find_the_local_minima(open_page, site, explorers):
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     for _ in range(4):
@@ -197,7 +196,7 @@ LAYOUT_JS = """
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_phone_controls_stack_label_slider_readout(open_page, site, explorers, theme):
-    check, page, errors = open_at(open_page, site, 390, theme)
+    page, errors = open_at(open_page, site, 390, theme)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     for e in explorers:
         root = root_of(page, e.kind).element_handle()
@@ -261,7 +260,7 @@ CONTRAST_JS = """
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_every_explorer_text_and_line_is_readable(open_page, site, explorers, theme):
-    check, page, errors = open_at(open_page, site, 1280, theme)
+    page, errors = open_at(open_page, site, 1280, theme)
     for e in explorers:
         items = root_of(page, e.kind).element_handle().evaluate(CONTRAST_JS)
         assert len(items) > 10, e.kind
@@ -275,7 +274,7 @@ def test_every_explorer_text_and_line_is_readable(open_page, site, explorers, th
 
 
 def test_keyboard_focus_is_visible_and_keys_stay_on_the_controls(open_page, site, explorers):
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     page.evaluate("() => { window.__leaked = 0; document.addEventListener('keydown', e => {"
                   " if (/^(Arrow|Page|Home|End)/.test(e.key)) window.__leaked++; }); }")
     for e in explorers:
@@ -302,7 +301,7 @@ def test_widgets_key_script_marks_the_controls_themselves(open_page, site):
     """The script the ipywidgets versions display, run over widget-like markup."""
     from klbook.book.widgets import KEYS_JS
 
-    check, page, errors = open_at(open_page, site, 800)
+    page, errors = open_at(open_page, site, 800)
     leaked = page.evaluate(
         """(js) => {
              const cell = document.createElement('div'); cell.className = 'jp-Cell';
@@ -325,7 +324,7 @@ def test_widgets_key_script_marks_the_controls_themselves(open_page, site):
 
 
 def test_bernoulli_point_drags_and_the_sign_rule_follows(open_page, site, explorers):
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "bernoulli")
     root = loc.element_handle()
     spec = explorers[1].spec
@@ -346,7 +345,7 @@ def test_bernoulli_point_drags_and_the_sign_rule_follows(open_page, site, explor
 
 
 def test_estimators_draw_more_and_stay_deterministic(open_page, site, explorers):
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "estimators")
     root = loc.element_handle()
     first = read(root)
@@ -360,7 +359,7 @@ def test_estimators_draw_more_and_stay_deterministic(open_page, site, explorers)
 
 def test_ch4_every_button_in_any_order_raises_no_error(open_page, site, explorers):
     """Jump to an optimum, then fit from there (nothing to move), restart, edit p, fit again."""
-    check, page, errors = open_at(open_page, site, 1280)
+    page, errors = open_at(open_page, site, 1280)
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     for sel in ["button[data-action=jump] >> nth=1", "button[data-action=descend][data-direction=reverse]",
