@@ -381,13 +381,6 @@ def _std_logpdf_cosine(z: np.ndarray) -> np.ndarray:
     return np.where(inside, 2.0 * np.log(np.abs(np.cos(0.5 * np.where(inside, z, 0.0)))) - math.log(math.pi), -np.inf)
 
 
-def _std_logpdf_semicircular(z: np.ndarray) -> np.ndarray:
-    # log(2/pi) + log((1 - z)(1 + z)) / 2: scipy's log1p(-z * z) rounds z * z next to +-1
-    inside = np.abs(z) <= 1.0
-    zz = np.where(inside, z, 0.0)
-    return np.where(inside, math.log(2.0 / math.pi) + 0.5 * (np.log1p(-zz) + np.log1p(zz)), -np.inf)
-
-
 def _std_logpdf_jf_skew_t(z: np.ndarray, a: float, b: float) -> np.ndarray:
     # scipy's pdf is (1 + z/s)^(a+1/2) (1 - z/s)^(b+1/2) / C, s = sqrt(a + b + z^2): its log underflows
     # (jf_skew_t(8, 4) at z = -1e5) and 1 -+ z/s cancels in the far tails. In logs, with
@@ -439,7 +432,6 @@ _STD_LOGPDF: dict[str, Callable[..., np.ndarray]] = {
     "pearson3": _std_logpdf_pearson3,
     "jf_skew_t": _std_logpdf_jf_skew_t,
     "cosine": _std_logpdf_cosine,
-    "semicircular": _std_logpdf_semicircular,
     "laplace": _std_logpdf_laplace,
     "pareto": _std_logpdf_pareto,
     "levy": _std_logpdf_levy,
