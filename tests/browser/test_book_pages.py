@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_explorers_book import check_explorers
+from test_explorers_book import check_explorers, has_explorers
 
 REPO = Path(__file__).resolve().parents[2]
 # Full-page screenshots for people to look at (make screenshots); not taken by make test.
@@ -167,7 +167,7 @@ def test_page_is_clean(book_page, book_html, book_url, open_page):
             check.shoot(f"{stem}--{name}")
     found = {kind: items for kind, items in check.problems().items() if items}
     found.update(screen_problems(check))   # every problem of the page at once, not the first kind only
-    if "klbook-explorer-spec" in (book_html / book_page).read_text(encoding="utf-8"):
+    if has_explorers(book_html, book_page):
         # its explorers, in this page load (test_explorers_book.py, check_explorers), after the page checks
         check.view(1280, False)
         try:

@@ -33,8 +33,13 @@ def book_pages(html: Path) -> list[str]:
                   if not skip.intersection(p.relative_to(html).parts))
 
 
+def has_explorers(html: Path, rel: str) -> bool:
+    """Whether the built page ``rel`` embeds a klbook explorer (its JSON spec)."""
+    return "klbook-explorer-spec" in (html / rel).read_text(encoding="utf-8")
+
+
 def explorer_pages(html: Path) -> list[str]:
-    return [p for p in book_pages(html) if "klbook-explorer-spec" in (html / p).read_text(encoding="utf-8")]
+    return [p for p in book_pages(html) if has_explorers(html, p)]
 
 
 def check_explorers(check, rel: str) -> None:
