@@ -57,7 +57,7 @@ PAIRS = [
     ("jf_skew_t(8,4)||scale 1+1e-6", stats.jf_skew_t(8, 4), stats.jf_skew_t(8, 4, scale=1 + 1e-6)),
     # families whose quantiles or cdf scipy finds numerically: argus has no ppf of its own, gausshyper's
     # cdf is a quadrature at every point (scipy's ppf: brentq on it); the engine integrates their densities
-    # itself once (engine._QuadCdf): gausshyper TV 20.5 s -> ~60 ms, argus 117-176 -> 15-40 ms
+    # itself once (engine._QuadCdf): gausshyper TV 20.5 s -> 48 ms, argus 117-176 -> 12-30 ms (CPU at 4ef3142)
     ("argus(1)||argus(1.3)", stats.argus(1.0), stats.argus(1.3)),
     ("argus(1)||scale 1+1e-6 (ends)", stats.argus(1.0), stats.argus(1.0, scale=1 + 1e-6)),
     ("gausshyper||a + 0.1", stats.gausshyper(1.5, 2.5, 0.5, 0.2), stats.gausshyper(1.6, 2.5, 0.5, 0.2)),
