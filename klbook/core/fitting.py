@@ -1073,21 +1073,25 @@ def _alpha_gauss_objective(
 #: ``fit_gaussian(p, direction="alpha")`` without ``init`` needs the same reverse fit of p for
 #: every order (ch. 6 fits one p for 7-15 orders, each reverse fit ~30 ms): it is made once per
 #: object. Only for klbook distributions with their own repr, which shows their parameters:
-#: a hit needs the same object and the same repr, so a changed object is fitted again.
+#: a hit needs the same object and the same repr, so a changed object is fitted again. A
+#: subclass whose objects cannot be keys (unhashable, e.g. a dataclass, or without weak
+#: references) is fitted every time.
 _REVERSE_STARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _reverse_start(p: Any) -> tuple[float, float]:
     """``(mean, std)`` of ``fit_gaussian(p, direction="reverse")``, remembered per object (see above)."""
-    cacheable = isinstance(p, Distribution) and type(p).__repr__ is not object.__repr__
-    if cacheable:
-        key = repr(p)
-        hit = _REVERSE_STARTS.get(p)
+    key = repr(p) if isinstance(p, Distribution) and type(p).__repr__ is not object.__repr__ else None
+    if key is not None:
+        try:
+            hit = _REVERSE_STARTS.get(p)
+        except TypeError:  # unhashable or not weakly referable: not remembered
+            key = hit = None
         if hit is not None and hit[0] == key:
             return hit[1]
     rev = fit_gaussian(p, direction="reverse")
     start = (rev.mean, rev.std)
-    if cacheable:
+    if key is not None:
         _REVERSE_STARTS[p] = (key, start)
     return start
 
