@@ -1832,8 +1832,9 @@ def integrate_pair(
 
     * p's family has a log-density written in the distance to that end
       (:meth:`Univariate.logdens_log_below` / :meth:`Univariate.logdens_log_above`:
-      beta, arcsine, powerlaw at the upper end; argus, rdist, trapezoid,
-      semicircular at both): then ``logs`` carries the log-densities from that
+      beta, arcsine, powerlaw at the upper end, :data:`_STD_REFLECT`; anglit, argus,
+      genhalflogistic, rdist, semicircular, trapezoid, triang at both,
+      :data:`_STD_LOGPDF_ENDS`): then ``logs`` carries the log-densities from that
       distance, down to :math:`10^{-300}`, and ``x = e \mp e^{-s}`` rounded is given
       for reference only; a third element ``(e, s, upper)`` lets a nearly equal pair
       form its log-ratio from each stencil member's own distance to its end;
