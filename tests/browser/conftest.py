@@ -74,11 +74,12 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -995,18 +996,17 @@ class PageCheck:
         The page is left in the last view."""
         self.view(width, modes[0])
         self._axe_ready()
-        found = {}
 
-        def runs():
+        def runs() -> dict[bool, list[str]]:
+            found = {}
             for dark in modes:
                 if dark != modes[0]:
                     self.view(width, dark)
                     self._evaluate("() => window.scrollTo(0, 0)")
                 found[dark] = self._axe_run(list(GRID_RULES), [], True, False)
-            return []
+            return found
 
-        self._swapped(runs)
-        return found
+        return self._swapped(runs)
 
     def _axe_ready(self) -> None:
         """axe-core in the page, scrolled to its top: the same page state for every run."""
@@ -1016,7 +1016,7 @@ class PageCheck:
         if not self._evaluate("() => typeof axe !== 'undefined'"):
             self.page.add_script_tag(path=str(AXE_JS))
 
-    def _swapped(self, run: Callable[[], list[str]]) -> list[str]:
+    def _swapped(self, run: Callable[[], T]) -> T:
         """``run()`` with the formulas' boxes out of the page (``_MATH_SWAP_JS``); fails the test if
         any other element moved when they left (in the view then) or came back (in the view then), or
         a swapped formula's boxes were not transparent in the view they came back in."""
