@@ -3123,7 +3123,7 @@ def integrate_kernel(
                 noise[use] = pu * np.abs(np.asarray(kernel(z, -d - dn), dtype=float) - kd) + 2 * _EPS * np.abs(k[use])
         return k, np.where(np.isfinite(noise), noise, 0.0)
 
-    def f_tail(x: np.ndarray, given: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def f_tail(x: np.ndarray, given: tuple[np.ndarray, np.ndarray, tuple] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if given is None:
             lp, lq = logs(x, True)
         else:  # log-densities from the distance to p's end (integrate_pair): x is only rounded there
@@ -3135,10 +3135,8 @@ def integrate_kernel(
             lt = np.asarray(log_kernel(lp, lq), dtype=float)
             lpn, lqn = _log_noise_shift(lp, lq)
             dl = np.asarray(log_kernel(lpn, lqn), dtype=float) - lt
-            if given is None:
-                acc = accurate(x, lp, lq)
-            else:  # (from the distance to p's end: the log-ratio there too, if the pair has one)
-                acc = accurate(x, lp, lq, given[2]) if len(given) > 2 else None
+            # (from the distance to p's end: the log-ratio there too, if the pair has one)
+            acc = accurate(x, lp, lq, None if given is None else given[2])
             if acc is not None:
                 use, d, dn = acc
                 z = np.zeros(d.shape)

@@ -609,12 +609,11 @@ def kl_numeric(p: object, q: object) -> float:
     # region within q's 1e-6 of the end (semicircular 8e-5, argus 3e-4) or lost 1e-10 (bradford).
     ratio_tails = ratio is not None
 
-    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, given: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
-        if ratio is None or (given is not None and len(given) < 3):
-            # (log-densities from the distance to p's end: x is only rounded, the plain difference)
+    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, at: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if ratio is None:
             return lp - lq, 4 * _EPS_N * (np.abs(lp) + np.abs(lq) + 1.0)
-        # (from the distance to p's end: the log-ratio from the members' distances, see integrate_pair)
-        return ratio(x, lp, lq, None if given is None else given[2])
+        # (at: from the distance to p's end, the log-ratio from the members' distances, see integrate_pair)
+        return ratio(x, lp, lq, at)
 
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -629,7 +628,7 @@ def kl_numeric(p: object, q: object) -> float:
                 return out, np.where(np.isfinite(noise), noise, 0.0)
             return kl_terms_log(lp, lq, Q.family, with_noise=True, q_exact=Q.exact_logdens)
 
-    def f_tail(x: np.ndarray, given: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def f_tail(x: np.ndarray, given: tuple[np.ndarray, np.ndarray, tuple] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # p * d in log form: log|p d| = log p + log|d|, sign of d; p = 0 contributes 0.
         # (given: the log-densities from the distance to p's end, see integrate_pair)
         with np.errstate(all="ignore"):
@@ -652,7 +651,7 @@ def kl_numeric(p: object, q: object) -> float:
                 )
             live &= ~under
             if ratio_tails:
-                d, dn = d_of(x, lp, lq, given)
+                d, dn = d_of(x, lp, lq, None if given is None else given[2])
                 # p phi(d) = p d + q - p >= 0 (no cdf correction, which would cancel: Q(tails) ~ P(tails))
                 d = np.where(live, d, 0.0)
                 small = np.abs(d) < 0.1
@@ -772,7 +771,7 @@ def entropy_numeric(p: object) -> float:
         with np.errstate(all="ignore"):
             return entropy_terms_log(P.logdens(x))
 
-    def f_tail(x: np.ndarray, given: tuple[np.ndarray, None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def f_tail(x: np.ndarray, given: tuple[np.ndarray, None, tuple] | None = None) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(all="ignore"):
             # (given: log p from the distance to p's end, see integrate_pair)
             lp = np.array(P.logdens(x) if given is None else given[0], dtype=float, ndmin=1)
