@@ -8,6 +8,7 @@ finite differences of the quadrature objective; hand-derived Gaussian formulas.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import mpmath as mp
 import numpy as np
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
 from klbook import (
+    Distribution,
     FitResult,
     GaussianMixture,
     fit_factorised_gaussian,
@@ -475,3 +477,50 @@ def test_alpha_quadrature_panels_are_one_gauss_legendre_rule_per_segment():
     for k in range(24):
         exact = (7.0 ** (k + 1) - (-3.0) ** (k + 1)) / (k + 1)
         assert math.isclose(float(np.dot(w, x**k)), exact, rel_tol=1e-12, abs_tol=1e-12 * 7.0 ** (k + 1))
+
+
+class _Logistic:
+    """A user's klbook distribution (the logistic at ``loc``), written as users write them."""
+
+    def __init__(self, loc: float) -> None:
+        self.loc = loc
+
+    def logpdf(self, x):
+        return stats.logistic(self.loc).logpdf(x)
+
+    def cdf(self, x):
+        return stats.logistic(self.loc).cdf(x)
+
+    def ppf(self, u):
+        return stats.logistic(self.loc).ppf(u)
+
+    def rvs(self, size=None, random_state=None):
+        return stats.logistic(self.loc).rvs(size=size, random_state=random_state)
+
+    def mean(self):
+        return self.loc
+
+    def var(self):
+        return math.pi**2 / 3
+
+    def support(self):
+        return (-math.inf, math.inf)
+
+
+def test_alpha_fit_of_an_unhashable_user_distribution():
+    # The alpha fit remembers its reverse-KL start per distribution object (weak keys): an object that
+    # cannot be a key (a dataclass, or __eq__ without __hash__) must be fitted all the same, to the bit
+    # of the same distribution as a hashable object (e1aa19f; 4e3f83d raised TypeError: unhashable type).
+    @dataclass
+    class Unhashable(_Logistic, Distribution):
+        loc: float = 0.0
+
+    class Hashable(_Logistic, Distribution):
+        def __repr__(self) -> str:
+            return f"Hashable({self.loc!r})"
+
+    assert Unhashable.__hash__ is None
+    got = fit_gaussian(Unhashable(0.3), direction="alpha", alpha=0.5)
+    want = fit_gaussian(Hashable(0.3), direction="alpha", alpha=0.5)
+    assert (got.mean, got.std) == (want.mean, want.std)
+    assert got.mean == pytest.approx(0.3, abs=1e-9)   # a symmetric p: the fit is centred on it
