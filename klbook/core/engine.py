@@ -1880,7 +1880,8 @@ def _distance_tail(f_tail: Callable[..., tuple[np.ndarray, ...]], P: Univariate,
 
     ``f_tail`` gets the abscissae :math:`x = \text{end} \mp e^{-s}` (rounded, and never ``end``
     itself) and, with ``reflected``, the log-densities from the distance :math:`e^{-s}` itself
-    (:meth:`Univariate.logdens_log_below`).
+    (:meth:`Univariate.logdens_log_below` at an upper end, :meth:`Univariate.logdens_log_above` at a
+    lower one) and ``(end, s, upper)``.
     """
     sign = 1.0 if end > x0 else -1.0
     inner = np.nextafter(end, x0)
@@ -1890,14 +1891,9 @@ def _distance_tail(f_tail: Callable[..., tuple[np.ndarray, ...]], P: Univariate,
         with np.errstate(all="ignore"):
             x = end - sign * np.exp(-sv)
         x = np.where(sign * (end - x) > 0.0, x, inner)
-        if reflected and sign > 0:
-            logs = (P.logdens_log_below(end, sv), None if Q is None else Q.logdens_log_below(end, sv),
-                    (end, sv, True))
-            res = f_tail(x, logs)
-        elif reflected:
-            logs = (P.logdens_log_above(end, sv), None if Q is None else Q.logdens_log_above(end, sv),
-                    (end, sv, False))
-            res = f_tail(x, logs)
+        if reflected:
+            near = Univariate.logdens_log_below if sign > 0 else Univariate.logdens_log_above
+            res = f_tail(x, (near(P, end, sv), None if Q is None else near(Q, end, sv), (end, sv, sign > 0)))
         else:
             res = f_tail(x)
             if len(res) > 2:
