@@ -609,19 +609,13 @@ def kl_numeric(p: object, q: object) -> float:
     # region within q's 1e-6 of the end (semicircular 8e-5, argus 3e-4) or lost 1e-10 (bradford).
     ratio_tails = ratio is not None
 
-    def d_of(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, at: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
-        if ratio is None:
-            return lp - lq, 4 * _EPS_N * (np.abs(lp) + np.abs(lq) + 1.0)
-        # (at: from the distance to p's end, the log-ratio from the members' distances, see integrate_pair)
-        return ratio(x, lp, lq, at)
-
     def f(x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             lp, lq = log_densities(x, tail=False)
             # q's log-density at -inf: a true zero (log-density written out) gives inf, an
             # underflow of log(pdf) a ValueError where p still has mass.
             if ratio is not None:
-                dd, dn = d_of(x, lp, lq)
+                dd, dn = ratio(x, lp, lq)
                 out = kl_terms_log(lp, lq, Q.family, q_exact=Q.exact_logdens, d=dd)
                 # p phi(d) moves by p |1 - e^-d| dn when d moves by dn
                 noise = np.exp(lp) * np.abs(np.expm1(-np.clip(dd, -700, 700))) * dn + 4 * _EPS_N * np.abs(out)
@@ -651,7 +645,8 @@ def kl_numeric(p: object, q: object) -> float:
                 )
             live &= ~under
             if ratio_tails:
-                d, dn = d_of(x, lp, lq, None if given is None else given[2])
+                # (given: from the distance to p's end, the log-ratio from the members' distances too)
+                d, dn = ratio(x, lp, lq, None if given is None else given[2])
                 # p phi(d) = p d + q - p >= 0 (no cdf correction, which would cancel: Q(tails) ~ P(tails))
                 d = np.where(live, d, 0.0)
                 small = np.abs(d) < 0.1
