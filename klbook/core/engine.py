@@ -445,11 +445,13 @@ _STD_LOGPDF: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-# Continuous families on a finite interval whose density is a power of the distance to an end:
-# their log-densities written in (z, dlo, dhi, log dlo, log dhi), dlo = z - lo and dhi = hi - z the
-# distances to the standard member's ends (the logs given: a distance of 1e-320 is still a log), which the engine forms from x and each member's ends in exact arithmetic
-# (_ends_logpdf). scipy's formulas form 1 - z^2 or 1 - z from z = (x - loc)/scale rounded: a relative
-# error eps / dhi in the distance, 1e-10 of a near-identical pair's KL whose q ends 1e-6 beyond p's.
+# Continuous families on a finite interval whose density behaves as a power of the distance to an
+# end: their log-densities written in (z, dlo, dhi, log dlo, log dhi), dlo = z - lo and dhi = hi - z
+# the distances to the standard member's ends, with their logs (a distance of 1e-320 is still a
+# log). The engine forms them from x and the member's ends in exact arithmetic (_ends_logpdf), or
+# from the log-distance itself next to an end (_member_log_at_end). scipy's formulas form 1 - z^2
+# or 1 - z from z = (x - loc)/scale rounded: a relative error eps / dhi in the distance, 1e-10 of a
+# near-identical pair's KL whose q ends 1e-6 beyond p's.
 def _std_ends_argus(z: np.ndarray, dlo: np.ndarray, dhi: np.ndarray, llo: np.ndarray, lhi: np.ndarray,
                     chi: float) -> np.ndarray:
     # scipy: A + log z + log(1 - z^2) / 2 - chi^2 (1 - z^2) / 2, with 1 - z^2 = dhi (1 + z)
