@@ -1364,7 +1364,7 @@ class Univariate:
         nearly equal pair); for any other, ``logdens`` at the rounded abscissa.
         """
         s = np.asarray(s, dtype=float)
-        if (self.reflect if upper else self.reflect_lo) is not None and self.member is not None:
+        if (self.reflect if upper else self.reflect_lo) is not None:  # (set with self.member)
             at = _member_log_at_end(*self.member, end, upper)
             if at is not None:
                 return at(s)
