@@ -544,7 +544,7 @@ def _std_support(name: str, shapes: tuple) -> tuple[tuple[float, ...], float, fl
 
 
 def _ends_logpdf(name: str, shapes: tuple, loc: float, scale: float) -> Callable[[np.ndarray], np.ndarray] | None:
-    """The log-density of a member of a family of :data:`_STD_LOGPDF_ENDS` at x, with the distances to its ends exact.
+    """The log-density of a member of a family of ``_STD_LOGPDF_ENDS`` at x, with the distances to its ends exact.
 
     ``x - lo`` and ``hi - x`` are exact next to an end (Sterbenz) and the ends' own rounding
     (:func:`_end_parts`) is added back, so the distances carry a relative error of a few eps
@@ -1834,9 +1834,9 @@ def integrate_pair(
 
     * p's family has a log-density written in the distance to that end
       (:meth:`Univariate.logdens_log_below` / :meth:`Univariate.logdens_log_above`:
-      beta, arcsine, powerlaw at the upper end, :data:`_STD_REFLECT`; anglit, argus,
+      beta, arcsine, powerlaw at the upper end, ``_STD_REFLECT``; anglit, argus,
       genhalflogistic, rdist, semicircular, trapezoid, triang at both,
-      :data:`_STD_LOGPDF_ENDS`): then ``logs`` carries the log-densities from that
+      ``_STD_LOGPDF_ENDS``): then ``logs`` carries the log-densities from that
       distance, down to :math:`10^{-300}`, and ``x = e \mp e^{-s}`` rounded is given
       for reference only; a third element ``(e, s, upper)`` lets a nearly equal pair
       form its log-ratio from each stencil member's own distance to its end;
@@ -2380,7 +2380,7 @@ def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: 
     r"""The log-density of a member at ``end -+ exp(-s)`` (``-`` for an upper end) from the distance to its own end.
 
     For the families whose log-density is written in the distance to an end
-    (:data:`_STD_LOGPDF_ENDS` at both ends; :data:`_STD_REFLECT` at the upper one):
+    (``_STD_LOGPDF_ENDS`` at both ends; ``_STD_REFLECT`` at the upper one):
     the member's end on that side, :math:`e_k = \mathrm{loc} + \mathrm{scale}\,e`, is
     compared with ``end`` in exact arithmetic, and the member's distance is
     :math:`|e_k - \text{end}| \pm e^{-s}` formed in logs, so that no float x is formed
