@@ -68,13 +68,16 @@ endef
 UV_INSTALL  := $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -q -r requirements.txt
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
 
-$(VENV_STAMP): requirements.txt constraints.txt pyproject.toml runtime.txt
+# After installing, jupyterlab-myst 2.7.0's bundle is patched to render a notebook's MyST once per burst of cell
+# renders, not once per cell (book_ext/patch_jupyterlab_myst.py; Binder's postBuild runs it too).
+$(VENV_STAMP): requirements.txt constraints.txt pyproject.toml runtime.txt book_ext/patch_jupyterlab_myst.py
 	$(check_python)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	if $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt uv 2>/dev/null \
 	   && $(UV_INSTALL); then :; else \
 	  echo "klbook: uv unavailable or failed; installing with pip" >&2; \
 	  $(PIP_INSTALL) && $(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null; fi
+	$(BIN)/python book_ext/patch_jupyterlab_myst.py
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

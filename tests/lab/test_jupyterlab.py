@@ -6,6 +6,8 @@ closed, with its kernel, when its test ends):
 
 1. Open it. The notebook is not marked modified once its kernel is up (JupyterLab rewrites the
    kernelspec and language_info when they differ from the kernel's: book_ext/nbclean.py).
+   jupyterlab-myst is the patched one (book_ext/patch_jupyterlab_myst.py: its cell renders share
+   whole-notebook passes, which count themselves on the notebook).
    Every markdown cell is rendered by jupyterlab-myst, with no raw MyST left: no role such as
    {cite}/{doc}/{prf:ref} or directive fence as literal text, no unresolved cross-reference,
    no MyST or KaTeX error; every exercise solution is folded (a closed <details>); the
@@ -94,6 +96,10 @@ CELL_SUMMARY = """() => {
     };
   });
 }"""
+
+# jupyterlab-myst as make's install step and Binder's postBuild leave it (book_ext/patch_jupyterlab_myst.py):
+# the markdown cells' renders share whole-notebook MyST passes, counted on the notebook widget.
+MYST_PASSES = "() => { const s = klbookNb.content.klbookMyst; return s ? [s.calls, s.passes] : null; }"
 
 BIB_KEYS = set(re.findall(r"^@\w+\{([^,\s]+),", (REPO / "chapters" / "references.bib").read_text(encoding="utf-8"), re.M))
 
@@ -272,6 +278,10 @@ def test_chapter_in_jupyterlab(path, lab_app):
                 f"stored language_info.version {stored}, this kernel's is {kernel_version}")
         problems.append(f"opens modified ({hint})")
 
+    myst_passes = page.evaluate(MYST_PASSES)
+    if myst_passes is None:
+        problems.append("jupyterlab-myst is not patched (one MyST pass per cell render): "
+                        "run .venv/bin/python book_ext/patch_jupyterlab_myst.py")
     scan = page.evaluate(MARKDOWN_SCAN)
     if scan["myst"] != len(sources):
         problems.append(f"jupyterlab-myst rendered {scan['myst']} of {len(sources)} markdown cells")
@@ -350,6 +360,7 @@ def test_chapter_in_jupyterlab(path, lab_app):
         page.screenshot(path=str(shots / f"{path.stem}.png"))
     if not page.evaluate(CLOSE_NOTEBOOK):
         problems.append("the notebook did not close")
-    print(f"{path.name}: opened {t_open:.0f} s, ran all cells {t_run:.0f} s, "
+    print(f"{path.name}: opened {t_open:.0f} s (MyST: {myst_passes and myst_passes[0]} cell renders, "
+          f"{myst_passes and myst_passes[1]} notebook passes), ran all cells {t_run:.0f} s, "
           f"{n_sliders} explorer and {n_handles} widget sliders checked in {time.monotonic() - t_keys:.0f} s")
     assert not problems, f"{path.name} in JupyterLab:\n  " + "\n  ".join(problems)
