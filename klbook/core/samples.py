@@ -237,11 +237,37 @@ def _brute_knn(points: np.ndarray, pts: np.ndarray, k: int) -> np.ndarray:
     out = np.empty((pts.shape[0], k))
     step = max(16, 2_000_000 // max(1, points.shape[0]))
     for s in range(0, pts.shape[0], step):
-        g = a32[s : s + step] @ bt  # |b|^2 - 2 a.b
-        if k < g.shape[1]:
-            g.partition(k - 1, axis=1)  # in place: the k smallest first, in some order
-        out[s : s + step] = np.sort(g[:, :k], axis=1) + an[s : s + step, None]
+        g = _k_smallest(a32[s : s + step] @ bt, k)  # |b|^2 - 2 a.b
+        out[s : s + step] = np.sort(g, axis=1) + an[s : s + step, None]
     return np.sqrt(np.maximum(out, 0.0))
+
+
+_FIRST_COLUMNS = 512
+
+
+def _k_smallest(g: np.ndarray, k: int) -> np.ndarray:
+    """The k smallest entries of each row of ``g`` (overwritten), in some order.
+
+    The same values as a partial sort of every row, found about three times faster on wide rows: the
+    k-th smallest of a row's first 512 entries bounds its k-th smallest overall from above, so only the
+    entries at or below that bound (about 512 / k times fewer) are gathered and partially sorted. Rows
+    with ties or NaN that leave too few or too many candidates are partially sorted whole.
+    """
+    rows, cols = g.shape
+    if k >= cols:
+        return g
+    if 4 * k <= _FIRST_COLUMNS and cols >= 2 * _FIRST_COLUMNS:
+        bound = np.partition(g[:, :_FIRST_COLUMNS], k - 1, axis=1)[:, k - 1]
+        keep = g <= bound[:, None]
+        count = np.count_nonzero(keep, axis=1)
+        if count.min() >= k and 8 * count.max() <= cols:  # NaN bounds keep nothing; ties keep too much
+            start = np.cumsum(count) - count
+            row = np.repeat(np.arange(rows), count)
+            cand = np.full((rows, int(count.max())), np.inf, dtype=g.dtype)  # pads never below a candidate
+            cand[row, np.arange(row.size) - start[row]] = g[keep]
+            g = cand
+    g.partition(k - 1, axis=1)  # in place: the k smallest first, in some order
+    return g[:, :k]
 
 
 def _knn_distances(points: np.ndarray, pts: np.ndarray, k: int, skip_self: bool, workers: int) -> np.ndarray:
