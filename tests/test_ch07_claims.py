@@ -6,6 +6,7 @@ the closed-form bounds, exact Gaussian and Student-t integrals.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -269,7 +270,13 @@ def hand_kl(d, name):
     if name == "rotated Laplace":  # Laplace(0, 1) vs Laplace(s, b): log b + |s| / b + exp(-|s|) / b - 1
         shift = 0.4 / math.sqrt(d)
         return d * (math.log(1.4) + shift / 1.4 + math.exp(-shift) / 1.4 - 1.0)
-    with mp.workdps(20):  # the mixture's KL depends on the first coordinate only
+    return mixture_vs_gaussian_kl()  # the mixture's KL depends on the first coordinate only
+
+
+@functools.cache
+def mixture_vs_gaussian_kl():
+    """The mixture pair's exact KL (the same in every d), by mpmath quadrature; once per process."""
+    with mp.workdps(20):
         def f(t):
             lp = mp.log(0.5 * mp.npdf(t, -1.5, 1) + 0.5 * mp.npdf(t, 1.5, 1))
             return mp.exp(lp) * (lp - mp.log(mp.npdf(t, 0, mp.sqrt(3.25))))
