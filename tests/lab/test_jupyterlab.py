@@ -23,6 +23,7 @@ each chapter after its checks lands in _build/lab-screenshots/.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -120,14 +121,20 @@ RUN_DONE = """() => {
 }"""
 
 
+@functools.cache
+def _notebook(path: Path) -> dict:
+    """The stored notebook, read once per process (each chapter's test reads every chapter's labels)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def _markdown_sources(path: Path) -> list[str]:
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb = _notebook(path)
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
 
 
 def _figure_labels(path: Path) -> set[str]:
     """Labels of the figures that code cells make (myst-nb cell metadata)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb = _notebook(path)
     labels = set()
     for cell in nb["cells"]:
         meta = cell.get("metadata", {})
@@ -142,7 +149,7 @@ def _figure_labels(path: Path) -> set[str]:
 
 def _labels(path: Path) -> set[str]:
     """Targets a notebook defines: ``:label:`` / ``:name:`` options and ``(label)=`` targets."""
-    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+    text = "\n".join("".join(c["source"]) for c in _notebook(path)["cells"])
     return set(re.findall(r"^:(?:label|name):\s*(\S+)", text, re.M)) | set(re.findall(r"^\((\S+)\)=\s*$", text, re.M))
 
 
@@ -153,7 +160,7 @@ def _labels_elsewhere(path: Path) -> set[str]:
 
 
 def _stored_language_version(path: Path) -> str | None:
-    return json.loads(path.read_text(encoding="utf-8"))["metadata"].get("language_info", {}).get("version")
+    return _notebook(path)["metadata"].get("language_info", {}).get("version")
 
 
 # Open a notebook in the running JupyterLab as a reader does (double click in the file browser):
