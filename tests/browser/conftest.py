@@ -898,6 +898,68 @@ async ([rules, without, twins, onlyNew]) => {
 """
 
 
+# axe-core memoizes its helpers (memoizee, no options), and memoizee's normalizers for functions of a
+# fixed number of arguments find the arguments seen before with indexOf over every one seen so far in
+# the run: each call to such a helper walks a list as long as the elements it has met (a chapter has
+# 15,000-25,000), ~1 CPU-s of a whole-page run of the rules that do not read colours on a chapter.
+# _AXE_MEMO_JS is the same normalizer with a Map per argument instead of an array: the same cache
+# entries, found by the same equality (indexOf's ===, NaN found as memoizee's own indexOf finds it:
+# a Map's SameValueZero), so every helper returns what it returns unpatched and every verdict stays
+# the same (test_page_checks.py: the same calls reach a memoized function, and axe's whole answer,
+# passes and needs-review included, is the same with and without it; so it was on chapters 3, 4 and 5,
+# core-engine, book-ml and book-explorers-alpha). Functions of no argument (one cached value) and of a
+# variable number keep memoizee's own code. _axe_source() fails the test if axe-core's text no longer holds the one
+# place it replaces (another axe-core version: see whether its memoizee still does this).
+_AXE_MEMO_CHOICE = "1===t?ua()():sa()(t)"   # axe 4.11's min.js: length 1 ? get-1 : get-fixed(length)
+_AXE_MEMO_JS = r"""
+function __klbookMemoNormalizer(length) {
+  const END = {};   // the key under which a node of the tree holds the id of its argument list
+  let lastId = 0, root = new Map(), byId = Object.create(null);
+  return {
+    get(args) {
+      let n = root;
+      for (let i = 0; i < length; i++) { n = n.get(args[i]); if (n === undefined) return null; }
+      const id = n.get(END);
+      return id === undefined ? null : id;
+    },
+    set(args) {
+      let n = root;
+      for (let i = 0; i < length; i++) {
+        let m = n.get(args[i]);
+        if (m === undefined) { m = new Map(); n.set(args[i], m); }
+        n = m;
+      }
+      n.set(END, ++lastId);
+      byId[lastId] = args;
+      return lastId;
+    },
+    delete(id) {
+      const args = byId[id];
+      let n = root;
+      for (let i = 0; i < length && n !== undefined; i++) n = n.get(args[i]);
+      if (n !== undefined) n.delete(END);
+      delete byId[id];
+    },
+    clear() { root = new Map(); byId = Object.create(null); },
+  };
+}
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def _axe_source(memo_map: bool = True) -> str:
+    """axe-core's script, with ``_AXE_MEMO_JS`` as the normalizer of its memoized helpers (``memo_map``)."""
+    if not AXE_JS.is_file():
+        pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
+    src = AXE_JS.read_text(encoding="utf8")
+    if not memo_map:
+        return src
+    if src.count(_AXE_MEMO_CHOICE) != 1:
+        pytest.fail(f"{AXE_JS}: memoizee's choice of normalizer {_AXE_MEMO_CHOICE!r} is not in it once "
+                    "(another axe-core version?): conftest _AXE_MEMO_JS", pytrace=False)
+    return _AXE_MEMO_JS + src.replace(_AXE_MEMO_CHOICE, "__klbookMemoNormalizer(t)")
+
+
 @dataclass
 class PageCheck:
     """One page opened in the browser, with every problem seen so far (see the module docstring)."""
@@ -1010,11 +1072,9 @@ class PageCheck:
 
     def _axe_ready(self) -> None:
         """axe-core in the page, scrolled to its top: the same page state for every run."""
-        if not AXE_JS.is_file():
-            pytest.fail(f"{AXE_JS} is missing: run `make book` (npm ci installs axe-core)", pytrace=False)
         self._evaluate("() => window.scrollTo(0, 0)")
         if not self._evaluate("() => typeof axe !== 'undefined'"):
-            self.page.add_script_tag(path=str(AXE_JS))
+            self.page.add_script_tag(content=_axe_source())
 
     def _swapped(self, run: Callable[[], T]) -> T:
         """``run()`` with the formulas' boxes out of the page (``_MATH_SWAP_JS``); fails the test if

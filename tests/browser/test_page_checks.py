@@ -327,6 +327,7 @@ def test_views_judge_what_only_they_show(saving_site, open_page):
     assert " ".join(narrow.axe(["color-contrast"], only_new=True)).startswith("color-contrast")
 
 
+
 _LAYOUT_JS = """() => [...document.querySelectorAll('*')].map(e => {
   const r = e.getBoundingClientRect(); return [e.tagName, r.left, r.top, r.width, r.height].join(',');
 }).join(';') + document.body.innerHTML"""
@@ -374,3 +375,53 @@ def test_a_swap_that_moves_anything_fails(saving_site, open_page):
     check.page.add_style_tag(content="mjx-klbook-box { margin-left: 0 }")
     assert check.page.evaluate("() => document.querySelectorAll('mjx-klbook-box').length") == 0   # boxes back
     assert check.axe(["color-contrast"]) and not check.math_swap["moved"]
+
+
+# axe's whole answer: every rule's verdict on every node, with every check's data and message
+_AXE_ANSWER_JS = """
+async () => {
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+  const nodes = (rule) => [rule.id, rule.impact, rule.nodes.map(n => [n.target, n.html, n.impact, n.failureSummary,
+    ...['any', 'all', 'none'].map(k => n[k].map(c => [c.id, c.impact, c.message, JSON.stringify(c.data),
+                                                       c.relatedNodes.map(x => x.target)]))])];
+  return JSON.stringify(['violations', 'incomplete', 'passes', 'inapplicable'].map(k => r[k].map(nodes)));
+}
+"""
+
+# memoize(f) by axe's own memoizee: which calls reach f, and what each call returns
+_MEMO_CALLS_JS = """
+() => {
+  const calls = [];
+  const one = axe.utils.memoize(function (a) { calls.push(['one', String(a)]); return {a}; });
+  const two = axe.utils.memoize(function (a, b) { calls.push(['two', String(a), String(b)]); return [a, b]; });
+  const x = {}, y = {}, same = [];
+  const args = [[x], [y], [x], [NaN], [NaN], [0], [-0], ['0'], [undefined], [null], [undefined]];
+  for (const [a] of args) same.push(one(a) === one(a));
+  const pairs = [[x, y], [y, x], [x, y], [x, x], [NaN, 0], [NaN, -0], [x], [x, undefined], [x, y, 3], [y, x, 4]];
+  for (const p of pairs) same.push(two(...p) === two(...p));
+  const first = [one(x) === one(x), two(x, y) === two(x, y, 'ignored')];
+  return {calls, same, first};
+}
+"""
+
+
+def test_axe_answers_the_same_with_its_helpers_memoized_by_map(saving_site, open_page):
+    """conftest ``_AXE_MEMO_JS``: axe-core with Maps as its memoizer's normalizer finds the same cached
+    entries (which calls reach the function, what each returns) and gives its whole answer unchanged on
+    a page with formulas, faint text and a link (passes and needs-review included, every node and check)."""
+    check = open_page(f"{saving_site}/math_swap.html")
+    conftest = importlib.import_module(check.axe.__module__)
+    check.page.wait_for_function("() => document.querySelectorAll('mjx-container > mjx-assistive-mml').length === 4")
+    calls, answers = {}, {}
+    for memo_map in (False, True):
+        check.page.evaluate("() => { delete window.axe; }")
+        check.page.add_script_tag(content=conftest._axe_source(memo_map))
+        assert check.page.evaluate("() => typeof __klbookMemoNormalizer === 'function'") == memo_map
+        calls[memo_map] = check.page.evaluate(_MEMO_CALLS_JS)
+        answers[memo_map] = check.page.evaluate(_AXE_ANSWER_JS)
+    assert calls[True] == calls[False], calls
+    # one: x, y, NaN (once), 0 (-0 is 0), '0', undefined, null; two: (x, y), (y, x), (x, x), (NaN, 0),
+    # (x, undefined) (= (x)); (x, y, 3) is (x, y): memoizee keys as many arguments as the function takes
+    assert len(calls[True]["calls"]) == 12 and all(calls[True]["same"] + calls[True]["first"]), calls[True]
+    assert answers[True] == answers[False]
+    assert '"color-contrast"' in answers[True] and '"link-in-text-block"' in answers[True]
