@@ -244,6 +244,10 @@ SAVING_PAGES = {
         "<p>Boxed: \\(\\colorbox{#ddd}{$w$}\\) here.</p>"),
     # a colour that only a narrow window gets
     "narrow_colour.html": "<style>@media (max-width: 500px) { .note { color: #ccc } }</style><p class='note'>note</p>",
+    # a slow colour transition when the mode changes (the theme's buttons have short ones)
+    "transition.html": ("<style>p { color: #000; transition: color 30s linear } html[data-theme=dark] p { color: #fff }"
+                        " .spin { animation: spin 1s linear infinite } @keyframes spin { to { rotate: 1turn } }</style>"
+                        "<p>text</p><div class='spin'>spinning</div>"),
 }
 
 
@@ -326,6 +330,19 @@ def test_views_judge_what_only_they_show(saving_site, open_page):
     assert len(rules) == 1 and ".note { color }: 1 elements" in rules[0], rules
     assert " ".join(narrow.axe(["color-contrast"], only_new=True)).startswith("color-contrast")
 
+
+
+def test_a_view_is_checked_once_its_transitions_end(saving_site, open_page):
+    """check.view() returns with every finite transition the mode switch started at its end (conftest
+    ``_TRANSITIONS_DONE_JS``): the colour is the one the reader sees once it ends, not one half-way; an
+    infinite animation runs on."""
+    check = open_page(f"{saving_site}/transition.html")
+    running = "() => document.getAnimations().map(a => a.constructor.name + ' ' + a.playState)"
+    check.view(390, dark=True)
+    assert check.page.evaluate("() => getComputedStyle(document.querySelector('p')).color") == "rgb(255, 255, 255)"
+    assert check.page.evaluate(running) == ["CSSAnimation running"]
+    check.view(390, dark=False)
+    assert check.page.evaluate("() => getComputedStyle(document.querySelector('p')).color") == "rgb(0, 0, 0)"
 
 
 _LAYOUT_JS = """() => [...document.querySelectorAll('*')].map(e => {
