@@ -797,6 +797,17 @@ _STD_REFLECT: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
+def _reflect_beta_lo(lu: np.ndarray, a: float, b: float) -> np.ndarray:
+    return _reflect_beta(lu, b, a)  # beta(a, b) at u above 0 is beta(b, a) at u below 1
+
+
+# The same at (lower end + u), for a family whose standard member holds more than _REFLECT_LO_MASS
+# within 1e-300 of its lower end (_member_log_at_end): floats place x down to 1e-308 there, but
+# beta(0.02, 2) has 1e-6 of its mass below 1e-300, which a tail in x can only extrapolate.
+_STD_REFLECT_LO: dict[str, Callable[..., np.ndarray]] = {"beta": _reflect_beta_lo}
+_REFLECT_LO_MASS = 1e-18
+
+
 # Continuous extensions of log-pmfs (k real), for the Euler-Maclaurin sums of slowly varying
 # terms: the family's own formula evaluated between the integers.
 def _smooth_zipf(x: np.ndarray, a: float) -> np.ndarray:
@@ -1834,7 +1845,8 @@ def integrate_pair(
 
     * p's family has a log-density written in the distance to that end
       (:meth:`Univariate.logdens_log_below` / :meth:`Univariate.logdens_log_above`:
-      beta, arcsine, powerlaw at the upper end, ``_STD_REFLECT``; anglit, argus,
+      beta, arcsine, powerlaw at the upper end, ``_STD_REFLECT``; beta at its lower end too, even at 0,
+      when it holds more than 1e-18 of its mass within 1e-300 of it, ``_STD_REFLECT_LO``; anglit, argus,
       genhalflogistic, rdist, semicircular, trapezoid, triang at both,
       ``_STD_LOGPDF_ENDS``): then ``logs`` carries the log-densities from that
       distance, down to :math:`10^{-300}`, and ``x = e \mp e^{-s}`` rounded is given
@@ -1865,7 +1877,10 @@ def integrate_pair(
         end = P.lo if left else P.hi
         width = tail_width(pts, left)
         reflected = (P.reflect_lo if left else P.reflect) is not None
-        if end != 0.0 and math.isfinite(end) and end != x0 and (
+        # (floats themselves reach 1e-308 next to an end at 0: only a lower end of _STD_REFLECT_LO, whose
+        # mass lies below that too, is taken in the distance there)
+        deep = left and reflected and P.member is not None and P.member[0] in _STD_REFLECT_LO
+        if math.isfinite(end) and end != x0 and (end != 0.0 or deep) and (
                 reflected or (ends_in_distance and not _singular_at(P, end, not left))):
             total += ladder(_distance_tail(f_tail, P, Q, end, x0, reflected), -math.log(abs(end - x0)),
                             math.inf, 1.0, atol, total, what, side="left" if left else "right")
@@ -2388,11 +2403,15 @@ def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: 
     (the distance is :math:`e^{-s}` itself). None for other families.
     """
     fn_e = _STD_LOGPDF_ENDS.get(name)
-    fn_r = _STD_REFLECT.get(name) if upper else None
+    fn_r = _STD_REFLECT.get(name) if upper else _STD_REFLECT_LO.get(name)
     std = _std_support(name, shapes) if (fn_e is not None or fn_r is not None) else None
     if std is None:
         return None
     sh, lo_s, hi_s = std
+    if fn_e is None and not upper:
+        with np.errstate(all="ignore"):
+            if not float(getattr(_stats, name).cdf(lo_s + 1e-300, *sh)) > _REFLECT_LO_MASS:
+                return None
     e_s = hi_s if upper else lo_s
     if not math.isfinite(e_s):
         return None
@@ -2653,11 +2672,77 @@ def _expansion_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.n
     return ratio
 
 
+_BETA_REL = 0.5  # the beta form serves shapes that differ by at most this (relative)
+
+
+def _beta_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
+    r"""``ratio(x, lp, lq, at)`` (see :func:`pair_log_ratio`) for two betas on one support, free of cancellation.
+
+    p = beta(a1, b1) standard, q = beta(a2, b2) with loc 0 and scale 1: the family is exponential in
+    :math:`(\log x, \log(1 - x))`, so :math:`d = (a_1 - a_2)\log x + (b_1 - b_2)\log(1 - x) + C`,
+    :math:`C = \log B(a_2, b_2) - \log B(a_1, b_1)` from log-gamma differences (:func:`_lgamma_diff`, the
+    sums :math:`a + b` carried with their rounding). Next to an end (``at``, integrate_pair) the
+    log-distance itself is :math:`\log x` or :math:`\log(1 - x)`. Shapes more than ``_BETA_REL`` apart
+    (relative) keep the plain difference. A beta with b ~ 0.03 holds nearly all its mass within 1e-15 of
+    1, in the tail: without a log-ratio kl_numeric integrates p d there and adds a cdf correction of ~1,
+    and beta(2, 0.03125) || beta(2, 0.0309372) was 2.4e-11 off (2.3e-13 with p phi(d) and lp - lq there,
+    4e-15 with this d).
+    """
+    if not all(type(getattr(d, "dist", None)) is type(_stats.beta) for d in (p, q)):
+        return None
+    try:
+        (a1, b1), l1, s1 = p.dist._parse_args(*p.args, **p.kwds)
+        (a2, b2), l2, s2 = q.dist._parse_args(*q.args, **q.kwds)
+        a1, b1, a2, b2, l1, s1, l2, s2 = (float(v) for v in (a1, b1, a2, b2, l1, s1, l2, s2))
+    except (TypeError, ValueError):
+        return None
+    if (l1, s1, l2, s2) != (0.0, 1.0, 0.0, 1.0) or not all(v > 0.0 and math.isfinite(v) for v in (a1, b1, a2, b2)):
+        return None
+    if abs(a1 - a2) > _BETA_REL * a2 or abs(b1 - b2) > _BETA_REL * b2:
+        return None
+    da, db = a1 - a2, b1 - b2
+
+    def lg_diff(x: float, delta: float) -> float:  # log Gamma(x + delta) - log Gamma(x)
+        return float(_lgamma_diff(np.array([x]), delta)[0])
+
+    # log Gamma(a2 + b2) - log Gamma(a1 + b1) with both sums exact (s + e: Knuth's two-sum)
+    sums = []
+    for u, v in ((a1, b1), (a2, b2)):
+        t = u + v
+        w = t - u
+        sums.append((t, (u - (t - w)) + (v - w)))
+    (t1, e1), (t2, e2) = sums
+    dsum = lg_diff(t1, t2 - t1) + float(special.digamma(t2)) * e2 - float(special.digamma(t1)) * e1
+    const = lg_diff(a1, -da) + lg_diff(b1, -db) - dsum
+
+    def ratio(x: np.ndarray, lp: np.ndarray, lq: np.ndarray, at: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(all="ignore"):
+            plain = np.asarray(lp, dtype=float) - np.asarray(lq, dtype=float)
+            if at is None:
+                x = np.asarray(x, dtype=float)
+                lx, l1x = np.log(x), np.log1p(-x)
+            elif at[0] == (1.0 if at[2] else 0.0):  # the log-distance to p's (and q's) end itself
+                lu = -np.asarray(at[1], dtype=float)
+                far = np.log1p(-np.exp(lu))
+                lx, l1x = (far, lu) if at[2] else (lu, far)
+            else:
+                return plain, 4 * _EPS * (np.abs(lp) + np.abs(lq) + 1.0)
+            ta, tb = da * lx, db * l1x
+            d = ta + tb + const
+            ok = np.isfinite(d)
+            noise = np.where(ok, 4 * _EPS * (np.abs(ta) + np.abs(tb) + abs(const) + np.abs(d)),
+                             4 * _EPS * (np.abs(lp) + np.abs(lq) + 1.0))
+            return np.where(ok, d, plain), np.where(np.isfinite(noise), noise, 0.0)
+
+    return ratio
+
+
 def pair_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
     r""":math:`d(x) = \log p(x) - \log q(x)` free of cancellation, for two nearly equal members of one family.
 
     For a pair already in p's standardised coordinates (:func:`standardise_pair`):
-    the written forms (t, logistic, genlogistic, hypsecant, burr, burr12, fisk,
+    two betas on one support (shapes within 50%: :math:`d` linear in :math:`\log x`
+    and :math:`\log(1 - x)`, also from the log-distance next to an end), the written forms (t, logistic, genlogistic, hypsecant, burr, burr12, fisk,
     gennorm, halfcauchy, halflogistic, gompertz: :math:`d` from :math:`x - w`,
     :math:`w = (x - \mathrm{loc})/\mathrm{scale}`, and the differences of the
     shapes), else an expansion of scipy's own log-density in the parameters
@@ -2684,6 +2769,9 @@ def pair_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.ndarray
     """
     form = None
     if isinstance(p, rv_continuous_frozen) and isinstance(q, rv_continuous_frozen):
+        beta = _beta_log_ratio(p, q)
+        if beta is not None:
+            return beta
         form = _t_log_ratio(p, q) or _family_log_ratio(p, q)
     if form is None:
         return _expansion_log_ratio(p, q)
