@@ -168,8 +168,8 @@ def test_page_is_clean(book_page, book_html, book_url, open_page):
     found = {kind: items for kind, items in check.problems().items() if items}
     found.update(screen_problems(check))   # every problem of the page at once, not the first kind only
     if has_explorers(book_html, book_page):
-        # its explorers, in this page load (test_explorers_book.py, check_explorers), after the page checks
-        check.view(1280, False)
+        # its explorers, in this page load (test_explorers_book.py, check_explorers), after the page checks,
+        # in the view those end in (phone-light, judged by axe last)
         try:
             check_explorers(check, book_page)
         except AssertionError as exc:

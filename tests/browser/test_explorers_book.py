@@ -46,9 +46,9 @@ def check_explorers(check, rel: str) -> None:
     pressed; raises AssertionError at the first wrong one.
 
     test_book_pages.py's ``test_page_is_clean`` calls it on every page with an explorer, on the page
-    it has just checked, set back to 1280 px in light mode (the view a page opens in): one load of the page
-    instead of two (a chapter's load with MathJax costs Chromium 4-7 CPU-s). The page checks run
-    first, on the page as it loaded; nothing they do moves a control (they open folded parts,
+    it has just checked, in the view those checks end in (390 px, light mode: the view a page opens in):
+    one load of the page instead of two (a chapter's load with MathJax costs Chromium 4-7 CPU-s). The page
+    checks run first, on the page as it loaded; nothing they do moves a control (they open folded parts,
     scroll, resize and switch the mode). What the explorers could cause is judged from here on;
     what the page load caused is the page checks' (and axe-core's preload of the style sheets
     requests /basic.css, a 404 of axe's own: it resolves theme.css's @import "../basic.css" against
