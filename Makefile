@@ -136,9 +136,10 @@ serve: $(BOOK_STAMP)
 # with timeouts, get the CPU when they ask for it. -k: every suite runs to its end even when another fails;
 # -O: each suite's output is printed in one piece when it ends. make test fails when any fails.
 TEST_SUITES := test-unit test-notebooks test-browser test-lab
+UNIT_NICENESS ?= 5
 test: $(VENV_STAMP)
 	@echo "make test: $(TEST_SUITES) at the same time; each prints its report when it ends"
-	@$(MAKE) --no-print-directory -k -j $(words $(TEST_SUITES)) -O $(TEST_SUITES) BATCH_NICE="nice -n 5" \
+	@$(MAKE) --no-print-directory -k -j $(words $(TEST_SUITES)) -O $(TEST_SUITES) BATCH_NICE="nice -n 5" UNIT_NICE="nice -n $(UNIT_NICENESS)" \
 	  || { echo "make test: FAILED (see the reports above)" >&2; exit 1; }
 	@echo "All tests passed."
 
@@ -148,7 +149,7 @@ test: $(VENV_STAMP)
 # jsonschema building a grammar) costs ~2 CPU-s in each pytest process (xdist's controller and workers).
 NO_NBVAL := -p no:nbval
 test-unit: $(VENV_STAMP)
-	$(BATCH_NICE) $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
+	$(UNIT_NICE) $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
 
 # One pytest for every notebook, in one process (a notebook's cells share one kernel): one start-up
 # (~5 CPU-s: pytest, plugins, nbformat's schema) instead of one per notebook, and no xdist workers:
