@@ -3,7 +3,8 @@ and readable on every screen (issue 13).
 
 For each HTML page under ``_build/html`` (assets excluded): no request leaves the local
 server, no request fails or gets a status >= 400, the console shows no error, no script
-throws, MathJax leaves no raw LaTeX and reports no error, and every image has alt text.
+throws, MathJax leaves no raw LaTeX and reports no error, and every image has alt text. On the
+notation page, full of math, the site's own MathJax (``_static/mathjax/``) typesets it as it loads.
 
 Then the same page in four views, a 390 px phone and a 1280 px desktop, each in the theme's
 light and dark mode (conftest.py, ``SCREEN_JS``), with every solution and toggle opened:
@@ -160,6 +161,7 @@ def test_page_is_clean(book_page, book_html, book_url, open_page):
     if book_page is None:
         pytest.fail(f"no HTML pages in {book_html}: run `make book` first", pytrace=False)
     check = open_page(f"{book_url}/{book_page}", viewport=(390, 844))
+    local_mathjax = _local_mathjax_problems(check, book_url) if book_page == NOTATION else []
     if SCREENSHOTS:   # as the reader sees the page, folded parts folded
         stem = book_page[: -len(".html")].replace("/", "__")
         for name, width, dark in VIEWS:
@@ -167,6 +169,8 @@ def test_page_is_clean(book_page, book_html, book_url, open_page):
             check.shoot(f"{stem}--{name}")
     found = {kind: items for kind, items in check.problems().items() if items}
     found.update(screen_problems(check))   # every problem of the page at once, not the first kind only
+    if local_mathjax:
+        found["math not typeset by the site's own MathJax (_local_mathjax_problems)"] = local_mathjax
     if has_explorers(book_html, book_page):
         # its explorers, in this page load (test_explorers_book.py, check_explorers), after the page checks,
         # in the view those end in (phone-light, judged by axe last)
@@ -244,11 +248,24 @@ def test_every_toc_entry_is_a_built_page(book_html):
     assert not missing, f"in _toc.yml but not built: {missing}"
 
 
-def test_math_is_typeset_by_the_local_mathjax(book_url, open_page):
-    """The notation page is full of math: the site's own MathJax typesets it, macros included."""
-    check = open_page(f"{book_url}/chapters/notation.html")
-    assert check.mathjax == "typeset"
-    assert check.math_count > 20
+# The notation page is full of math: as it loads, the site's own MathJax typesets it, macros included
+# (test_page_is_clean, in that page's load).
+NOTATION = "chapters/notation.html"
+
+
+def _local_mathjax_problems(check, book_url: str) -> list[str]:
+    """What is wrong with the MathJax of the page just loaded in ``check``: not typeset, <= 20
+    formulas, or its script not the site's own copy under ``_static/mathjax/``."""
     src = check.page.evaluate("() => [...document.scripts].map(s => s.src).find(s => s.includes('mathjax'))")
-    assert src and src.startswith(book_url + "/_static/mathjax/"), src
-    check.assert_clean()
+    return [problem for problem, wrong in [
+        (f"MathJax {check.mathjax!r}, not 'typeset'", check.mathjax != "typeset"),
+        (f"{check.math_count} formulas typeset, not > 20", not check.math_count > 20),
+        (f"MathJax script {src!r}, not under {book_url}/_static/mathjax/",
+         not (src and src.startswith(book_url + "/_static/mathjax/"))),
+    ] if wrong]
+
+
+def test_the_notation_page_is_checked_for_the_local_mathjax(book_html):
+    """test_page_is_clean checks the local MathJax on the notation page's load (it runs on every built
+    page): that page must be built."""
+    assert (book_html / NOTATION).is_file(), f"{NOTATION} is not built: the local MathJax is checked on no page"
