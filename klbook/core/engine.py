@@ -1126,6 +1126,10 @@ class Univariate:
         self.reflect_lo: Callable[[np.ndarray], np.ndarray] | None = None
         # (family, shapes, loc, scale) of a continuous scipy member
         self.member: tuple[str, tuple[float, ...], float, float] | None = None
+        # a family written in the distance to its lower end by _STD_REFLECT_LO (beta): its log-density there
+        # from the distance (any member, as q: _logdens_log_near); deep_lo: p takes that end in the distance
+        # (reflect_lo) because it holds more than _REFLECT_LO_MASS within 1e-300 of it, beyond floats' reach
+        self.form_lo = self.deep_lo = False
         # the engine's own cdf/sf/ppf/isf (_QuadCdf) where scipy's are numerical searches
         self.quad: _QuadCdf | None = None
         if isinstance(d, rv_discrete_frozen) and not _parses(d):
@@ -1200,7 +1204,12 @@ class Univariate:
                 self.member = (d.dist.name, tuple(float(v) for v in shapes), loc, scale)
                 if builtin and math.isfinite(float(hi)):
                     self.reflect = _member_log_at_end(*self.member, None, True)
-                if builtin and math.isfinite(float(lo)):
+                self.form_lo = builtin and d.dist.name in _STD_REFLECT_LO and self.exact_end is not None
+                if self.form_lo:
+                    with np.errstate(all="ignore"):
+                        mass = float(d.dist.cdf(self.exact_end[2][0] + 1e-300, *shapes))  # (standard units)
+                    self.deep_lo = mass > _REFLECT_LO_MASS
+                if builtin and math.isfinite(float(lo)) and (self.deep_lo or not self.form_lo):
                     self.reflect_lo = _member_log_at_end(*self.member, None, False)
             self.modes_fn = None
             # A log-density that is log(pdf) underflows to -inf where the density is merely tiny;
@@ -1375,7 +1384,7 @@ class Univariate:
         nearly equal pair); for any other, ``logdens`` at the rounded abscissa.
         """
         s = np.asarray(s, dtype=float)
-        if (self.reflect if upper else self.reflect_lo) is not None:  # (set with self.member)
+        if (self.reflect is not None) if upper else (self.reflect_lo is not None or self.form_lo):  # (set with self.member)
             at = _member_log_at_end(*self.member, end, upper)
             if at is not None:
                 return at(s)
@@ -1602,7 +1611,8 @@ def breakpoints(P: Univariate, Q: Univariate | None) -> np.ndarray:
     spread = float(x.max() - x.min())
     if math.isfinite(P.lo):
         # (the median itself may be at the end to double precision: beta(3, 0.01)'s is 1 - 1e-30)
-        x = x[x - P.lo >= 1e-3 * ((med - P.lo) if med > P.lo else spread)]
+        # (and as at the upper end: an end approached in the distance to it from beyond floats' reach)
+        x = x[x - P.lo >= 1e-3 * ((med - P.lo) if (med > P.lo and not P.deep_lo) else spread)]
     if math.isfinite(P.hi) and x.size:
         # an end approached in the distance to it (P.reflect) may hold most of the mass within
         # 1e-15 of it (beta(2, 0.02)): its ladder starts 1e-3 of p's spread away
@@ -1877,9 +1887,9 @@ def integrate_pair(
         end = P.lo if left else P.hi
         width = tail_width(pts, left)
         reflected = (P.reflect_lo if left else P.reflect) is not None
-        # (floats themselves reach 1e-308 next to an end at 0: only a lower end of _STD_REFLECT_LO, whose
-        # mass lies below that too, is taken in the distance there)
-        deep = left and reflected and P.member is not None and P.member[0] in _STD_REFLECT_LO
+        # (floats themselves reach 1e-308 next to an end at 0: only a lower end of _STD_REFLECT_LO whose
+        # mass lies below that too is taken in the distance there, when q has the distance form as well)
+        deep = left and P.deep_lo and (Q is None or Q.form_lo)  # (q's density there from its distance too)
         if math.isfinite(end) and end != x0 and (end != 0.0 or deep) and (
                 reflected or (ends_in_distance and not _singular_at(P, end, not left))):
             total += ladder(_distance_tail(f_tail, P, Q, end, x0, reflected), -math.log(abs(end - x0)),
@@ -2408,10 +2418,6 @@ def _member_log_at_end(name: str, shapes: tuple, loc: float, scale: float, end: 
     if std is None:
         return None
     sh, lo_s, hi_s = std
-    if fn_e is None and not upper:
-        with np.errstate(all="ignore"):
-            if not float(getattr(_stats, name).cdf(lo_s + 1e-300, *sh)) > _REFLECT_LO_MASS:
-                return None
     e_s = hi_s if upper else lo_s
     if not math.isfinite(e_s):
         return None
