@@ -381,7 +381,7 @@ def test_property_singular_upper_end_matches_the_closed_form(a, b, b2):
     assert rel(got, ref) < 1e-12
 
 
-# near-identical betas singular at an end (b or a ~ 0.02-0.05, the other shape 0.3-6): before the written
+# betas singular at an end, near-identical (b or a ~ 0.02-0.05, the other shape 0.3-6): before the written
 # log-ratio and the lower end in the distance to it (engine._STD_REFLECT_LO), KL was up to 5e-11 off at the
 # upper end and 2e-6 (with RuntimeWarnings) at the lower one, Renyi and Hellinger 2e-6 at the lower one
 # without a warning (beta(0.02, 0.3) holds 1e-6 of its mass below 1e-300); now all <= 6.2e-15
@@ -393,11 +393,17 @@ NEAR_SINGULAR_BETAS = [
     (0.02, 0.3, 0.02002, 0.3),
     (0.02, 6.0, 0.0198, 6.0),
     (0.03125, 1.0, 0.03125003125, 1.0),
+    # farther apart, p holding 1e-3 to 1e-6 of its mass below 1e-300 (q's density there from its own
+    # distance to 0): JS, Hellinger and Renyi of beta(0.01, 1) || beta(0.02, 1.5) were 7e-5 to 2e-4 off
+    (0.01, 1.0, 0.02, 1.5),
+    (0.01, 1.0, 0.5, 1.0),
+    (0.01, 1.0, 2.0, 1.0),
+    (0.03, 0.5, 0.08, 0.5),
 ]
 
 
 @pytest.mark.parametrize("a,b,a2,b2", NEAR_SINGULAR_BETAS)
-def test_near_identical_betas_at_a_singular_end_against_closed_forms(a, b, a2, b2):
+def test_betas_singular_at_an_end_against_closed_forms(a, b, a2, b2):
     p, q = stats.beta(a, b), stats.beta(a2, b2)
     kl_ref, renyi_ref, hellinger_ref = _beta_pair_closed_forms(a, b, a2, b2)
     with warnings.catch_warnings():
@@ -405,6 +411,19 @@ def test_near_identical_betas_at_a_singular_end_against_closed_forms(a, b, a2, b
         got = (kl_numeric(p, q), renyi_divergence(p, q, 0.5), hellinger_distance(p, q))
     errors = [rel(g, r) for g, r in zip(got, (kl_ref, renyi_ref, hellinger_ref))]
     assert max(errors) < 1e-13, errors
+
+
+def test_entropy_of_a_shifted_beta_with_most_of_its_mass_next_to_its_lower_end():
+    # beta(0.02, 2) on [3, 5]: 70% of its mass within 3e-8 of 3 (where floats stopped the tail and
+    # extrapolated: -5.34 instead of -45.36), half of it within 1e-15; taken in the distance to 3 now
+    a, b = 0.02, 2.0
+    with mp.workdps(30):
+        ref = (mp.log(mp.beta(a, b)) - (a - 1) * mp.digamma(a) - (b - 1) * mp.digamma(b)
+               + (a + b - 2) * mp.digamma(mp.mpf(a) + b) + mp.log(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = entropy_numeric(stats.beta(a, b, loc=3.0, scale=2.0))
+    assert rel(got, ref) < 1e-13
 
 
 def test_entropy_of_a_beta_singular_at_one():
