@@ -23,7 +23,7 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom, multivariate_normal, norm, poisson, uniform
 
@@ -368,6 +368,26 @@ def test_q_wider_than_p_constant_ratio_and_biased_k3():
     assert m.sd == pytest.approx(0.0, abs=1e-12)
 
 
+def normal_k3_moments(sp, sq, dm):
+    r"""Var_p(log r) and Var_p(k3) for p = N(0, sp^2), q = N(dm, sq^2), r = q/p, k3 = r - 1 - log r, hand-derived.
+
+    With z ~ p, :math:`\log r = \alpha z^2 + \beta z + c`, :math:`\alpha = 1/(2s_p^2) - 1/(2s_q^2)`,
+    :math:`\beta = d/s_q^2`, so :math:`\mathrm{Var}(\log r) = 2\alpha^2 s_p^4 + \beta^2 s_p^2`. Since
+    :math:`E_p[r\,f] = E_q[f]`, :math:`E_p[(r-1)\log r] = D(q\|p) + D(p\|q)`, so
+    :math:`\mathrm{Var}(k_3) = (E_p[r^2] - 1) - 2(D(p\|q) + D(q\|p)) + \mathrm{Var}(\log r)`,
+    with :math:`E_p[r^2] = \int q^2/p = \frac{s_p}{\sqrt{2\pi}s_q^2}\sqrt{\pi/A}\,e^{B^2/(4A) + C}`,
+    :math:`A = 1/s_q^2 - 1/(2s_p^2)` (> 0 for :math:`s_q < \sqrt2 s_p`), :math:`B = 2d/s_q^2`, :math:`C = -d^2/s_q^2`.
+    """
+    sp, sq, dm = mp.mpf(sp), mp.mpf(sq), mp.mpf(dm)
+    alpha, beta = 1 / (2 * sp**2) - 1 / (2 * sq**2), dm / sq**2
+    var_log = 2 * alpha**2 * sp**4 + beta**2 * sp**2
+    kl_pq = mp.log(sq / sp) + (sp**2 + dm**2) / (2 * sq**2) - mp.mpf(0.5)
+    kl_qp = mp.log(sp / sq) + (sq**2 + dm**2) / (2 * sp**2) - mp.mpf(0.5)
+    A, B, C = 1 / sq**2 - 1 / (2 * sp**2), 2 * dm / sq**2, -(dm**2) / sq**2
+    r2 = sp / (mp.sqrt(2 * mp.pi) * sq**2) * mp.sqrt(mp.pi / A) * mp.exp(B**2 / (4 * A) + C)
+    return float(var_log), float((r2 - 1) - 2 * (kl_pq + kl_qp) + var_log)
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     mp_=st.floats(-2, 2),
@@ -376,14 +396,28 @@ def test_q_wider_than_p_constant_ratio_and_biased_k3():
     ratio=st.floats(0.8, 1.3),
     seed=st.integers(0, 2**32 - 1),
 )
+# log r ~ N(-4.5, 3^2): r is lognormal with sd 90, k3 was 8.4 sample standard errors off
+@example(mp_=0.0, sp=0.5, dm=1.5, ratio=1.0, seed=224)
 def test_k1_k3_unbiased_for_random_normal_pairs(mp_, sp, dm, ratio, seed):
     sq = sp * ratio
     # KL of two normals, hand-derived: log(sq/sp) + (sp^2 + dm^2) / (2 sq^2) - 1/2
     kl = float(mp.log(mp.mpf(sq) / sp) + (mp.mpf(sp) ** 2 + mp.mpf(dm) ** 2) / (2 * mp.mpf(sq) ** 2) - mp.mpf(0.5))
     p, q = norm(mp_, sp), norm(mp_ + dm, sq)
-    for est in ("k1", "k3"):
-        res = mc_kl(p, q, 20_000, estimator=est, seed=seed)
+    n = 20_000
+    # k1 = -log r is a quadratic of a normal: light tails, the CLT and the sample standard error hold.
+    res = mc_kl(p, q, n, estimator="k1", seed=seed)
+    assert abs(res.value - kl) < 5.5 * res.stderr + 1e-12
+    # k3 = r - 1 - log r has r's tail: lognormal-like with sd(log r) up to ~4 here. Where sd(log r) <= 1
+    # (r's skewness <= 6.2, the mean's <= 0.05 at this n) and sq^2 < 4/3 sp^2 (E_p[r^4] finite, so the
+    # sample variance converges) the CLT and the sample standard error hold as for k1. Elsewhere the
+    # sample misses r's rare huge values and understates the error; the exact variance does not:
+    # Chebyshev, P(|mean - KL| >= 30 sd/sqrt(n)) <= 1/900 for every distribution with that variance.
+    var_log, var_k3 = normal_k3_moments(sp, sq, dm)
+    res = mc_kl(p, q, n, estimator="k3", seed=seed)
+    if var_log <= 1.0 and sq**2 < 4 / 3 * sp**2:
         assert abs(res.value - kl) < 5.5 * res.stderr + 1e-12
+    else:
+        assert abs(res.value - kl) < 30 * math.sqrt(var_k3 / n) + 1e-12
     assert np.all(mc_kl(p, q, 1000, estimator="k3", seed=seed).samples >= 0)
 
 
