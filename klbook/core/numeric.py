@@ -533,8 +533,9 @@ def kl_numeric(p: object, q: object) -> float:
     log-density in its parameters about their midpoint (central differences
     0.5% apart divide the rounding by about :math:`5\cdot10^{-3}/\delta`).
     Two betas on one support whose shapes differ by at most 50% get
-    :math:`d = (a_1 - a_2)\log x + (b_1 - b_2)\log(1 - x) + C` (log-gamma
-    differences in C), next to an end from the log-distance to it.
+    :math:`d` as the sum of :math:`(a_1 - a_2)\log x`, :math:`(b_1 - b_2)\log(1 - x)`
+    and a constant :math:`C` (log-gamma differences), next to an end from the
+    log-distance to it.
     For such pairs the tails also integrate :math:`p\,\varphi(d)` (no cdf
     correction, whose two terms would cancel), a finite end of p other than 0
     is approached in the distance to it down to the last float before it
