@@ -22,10 +22,16 @@ names by its content hash) gets a dark rendering, ``<hash>-dark.png``, made from
 one by :func:`dark_rendering` when the build finishes. The page shows the light one in light
 mode and the dark one in dark mode (classes ``kl-light`` / ``kl-dark``, book_static/klbook.css), each
 wrapped in a link to itself, so that a phone reader can open a multi-panel figure full size.
+
+The site's root, ``index.html``: sphinx-external-toc writes it as one bare ``<meta>`` redirect to
+the book's first page. A browser shown a page with no icon of its own asks the server for
+``/favicon.ico``, which the book does not have: every visit to the root left a 404. We write it
+as a small page with the book's icon, a title, the same redirect and a link to follow by hand.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -172,6 +178,31 @@ def _write_dark_figures(app, exception) -> None:
     stamp.touch()
 
 
+_ROOT_REDIRECT = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+{icon}<meta http-equiv="Refresh" content="0; url={target}">
+</head>
+<body><p><a href="{target}">{title}</a></p></body>
+</html>
+"""
+
+
+def _root_redirect(app, exception) -> None:
+    """The site root as a page with the book's icon (see the module docstring)."""
+    if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
+        return
+    favicon = app.config.html_favicon or ""
+    href = favicon if "://" in favicon else f"_static/{Path(favicon).name}"
+    icon = f'<link rel="icon" href="{html.escape(href)}">\n' if favicon else ""
+    target = html.escape(app.builder.get_target_uri(app.config.root_doc))
+    page = _ROOT_REDIRECT.format(title=html.escape(app.config.html_title or app.config.project), icon=icon,
+                                 target=target)
+    Path(app.outdir, "index.html").write_text(page, encoding="utf8")
+
+
 def setup(app):
     app.set_html_assets_policy("always")
     app.add_css_file("klbook.css")
@@ -180,4 +211,5 @@ def setup(app):
     app.connect("html-page-context", _figures_in_both_modes, priority=900)
     app.connect("html-page-context", _plain_citation_list, priority=900)
     app.connect("build-finished", _write_dark_figures)
+    app.connect("build-finished", _root_redirect, priority=900)   # after sphinx-external-toc writes its stub
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,9 +13,9 @@ its directory and below). They check a page the way the book's pages are checked
 ``book_url`` (session)
     ``serve(book_html)``: the base URL of the built book, e.g. ``http://127.0.0.1:40123``.
 ``browser`` (session)
-    A Playwright ``Browser``: ``/usr/bin/chromium`` (or ``$KLBOOK_CHROMIUM``), headless, with
-    ``--no-sandbox --disable-gpu --disable-background-networking --disable-component-update
-    --no-first-run``. Never run ``playwright install``: it downloads a browser.
+    A Playwright ``Browser``: ``/usr/bin/chromium`` (or ``$KLBOOK_CHROMIUM``), headless, started
+    as ``tests/local_chromium.py`` says (every host name but 127.0.0.1 fails to resolve). Never run
+    ``playwright install``: it downloads a browser.
 ``book_page`` (parameter)
     A test with a ``book_page`` argument runs once for every HTML page of the built book
     (a path relative to its root, e.g. ``"chapters/notation.html"``; ``None`` if unbuilt).
@@ -25,7 +25,8 @@ its directory and below). They check a page the way the book's pages are checked
     tab per process, any further page gets a new context), waits for the page to load, for MathJax to finish typesetting and for the
     network to go idle, then scans it. While the page is open it records:
 
-    * requests to any host other than the local server (they are also blocked),
+    * requests to any host other than the local server (Chromium refuses them:
+      ``tests/local_chromium.py``),
     * failed requests and responses with status >= 400 (seen by the browser or the server),
     * console errors and uncaught page errors,
     * raw LaTeX left in the text outside code, and MathJax errors (e.g. an unknown macro),
@@ -79,16 +80,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from local_chromium import CHROMIUM, CHROMIUM_ARGS, is_local
+
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 MAX_SHOT_PX = 30_000             # taller pages are cut: Chromium cannot capture much more at once
 TIMEOUT_MS = 60_000             # page loads and waits; generous: 2 cores are shared
@@ -1172,10 +1167,14 @@ class _Tab:
     it is gone: the tab is first sent to about:blank (the old page unloads there, and its unload
     handlers run: the theme saves the sidebar's scroll position in sessionStorage), then every
     origin it has shown gets its storage cleared (local and session storage, cookies, caches:
-    Storage.clearDataForOrigin "all"), the earlier test's listeners, request route and init script
-    are removed, and the window is set to the new test's size. A new document then starts as it
-    would in a fresh browser context: nothing in storage but the mode this test asks for, no
-    script of the old page running, the HTTP cache off (routing turns it off, as before).
+    Storage.clearDataForOrigin "all"), the earlier test's listeners and init script are removed,
+    and the window is set to the new test's size. A new document then starts as it would in a
+    fresh browser context: nothing in storage but the mode this test asks for, no script of the
+    old page running. Only Chromium's HTTP cache is kept, as in a reader's browser going from page
+    to page of the book: the site's scripts (MathJax, the theme), fonts and styles come from it and
+    are not compiled again (tests/local_chromium.py says how much that saves). What a page checks
+    does not change: a request that fails or gets a status >= 400 is never cached, and a request to
+    another host never gets an answer to cache.
     A second page opened within one test gets its own fresh context, as before.
     """
 
@@ -1205,7 +1204,7 @@ class _Tab:
         return self.page
 
     def release(self) -> None:
-        """Remove what the test added to the tab (listeners, route, init script)."""
+        """Remove what the test added to the tab (listeners, init script)."""
         while self.undo:
             self.undo.pop()()
 
@@ -1234,32 +1233,25 @@ def open_page(browser, book_html_or_none, _tab) -> Iterator[Callable[..., PageCh
         if check.server is not None:
             check._log_start = len(check.server.log)
 
-        def route(r):
-            req_url = r.request.url
-            if req_url.startswith((origin + "/", "data:", "blob:")) or req_url == origin:
-                r.continue_()
-            else:
-                check.external.append(req_url)
-                r.abort("blockedbyclient")
-
         mode = "dark" if dark else "light"
         mode_js = f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
         if not tab_used:   # the first page of this test: the shared tab (_Tab says why and how)
             tab_used = True
             page = _tab.take(viewport)
             _tab.origins.add(origin)
-            page.route("**/*", route)
-            _tab.undo.append(lambda: page.unroute("**/*", route))
             script = page.add_init_script(f"try {{ {mode_js} }} catch (e) {{ }}")   # not on about:blank
             _tab.undo.append(script.close)
         else:
             context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
             contexts.append(context)
             context.set_default_timeout(TIMEOUT_MS)
-            context.route("**/*", route)
             context.add_init_script(mode_js)
             page = context.new_page()
         check.page = page
+
+        def on_request(req):   # Chromium refuses other hosts (tests/local_chromium.py); each is a problem
+            if not is_local(req.url, origin):
+                check.external.append(req.url)
 
         def on_failed(req):
             if req.url not in check.external:
@@ -1277,7 +1269,7 @@ def open_page(browser, book_html_or_none, _tab) -> Iterator[Callable[..., PageCh
         def on_error(e):
             check.page_errors.append(str(e))
 
-        for event, handler in (("requestfailed", on_failed), ("response", on_response),
+        for event, handler in (("request", on_request), ("requestfailed", on_failed), ("response", on_response),
                                ("console", on_console), ("pageerror", on_error)):
             page.on(event, handler)
             if page is _tab.page:

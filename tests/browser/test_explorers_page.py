@@ -19,6 +19,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+from local_chromium import is_local
 from scipy import stats
 
 from klbook.book.explorers import alpha_explorer, core_js, expected_values, forward_reverse_explorer, integrand_explorer
@@ -142,16 +143,8 @@ def opened(harness, browser):
     ctx = browser.new_context(viewport={"width": 1000, "height": 900})
     origin = harness["url"]
     external = []
-
-    def route(r):
-        if r.request.url.startswith(origin):
-            r.continue_()
-        else:
-            external.append(r.request.url)
-            r.abort()
-
-    ctx.route("**/*", route)
     page = ctx.new_page()
+    page.on("request", lambda r: None if is_local(r.url, origin) else external.append(r.url))
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -18,7 +18,7 @@ Fixtures (``make test-lab`` runs ``pytest tests/lab``):
     Never ``playwright install``.
 ``lab_page`` (function)
     ``lab_page() -> Page`` in a fresh browser context whose requests to any host other than
-    127.0.0.1 are aborted and recorded in ``page.klbook_foreign``; console errors and warnings
+    127.0.0.1 are refused by Chromium (``tests/local_chromium.py``) and recorded in ``page.klbook_foreign``; console errors and warnings
     and uncaught page errors are recorded in ``page.klbook_console``.
 ``lab_app`` (session)
     A :class:`LabApp`: one such page with JupyterLab loaded (``/lab?reset``, a fresh workspace)
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -44,14 +43,12 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
+from local_chromium import CHROMIUM, CHROMIUM_ARGS, is_local
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 120
 
 # JupyterLab user settings for the test server (plugin id -> settings).
@@ -174,29 +171,16 @@ def lab_browser():
         browser.close()
 
 
-# The URLs the request filter sees: all but those on 127.0.0.1 (the pattern is matched by Playwright's
-# driver, so the JupyterLab page's own requests, hundreds of them, go on without a round trip to this
-# process). Everything it lets through (a host after 127.0.0.1, a user name, data:, blob:, another
-# host) meets the same test as before: only a 127.0.0.1 host or none goes on.
-NOT_LOCAL = re.compile(r"^(?!https?://127\.0\.0\.1(?::\d+)?(?:[/?#]|$))")
-
-
 def _recording_page(context):
-    """A new page of ``context`` that aborts and records (``page.klbook_foreign``) every request
-    to a host other than 127.0.0.1, and records console errors and warnings and uncaught page
+    """A new page of ``context`` that records (``page.klbook_foreign``) every request to a host other
+    than 127.0.0.1 (Chromium refuses them: ``tests/local_chromium.py``), and records console errors and warnings and uncaught page
     errors (``page.klbook_console``)."""
     page = context.new_page()
     page.klbook_foreign = []
     page.klbook_console = []
 
-    def route(r):
-        if urlsplit(r.request.url).hostname in ("127.0.0.1", None) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            page.klbook_foreign.append(r.request.url)
-            r.abort()
-
-    page.route(NOT_LOCAL, route)
+    # Chromium refuses every host but 127.0.0.1 (tests/local_chromium.py): no request is intercepted
+    page.on("request", lambda r: None if is_local(r.url) else page.klbook_foreign.append(r.url))
     page.on("console", lambda m: page.klbook_console.append(f"{m.type}: {m.text}")
             if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: page.klbook_console.append(f"pageerror: {e}"))
