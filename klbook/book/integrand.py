@@ -18,9 +18,9 @@ gives the pointwise bound
 
 and the right-hand side integrates to :math:`1 - 1 = 0`. Integrating the bound
 over :math:`A = \{x : q(x) > p(x)\}` alone shows that the negative area is
-at least :math:`-\mathrm{TV}(p, q)`, where
-:math:`\mathrm{TV}(p, q) = \int_A (q - p)\,dx = \sup_B |P(B) - Q(B)|` is the
-total variation distance.
+at least :math:`-\mathrm{TV}(p, q)`, where :math:`\mathrm{TV}(p, q)` is the
+total variation distance: :math:`\int_A (q - p)\,dx`, which equals
+:math:`\sup_B |P(B) - Q(B)|`.
 
 This module gives the pieces a figure of the integrand needs:
 
@@ -226,7 +226,8 @@ class SignedAreas:
         :math:`D_{\mathrm{KL}}(p\,\|\,q)` from :func:`klbook.kl_divergence`;
         equals ``positive + negative`` up to rounding.
     total_variation : float
-        :math:`\mathrm{TV}(p, q) = \int \max(q - p, 0)\,dx = \sup_B |P(B) - Q(B)|`, in :math:`[0, 1]`.
+        :math:`\mathrm{TV}(p, q)`, that is :math:`\int \max(q - p, 0)\,dx` or
+        :math:`\sup_B |P(B) - Q(B)|`; in :math:`[0, 1]`.
     p_mass_negative : float
         :math:`P_{x \sim p}\big(d(x) < 0\big)`: how often a draw from p has a negative log-ratio.
     crossings : tuple of float

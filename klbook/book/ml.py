@@ -1114,7 +1114,7 @@ def sequence_kl_estimates(
 ) -> np.ndarray:
     r"""Per-sequence estimates of :math:`D_{\mathrm{KL}}(P\,\|\,Q)` from sequences sampled from P.
 
-    With the per-token log-ratios :math:`\log r_t = \log Q(x_t\mid x_{t-1}) - \log P(x_t\mid x_{t-1})`
+    With the per-token log-ratios :math:`\log r_t = \log\frac{Q(x_t\mid x_{t-1})}{P(x_t\mid x_{t-1})}`
     and a per-sample estimator :math:`k` (:func:`klbook.core.estimators.per_sample_kl`):
 
     * ``level="token"``: :math:`\sum_t k(\log r_t)`, the sum of per-token
@@ -1378,7 +1378,8 @@ class BetaVAEOptimum:
     distortion : float
         The expected negative log-likelihood of the reconstruction.
     mse : float
-        :math:`\mathbb E\lVert x - W\mu\rVert^2 + \mathbb E\lVert W(z-\mu)\rVert^2 = \operatorname{tr}C - \sum_{\text{active}} (\lambda_j - \beta\sigma^2)`.
+        :math:`\mathbb E\lVert x - W\mu\rVert^2 + \mathbb E\lVert W(z-\mu)\rVert^2`, which equals
+        :math:`\operatorname{tr}C - \sum_{\text{active}} (\lambda_j - \beta\sigma^2)`.
     eigenvalues : numpy.ndarray
         The k largest eigenvalues :math:`\lambda_j` of C, descending.
     active : numpy.ndarray of bool

@@ -760,7 +760,7 @@ class PropertyChecks:
     weights : numpy.ndarray
         :math:`\lambda`, uniform on :math:`(0, 1)`, for the convexity check.
     kl_mixed : numpy.ndarray
-        :math:`D_{\mathrm{KL}}(\lambda p + (1-\lambda) p_3\,\|\,\lambda q + (1-\lambda) q_3)`.
+        The divergence of :math:`\lambda q + (1-\lambda) q_3` from :math:`\lambda p + (1-\lambda) p_3`.
     kl_chord : numpy.ndarray
         :math:`\lambda D_{\mathrm{KL}}(p\,\|\,q) + (1-\lambda) D_{\mathrm{KL}}(p_3\,\|\,q_3)`
         (convexity: :math:`\ge` ``kl_mixed``).
@@ -770,7 +770,7 @@ class PropertyChecks:
         Shape ``(n, k)``: a third distribution for the triangle inequality.
     triangle : numpy.ndarray
         :func:`~klbook.triangle_gap` of ``(p, r, q)``: positive where
-        :math:`D_{\mathrm{KL}}(p\|q) > D_{\mathrm{KL}}(p\|r) + D_{\mathrm{KL}}(r\|q)`.
+        :math:`D_{\mathrm{KL}}(p\|q)` exceeds :math:`D_{\mathrm{KL}}(p\|r) + D_{\mathrm{KL}}(r\|q)`.
     """
 
     p: np.ndarray

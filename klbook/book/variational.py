@@ -112,8 +112,14 @@ class NormalNormalModel:
     * posterior: :math:`p(z \mid x) = \mathcal{N}(m_N, s_N^2)` with precision
       :math:`s_N^{-2} = s_0^{-2} + N \sigma^{-2}` and mean
       :math:`m_N = s_N^2 (m_0 s_0^{-2} + N \bar x \sigma^{-2})`;
-    * evidence: :math:`\log p(x) = -\frac{N-1}{2}\log(2\pi\sigma^2) - \frac12\log N
-      - \frac{S}{2\sigma^2} + \log \mathcal{N}(\bar x;\, m_0,\, s_0^2 + \sigma^2/N)`;
+    * evidence:
+
+      .. math::
+
+         & \log p(x) = -\frac{N-1}{2}\log(2\pi\sigma^2) \\
+         & \quad - \frac12\log N - \frac{S}{2\sigma^2} \\
+         & \quad + \log \mathcal{N}(\bar x;\, m_0,\, s_0^2 + \sigma^2/N) ;
+
     * ELBO of :math:`q = \mathcal{N}(m, s^2)`:
 
       .. math::
@@ -174,7 +180,7 @@ class NormalNormalModel:
         )
 
     def log_joint(self, z: ArrayLike) -> np.ndarray | float:
-        r""":math:`\log p(x, z) = \log p(z) + \sum_i \log p(x_i \mid z)`, vectorised over ``z``."""
+        r""":math:`\log p(x, z)`, the sum :math:`\log p(z) + \sum_i \log p(x_i \mid z)`, vectorised over ``z``."""
         zz = np.asarray(z, dtype=float)
         xbar, S = self._xbar_S()
         n, s2 = self.n, self.noise_sd**2
@@ -187,7 +193,7 @@ class NormalNormalModel:
 
     # ------------------------------------------------------------ the ELBO
     def elbo(self, mean: ArrayLike, std: ArrayLike) -> np.ndarray | float:
-        r""":math:`\mathrm{ELBO}(q) = E_q[\log p(x, z)] + H(q)` for :math:`q = \mathcal{N}(m, s^2)`, in nats.
+        r"""The ELBO of :math:`q = \mathcal{N}(m, s^2)`, :math:`E_q[\log p(x, z)] + H(q)`, in nats.
 
         Closed form (class notes); ``mean`` and ``std`` broadcast, ``std > 0``.
         """
@@ -251,8 +257,8 @@ class NormalNormalModel:
         r"""Gradient ascent on the ELBO over :math:`(m, \log s)`, from :math:`q_0 = \mathcal{N}(m_0', s_0'^2)`.
 
         Each step is :math:`\theta_{t+1} = \theta_t + \eta \nabla_\theta \mathrm{ELBO}`
-        with :meth:`elbo_gradient`; the ELBO rises and
-        :math:`D_{\mathrm{KL}}(q_t\,\|\,p(z \mid x)) = \log p(x) - \mathrm{ELBO}(q_t)`
+        with :meth:`elbo_gradient`; the ELBO rises and the gap
+        :math:`\log p(x) - \mathrm{ELBO}(q_t)`, which is :math:`D_{\mathrm{KL}}(q_t\,\|\,p(z \mid x))`,
         falls. With :math:`\eta < 1/(N\sigma^{-2} + s_0^{-2})` the iterates
         converge to the exact posterior.
         """
@@ -340,7 +346,7 @@ class GaussianVIFit:
     elbo : float
         :math:`\mathrm{ELBO}(q)` in nats at the optimum.
     gap : float
-        :math:`\log p(x) - \mathrm{ELBO}(q) = D_{\mathrm{KL}}(q\,\|\,p(z \mid x))` in nats.
+        :math:`\log p(x) - \mathrm{ELBO}(q)`, which equals :math:`D_{\mathrm{KL}}(q\,\|\,p(z \mid x))`, in nats.
     """
 
     family: str
@@ -496,7 +502,7 @@ class LogisticRegressionModel:
         return w, np.asarray(self.log_joint(w)), log_area
 
     def log_evidence(self) -> float:
-        r""":math:`\log p(y \mid x) = \log \int p(w)\prod_i p(y_i \mid w)\, dw` in nats, by 2-D quadrature."""
+        r""":math:`\log p(y \mid x)`, the log of :math:`\int p(w)\prod_i p(y_i \mid w)\, dw`, in nats, by 2-D quadrature."""
         _, lj, log_area = self._grid()
         return float(logsumexp(lj) + log_area)
 
@@ -538,7 +544,7 @@ class LogisticRegressionModel:
         return nodes, weights
 
     def elbo(self, mean: ArrayLike, cov: ArrayLike) -> float:
-        r""":math:`\mathrm{ELBO}(q) = E_q[\log p(x, w)] + H(q)` for :math:`q = \mathcal{N}(m, \Sigma)`, in nats.
+        r"""The ELBO of :math:`q = \mathcal{N}(m, \Sigma)`, :math:`E_q[\log p(x, w)] + H(q)`, in nats.
 
         :math:`E_q` by the Gauss-Hermite product rule on :math:`w = m + L u`,
         :math:`LL^\top = \Sigma`; :math:`H(q) = \tfrac12\log\det(2\pi e\Sigma)`.

@@ -652,7 +652,7 @@ def js_divergence(p: Any, q: Any, *, base: float | None = None) -> float:
     -----
     Each term is computed as :math:`\tfrac14(p_i+q_i)\,h(r_i)` with
     :math:`r_i = (p_i-q_i)/(p_i+q_i)` and
-    :math:`h(r) = 2r\operatorname{artanh}(r) + \log(1-r^2) = r^2 + r^4/6 + \dots`,
+    :math:`h(r) = 2r\operatorname{artanh}(r) + \log(1-r^2)`, which is :math:`r^2 + r^4/6 + \dots`,
     which never subtracts nearly equal numbers, so nearly equal p and q keep
     full relative accuracy (forming :math:`m` and calling a KL routine would
     lose about half the digits). Distributions: a discrete p against a
@@ -766,7 +766,7 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     an integral for densities. The orders :math:`0, 1, \infty` are the limits
     (van Erven & Harremoës, 2014):
 
-    * :math:`D_0(p\,\|\,q) = -\log q(\{x : p(x) > 0\})`;
+    * :math:`D_0(p\,\|\,q) = -\log Q(\operatorname{supp} p)`, the support being :math:`\{x : p(x) > 0\}`;
     * :math:`D_1(p\,\|\,q) = D_{\mathrm{KL}}(p\,\|\,q)` (computed by :func:`klbook.kl_divergence`);
     * :math:`D_\infty(p\,\|\,q) = \log \sup_x p(x)/q(x)`.
 
@@ -915,8 +915,8 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
       :math:`\alpha_A = 2\alpha - 1`, so forward KL is :math:`\alpha_A = 1` and
       reverse KL :math:`\alpha_A = -1`.
     * Rényi: for normalised p, q,
-      :math:`\sum p^\alpha q^{1-\alpha} = 1 - \alpha(1-\alpha) D^{(\alpha)}
-      = \exp\big((\alpha-1) D_\alpha\big)` with the Rényi divergence of
+      :math:`\sum p^\alpha q^{1-\alpha}` equals both :math:`1 - \alpha(1-\alpha) D^{(\alpha)}`
+      and :math:`\exp\big((\alpha-1) D_\alpha\big)`, with the Rényi divergence of
       :func:`renyi_divergence`.
 
     As q is fitted to p (``klbook.fit_gaussian(p, direction="alpha", alpha=...)``),
@@ -947,7 +947,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
     Notes
     -----
     Each term is :math:`q_i\psi_\alpha(\ell_i)` with :math:`\ell_i = \log(p_i/q_i)` and
-    :math:`\psi_\alpha(\ell) = \sum_{k\ge 2}(1 + \alpha + \dots + \alpha^{k-2})\,\ell^k/k!`,
+    :math:`\psi_\alpha(\ell) = \sum_{k\ge 2} c_k\,\ell^k/k!` with :math:`c_k = 1 + \alpha + \dots + \alpha^{k-2}`,
     summed as a series for :math:`|\ell|,|\alpha\ell| \le 1` and from exact
     rearrangements (``expm1``) elsewhere, so neither :math:`\alpha \to 0, 1` nor
     :math:`p \to q` loses digits (relative error ~1e-15 for moderate
@@ -1026,7 +1026,8 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> float:
 def hellinger_distance(p: Any, q: Any) -> float:
     r"""The Hellinger distance :math:`\sqrt{H^2(p, q)}`, the square root of the squared Hellinger distance.
 
-    In the book's notation :math:`H^2(p, q) = 1 - \mathrm{BC}(p, q) = \tfrac12\sum_x (\sqrt{p(x)} - \sqrt{q(x)})^2`
+    In the book's notation :math:`H^2(p, q) = 1 - \mathrm{BC}(p, q)`, which equals
+    :math:`\tfrac12\sum_x (\sqrt{p(x)} - \sqrt{q(x)})^2`
     (an integral for densities; the two forms agree for normalised p, q), with
     the Bhattacharyya coefficient of :func:`bhattacharyya_coefficient`. The
     returned distance is in :math:`[0, 1]` and a metric; square it for :math:`H^2`. Related divergences:
@@ -1059,7 +1060,8 @@ class ChernoffResult:
     Attributes
     ----------
     value : float
-        :math:`C(p, q) = -\min_{\lambda\in[0,1]} \log \sum_x p(x)^{\lambda} q(x)^{1-\lambda}`,
+        :math:`C(p, q)`, the largest value over :math:`\lambda\in[0,1]` of
+        :math:`-\log \sum_x p(x)^{\lambda} q(x)^{1-\lambda}`,
         in nats unless ``base`` was given; ``math.inf`` for mutually singular p and q.
     lam : float
         The minimising exponent :math:`\lambda^*\in[0,1]` (to about :math:`10^{-10}`).

@@ -28,7 +28,7 @@ without cancellation, in double-double arithmetic where it decides the last bit:
 
 * for :math:`|r| < 3.5/64`, :math:`2q\,g(r) = w + w\,r\,T_2(r)` with
   :math:`w = (p-q)^2/q` and the Taylor series
-  :math:`T_2(r) = 2\,(g(r)/r^2 - \tfrac12)/r = -\tfrac13 + \tfrac{r}{6} - \tfrac{r^2}{10} + \dots`
+  :math:`T_2(r) = -\tfrac13 + \tfrac{r}{6} - \tfrac{r^2}{10} + \dots` of :math:`2\,(g(r)/r^2 - \tfrac12)/r`
   (degree chosen from :math:`\max|r|`); :math:`w` is formed to :math:`O(2^{-106})` from
   the exact remainder of :math:`r = \mathrm{fl}((p-q)/q)` (Dekker's TwoProduct,
   no fused multiply-add needed), the small part :math:`w\,r\,T_2` (at most 2 % of

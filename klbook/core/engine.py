@@ -2140,9 +2140,15 @@ def log_ratio(P: Univariate, Q: Univariate) -> Callable[[np.ndarray], np.ndarray
     slightly, written so that nothing cancels; None for other pairs.
 
     Negative binomial :math:`\binom{k+n-1}{k} a^n (1-a)^k`:
-    :math:`d = [\log\Gamma(k+n_1) - \log\Gamma(k+n_2)] - [\log\Gamma(n_1) - \log\Gamma(n_2)]
-    + (n_1 - n_2)\log a + n_2\,\mathrm{log1p}\big(\tfrac{a-b}{b}\big)
-    + k\,\mathrm{log1p}\big(\tfrac{b-a}{1-b}\big)`, the log-gamma differences by
+
+    .. math::
+
+       d &= [\log\Gamma(k+n_1) - \log\Gamma(k+n_2)] \\
+       &\quad - [\log\Gamma(n_1) - \log\Gamma(n_2)] \\
+       &\quad + (n_1 - n_2)\log a + n_2\,\mathrm{log1p}\big(\tfrac{a-b}{b}\big) \\
+       &\quad + k\,\mathrm{log1p}\big(\tfrac{b-a}{1-b}\big),
+
+    the log-gamma differences by
     their Taylor series in :math:`n_1 - n_2` (:math:`d` is then accurate to a few
     ulp of itself, not of :math:`\log p_k`).
     """

@@ -734,9 +734,10 @@ def f_divergence_samples(
     ``"kl"``                  :math:`D_{\mathrm{KL}}(p\,\|\,q)`            :math:`r - 1 - \log r` (:math:`k_3`)
     ``"reverse_kl"``          :math:`D_{\mathrm{KL}}(q\,\|\,p)`            :math:`r\log r - (r - 1)`
     ``"chi2"``                :math:`\chi^2(q\,\|\,p)`                     :math:`(r - 1)^2`
-    ``"hellinger"``           :math:`H^2(p, q) = 1 - \mathrm{BC}(p, q)`    :math:`\tfrac12(\sqrt r - 1)^2`
+    ``"hellinger"``           :math:`H^2(p, q)`                            :math:`\tfrac12(\sqrt r - 1)^2`
     ========================  =========================================  =====================================
 
+    (:math:`H^2(p, q) = 1 - \mathrm{BC}(p, q)` is the squared Hellinger distance.)
     The named forms are evaluated from :math:`\log r` without cancellation
     (:math:`r\log r - (r - 1) = r\,k_3(-\log r)`). So the same draws of p give
     both directions of KL: ``"kl"`` and ``"reverse_kl"``.

@@ -384,11 +384,11 @@ def gaussian_kl(
     The objective of :func:`fit_gaussian`, evaluated on arrays of
     :math:`(\mu, \sigma)` (they broadcast) to draw loss landscapes.
 
-    * ``"forward"``: :math:`D_{\mathrm{KL}}(p\,\|\,q) = -H(p) + \tfrac12\log(2\pi\sigma^2)
-      + \dfrac{\operatorname{Var}_p + (E_p - \mu)^2}{2\sigma^2}`, exact given p's
+    * ``"forward"``: :math:`D_{\mathrm{KL}}(p\,\|\,q)` is :math:`-H(p) + \tfrac12\log(2\pi\sigma^2)`
+      plus :math:`\dfrac{\operatorname{Var}_p + (E_p - \mu)^2}{2\sigma^2}`, exact given p's
       mean, variance and entropy :math:`H(p)` (computed once).
-    * ``"reverse"``: :math:`D_{\mathrm{KL}}(q\,\|\,p) = -\tfrac12\log(2\pi e\sigma^2)
-      - E_{z\sim\mathcal{N}(0,1)}[\log p(\mu + \sigma z)]`, the expectation by
+    * ``"reverse"``: :math:`D_{\mathrm{KL}}(q\,\|\,p)` is :math:`-\tfrac12\log(2\pi e\sigma^2)`
+      minus :math:`E_{z\sim\mathcal{N}(0,1)}[\log p(\mu + \sigma z)]`, the expectation by
       the trapezoidal rule in :math:`z`, refined until converged (about 12
       significant digits). ``inf`` when p's support is not the whole line.
 
@@ -899,7 +899,8 @@ def fit_factorised_gaussian(
     -------
     FactorisedFitResult
         ``mean``, ``std`` and the minimised ``kl`` in nats, from the Gaussian
-        closed form :math:`\tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + (\mu_q-\mu_p)^\top\Sigma_q^{-1}(\mu_q-\mu_p) - d + \log\tfrac{\det\Sigma_q}{\det\Sigma_p}\bigr)`
+        closed form :math:`\tfrac12(T + M - d + L)`, with :math:`T = \operatorname{tr}(\Sigma_q^{-1}\Sigma_p)`,
+        :math:`M = (\mu_q-\mu_p)^\top\Sigma_q^{-1}(\mu_q-\mu_p)` and :math:`L = \log\tfrac{\det\Sigma_q}{\det\Sigma_p}`,
         evaluated through :func:`klbook.kl_divergence`.
 
     Raises

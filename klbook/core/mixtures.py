@@ -114,8 +114,8 @@ class GaussianMixture(Distribution):
 
     Notes
     -----
-    Densities are evaluated in log space, :math:`\log p(x) =
-    \operatorname{logsumexp}_k\bigl(\log w_k + \log\mathcal{N}(x; \mu_k, \Sigma_k)\bigr)`,
+    Densities are evaluated in log space: :math:`\log p(x)` is the
+    :math:`\operatorname{logsumexp}` over :math:`k` of :math:`\log w_k + \log\mathcal{N}(x; \mu_k, \Sigma_k)`,
     so ``logpdf`` stays finite and accurate far in the tails where ``pdf``
     underflows to zero. In one dimension ``logcdf`` and ``logsf`` use
     :func:`scipy.special.log_ndtr` in the same way, and ``ppf`` / ``isf`` solve
@@ -399,7 +399,7 @@ class GaussianMixture(Distribution):
         return _out(np.clip(np.sum(self._w * ndtr(z), axis=-1), 0.0, 1.0))
 
     def sf(self, x: ArrayLike) -> np.ndarray | float:
-        r"""Survival function :math:`1 - F(x) = \sum_k w_k \Phi\bigl((m_k - x)/s_k\bigr)`, accurate in the right tail."""
+        r"""Survival function :math:`1 - F(x)`, that is :math:`\sum_k w_k \Phi\bigl((m_k - x)/s_k\bigr)`, accurate in the right tail."""
         self._require_univariate("sf")
         xa = _as_points(x)
         z = (self._m - xa[..., None]) / self._s
@@ -907,14 +907,14 @@ def mixture_kl(
       - ``zero``: :math:`D \ge 0` (Gibbs);
       - ``durrieu_lower`` and ``durrieu_upper`` (Durrieu, Thiran and Kelly 2012): write
         :math:`D = \mathbb E_f\log f - \mathbb E_f\log g`. By Jensen,
-        :math:`\mathbb E_{f_a}\log h \le \log\mathbb E_{f_a} h = \log\sum_c w_c z_{ac}` with
+        :math:`\mathbb E_{f_a}\log h \le \log\mathbb E_{f_a} h`, which is :math:`\log\sum_c w_c z_{ac}`, with
         :math:`z_{ac} = \int f_a h_c` in closed form, and by the variational (Jensen) lower
-        bound on a log-sum, :math:`\mathbb E_{f_a}\log h \ge \log\sum_c w_c e^{-H(f_a, h_c)}`
+        bound on a log-sum, :math:`\mathbb E_{f_a}\log h` is at least :math:`\log\sum_c w_c e^{-H(f_a, h_c)}`
         (:math:`H` the cross-entropy). Lower bound on the first term minus upper bound on the
         second, and vice versa;
       - ``variational_upper`` (Hershey and Olsen 2007): for any matching weights
         :math:`\phi_{ab}, \psi_{ab}` with marginals :math:`\pi` and :math:`\omega`, joint convexity
-        gives :math:`D \le \sum_{ab}\phi_{ab}(\log\phi_{ab}/\psi_{ab} + D(f_a\Vert g_b))`,
+        gives :math:`D \le \sum_{ab}\phi_{ab}\,c_{ab}` with :math:`c_{ab} = \log\frac{\phi_{ab}}{\psi_{ab}} + D(f_a\Vert g_b)`,
         minimised by their fixed-point iteration;
       - ``projection_lower`` (:math:`d > 1`): for a unit vector :math:`v` the projections
         :math:`v^\top x` of both mixtures are one-dimensional mixtures and, by the

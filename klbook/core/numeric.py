@@ -450,8 +450,8 @@ def kl_numeric(p: object, q: object) -> float:
     normal, ``t(2)`` against normal, ``zipf(2)`` against geometric).
 
     **Continuous quadrature** (see the module docstring for the integrand).
-    The body is split at p's quantiles
-    :math:`u \in \{10^{-12}, 10^{-9}, 10^{-6}, 10^{-4}, 10^{-3}, 0.01, 0.05, 0.1, \dots, 0.9, 0.95, 0.99, \dots, 1-10^{-12}\}`
+    The body is split at p's quantiles :math:`u`: :math:`10^{-12}, 10^{-9}, 10^{-6}, 10^{-4}, 10^{-3}`,
+    then :math:`0.01, 0.05, 0.1, 0.2, \dots, 0.9, 0.95, 0.99`, then :math:`1 - u` for the first five
     (``ppf`` below the median, ``isf`` above), at the modes of p and of q
     (local maxima of the log-density, where kinks such as Laplace's live),
     and at q's quantiles inside p's body (where :math:`p \ll q` the integrand
@@ -759,7 +759,7 @@ def entropy_numeric(p: object) -> float:
     -----
     The same machinery as :func:`kl_numeric`: p's quantiles and modes as
     breakpoints, adaptive Gauss-Kronrod pieces, tail ladders; discrete sums are
-    truncated once :math:`P(X > K)\max(1, |\log p_K|, |\log p_{2K-a}|)` and the
+    truncated once :math:`P(X > K)` times :math:`\max(1, |\log p_K|, |\log p_{2K-a}|)` and the
     last chunk are below :math:`10^{-17}` of the partial sum.
     """
     P = Univariate(p, "p")

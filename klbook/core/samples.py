@@ -950,8 +950,11 @@ def known_kl_pairs(d: int) -> list[KnownKLPair]:
       (:func:`klbook.mixture_kl`, quadrature).
 
     The Gaussian values are the closed form
-    :math:`\tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta\mu^\top\Sigma_q^{-1}\Delta\mu - d
-    + \log\det\Sigma_q - \log\det\Sigma_p\bigr)`.
+
+    .. math::
+
+       & \tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta\mu^\top\Sigma_q^{-1}\Delta\mu \\
+       & \quad - d + \log\det\Sigma_q - \log\det\Sigma_p\bigr) .
 
     Raises
     ------

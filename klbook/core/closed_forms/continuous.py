@@ -19,8 +19,8 @@ divergence of :math:`\log\Gamma`,
    B(a, a') = \log\Gamma(a') - \log\Gamma(a) - (a' - a)\,\psi(a) \ge 0,
 
 split into Stirling's main part (written with :math:`\eta`) plus the
-Bregman divergence of Stirling's remainder
-:math:`R(x) = \log\Gamma(x) - (x - \tfrac12)\log x + x - \tfrac12\log 2\pi`,
+Bregman divergence of Stirling's remainder :math:`R(x)`, the difference of
+:math:`\log\Gamma(x)` and :math:`(x - \tfrac12)\log x - x + \tfrac12\log 2\pi`,
 which is convex, so each piece is non-negative.
 
 Support first: when the support of ``p`` is not inside the support of ``q``

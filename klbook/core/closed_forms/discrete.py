@@ -16,7 +16,7 @@ Near-identical pairs must not cancel. The building block is
 evaluated from the *difference* :math:`a - b` (formed from the parameters,
 before any logarithm), with the series
 :math:`g(r) = \sum_{k \ge 2} (-1)^k r^k / (k(k-1))` for :math:`|r| < 0.1`.
-For instance :math:`D_{KL}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(b)) = F(a, b) + F(1-a, 1-b)`,
+For instance :math:`D_{\mathrm{KL}}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(b))` is :math:`F(a, b) + F(1-a, 1-b)`,
 since the linear parts :math:`(a - b) + (b - a)` cancel exactly.
 """
 
