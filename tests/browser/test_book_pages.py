@@ -10,8 +10,9 @@ Then the same page in four views, a 390 px phone and a 1280 px desktop, each in 
 light and dark mode (conftest.py, ``SCREEN_JS``), with every solution and toggle opened:
 
 * phone: the page is no wider than the screen, no inline formula is cut off by a box that
-  does not scroll, no explorer control is covered or too small (sliders >= 200 px, buttons
-  >= 24 x 24 px);
+  does not scroll, nor wider than what the reader sees of it without scrolling sideways
+  (``_WIDE_INLINE_MATH_JS``), no explorer control is covered or too small (sliders >= 200 px,
+  buttons >= 24 x 24 px);
 * dark mode: explorer text has contrast >= 4.5 and explorer data curves >= 3 against what is
   behind them (light mode too);
 * desktop: every raster figure has at least two image pixels per CSS pixel, and no entry of the
@@ -63,6 +64,45 @@ VIEWS = [  # name, width, dark
 # axe's rules that read colours: the only ones whose verdict on an element can change with the
 # theme's mode (it sets the value of the theme's colour variables, html[data-theme]).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+
+
+# Inline formulas that a reader on a phone cannot see whole without scrolling sideways. Each inline
+# formula is its own box that scrolls (book_static/klbook.css, span.math), and so is a table's; the
+# "cut off" check of SCREEN_JS passes a formula in such a box by design. Here every inline formula must
+# end within what each of its boxes shows (an ancestor whose overflow-x is not visible, clipped or
+# scrolling: its padding box) and within the window. The right edge each ancestor leaves is computed
+# once per ancestor (one getComputedStyle each), so a page costs one pass over its formulas.
+_WIDE_INLINE_MATH_JS = r"""
+() => {
+  const de = document.documentElement, edges = new Map();
+  const edge = (el) => {   // the right edge of what el shows of its content, in window coordinates
+    if (!el || el === de || el === document.body) return de.clientWidth;
+    let e = edges.get(el);
+    if (e === undefined) {
+      e = edge(el.parentElement);
+      if (getComputedStyle(el).overflowX !== 'visible') {
+        e = Math.min(e, el.getBoundingClientRect().left + el.clientLeft + el.clientWidth);
+      }
+      edges.set(el, e);
+    }
+    return e;
+  };
+  const out = [];
+  for (const mj of document.querySelectorAll('.bd-article mjx-container:not([display="true"])')) {
+    if (mj.parentElement.closest('mjx-container')) continue;
+    const r = mj.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const right = edge(mj.parentElement);
+    if (r.right > right + 1) {
+      const tex = (mj.querySelector('mjx-assistive-mml') || mj).textContent.replace(/\s+/g, ' ').slice(0, 60);
+      const sec = mj.closest('section[id]');
+      out.push(`${sec ? '#' + sec.id : ''} "${tex}": ${Math.round(r.width)} px wide, ends ${Math.round(r.right - right)} px ` +
+               `past the ${right < de.clientWidth ? 'box it scrolls in' : 'screen'} (${Math.round(right)} px)`);
+    }
+  }
+  return out;
+}
+"""
 
 
 def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
@@ -141,6 +181,7 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
             if m["width"]["scroll"] > m["width"]["client"]:
                 add("page wider than the phone", name, [f"{m['width']['scroll']} px > {m['width']['client']} px"])
             add("inline formulas cut off", name, m["clippedMath"])
+            add("inline formulas wider than the phone", name, check.page.evaluate(_WIDE_INLINE_MATH_JS))
             add("explorer controls covered or too small", name, m["controls"])
         else:
             add("raster figures with < 2 image pixels per CSS pixel", name, m["figures"])
