@@ -371,3 +371,13 @@ def test_chapter_in_jupyterlab(path, lab_app):
           f"{myst_passes and myst_passes[1]} notebook passes), ran all cells {t_run:.0f} s, "
           f"{n_sliders} explorer and {n_handles} widget sliders checked in {time.monotonic() - t_keys:.0f} s")
     assert not problems, f"{path.name} in JupyterLab:\n  " + "\n  ".join(problems)
+
+
+def test_requests_to_other_hosts_are_refused_and_recorded(lab_app):
+    """What the chapters' "request to another host" check rests on (tests/local_chromium.py): the
+    JupyterLab page's request to another host gets no answer, and it is recorded."""
+    page = lab_app.page
+    start = len(page.klbook_foreign)
+    outcome = page.evaluate("() => fetch('http://example.com/klbook-probe.js').then(() => 'answered', () => 'refused')")
+    assert outcome == "refused"
+    assert page.klbook_foreign[start:] == ["http://example.com/klbook-probe.js"]
