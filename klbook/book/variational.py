@@ -117,8 +117,8 @@ class NormalNormalModel:
       .. math::
 
          & \log p(x) = -\frac{N-1}{2}\log(2\pi\sigma^2) \\
-         & \quad - \frac12\log N - \frac{S}{2\sigma^2} \\
-         & \quad + \log \mathcal{N}(\bar x;\, m_0,\, s_0^2 + \sigma^2/N) ;
+         & \quad {} - \frac12\log N - \frac{S}{2\sigma^2} \\
+         & \quad {} + \log \mathcal{N}(\bar x;\, m_0,\, s_0^2 + \sigma^2/N) ;
 
     * ELBO of :math:`q = \mathcal{N}(m, s^2)`:
 

@@ -2144,9 +2144,9 @@ def log_ratio(P: Univariate, Q: Univariate) -> Callable[[np.ndarray], np.ndarray
     .. math::
 
        d &= [\log\Gamma(k+n_1) - \log\Gamma(k+n_2)] \\
-       &\quad - [\log\Gamma(n_1) - \log\Gamma(n_2)] \\
-       &\quad + (n_1 - n_2)\log a + n_2\,\mathrm{log1p}\big(\tfrac{a-b}{b}\big) \\
-       &\quad + k\,\mathrm{log1p}\big(\tfrac{b-a}{1-b}\big),
+       &\quad {} - [\log\Gamma(n_1) - \log\Gamma(n_2)] \\
+       &\quad {} + (n_1 - n_2)\log a \\
+       &\quad {} + n_2\,\mathrm{log1p}\big(\tfrac{a-b}{b}\big) + k\,\mathrm{log1p}\big(\tfrac{b-a}{1-b}\big),
 
     the log-gamma differences by
     their Taylor series in :math:`n_1 - n_2` (:math:`d` is then accurate to a few

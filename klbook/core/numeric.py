@@ -450,9 +450,9 @@ def kl_numeric(p: object, q: object) -> float:
     normal, ``t(2)`` against normal, ``zipf(2)`` against geometric).
 
     **Continuous quadrature** (see the module docstring for the integrand).
-    The body is split at p's quantiles :math:`u`: :math:`10^{-12}, 10^{-9}, 10^{-6}, 10^{-4}, 10^{-3}`,
-    then :math:`0.01, 0.05, 0.1, 0.2, \dots, 0.9, 0.95, 0.99`, then :math:`1 - u` for the first five
-    (``ppf`` below the median, ``isf`` above), at the modes of p and of q
+    The body is split at p's quantiles (``ppf`` below the median, ``isf`` above) of levels
+    :math:`10^{-12}, 10^{-9}, 10^{-6}, 10^{-4}, 10^{-3}`, :math:`0.01, 0.05, 0.1, 0.2, \dots, 0.9, 0.95, 0.99`
+    and one minus each of the first five, at the modes of p and of q
     (local maxima of the log-density, where kinks such as Laplace's live),
     and at q's quantiles inside p's body (where :math:`p \ll q` the integrand
     is about q, whose mass must be resolved). Breakpoints closer to a finite

@@ -954,7 +954,7 @@ def known_kl_pairs(d: int) -> list[KnownKLPair]:
     .. math::
 
        & \tfrac12\bigl(\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta\mu^\top\Sigma_q^{-1}\Delta\mu \\
-       & \quad - d + \log\det\Sigma_q - \log\det\Sigma_p\bigr) .
+       & \quad {} - d + \log\det\Sigma_q - \log\det\Sigma_p\bigr) .
 
     Raises
     ------
