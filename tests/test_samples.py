@@ -265,12 +265,41 @@ def test_k_smallest_equals_a_partial_sort_of_every_row():
     holes[5, :600] = np.nan  # row 5: its first columns give a NaN bound
     infs = wide.copy()
     infs[:, 1::3] = -np.inf
-    narrow = wide[:, :700].copy()
-    for g in (wide, ties, holes, infs, narrow):
-        for k in (1, 2, 7, 11, 40, 200):
+    medium = wide[:, :700].copy()  # the bound from the first 256 columns
+    narrow = wide[:, :400].copy()
+    for g in (wide, ties, holes, infs, medium, medium[:, ::-1].copy(), narrow):
+        for k in (1, 2, 7, 11, 40, 64, 65, 200):
             got = np.sort(_k_smallest(g.copy(), k), axis=1)
             want = np.sort(np.partition(g, k - 1, axis=1)[:, :k], axis=1)
             assert got.dtype == np.float32 and got.tobytes() == want.tobytes(), (g.shape, k)
+
+
+def test_one_dimensional_search_gives_the_kd_trees_distances_to_the_bit():
+    """In one dimension the neighbours come from the sorted sample: the same floats as scipy's k-d tree,
+    sorted, with ties and duplicates, squares that underflow (1e-160) or overflow (1e160), subnormals,
+    the query's own point skipped, k up to n - 1, and queries outside the sample's range."""
+    from scipy.spatial import cKDTree
+
+    from klbook.core.samples import _knn_distances, _sorted_knn_1d
+
+    rng = np.random.default_rng(5)
+    draws = [
+        rng.standard_normal(500),
+        rng.standard_t(1, 500),
+        np.round(rng.standard_normal(500) * 3) / 3,
+        rng.integers(0, 4, 500).astype(float),
+        rng.standard_normal(500) * 1e-160,
+        rng.standard_normal(500) * 1e160,
+        rng.uniform(-1, 1, 500) * 1e-310,
+    ]
+    for v in draws:
+        x, y = v[:300, None], v[300:, None] * 1.5
+        for k in (1, 2, 5, 21, 199):
+            want_self = cKDTree(x).query(x, k=k + 1)[0].reshape(300, -1)[:, 1:]
+            want_cross = cKDTree(y).query(x, k=k)[0].reshape(300, -1)
+            assert _knn_distances(x, x, k, True, 1).tobytes() == want_self.tobytes(), k
+            assert _knn_distances(y, x, k, False, 1).tobytes() == want_cross.tobytes(), k
+        assert _sorted_knn_1d(x, x, 299).tobytes() == cKDTree(x).query(x, k=299)[0].tobytes()
 
 
 def test_reference_correction_is_unbiased_for_a_gaussian_pair_in_d8():

@@ -249,32 +249,63 @@ def _k_smallest(g: np.ndarray, k: int) -> np.ndarray:
     """The k smallest entries of each row of ``g`` (overwritten), in some order.
 
     The same values as a partial sort of every row, found about three times faster on wide rows: the
-    k-th smallest of a row's first 512 entries bounds its k-th smallest overall from above, so only the
-    entries at or below that bound (about 512 / k times fewer) are gathered and partially sorted. Rows
-    with ties or NaN that leave too few or too many candidates are partially sorted whole.
+    k-th smallest of a row's first 512 entries (256 on rows narrower than 1024) bounds its k-th smallest
+    overall from above, so only the entries at or below that bound (about 512 / k times fewer) are
+    gathered and partially sorted. Rows with ties or NaN that leave too few or too many candidates are
+    partially sorted whole.
     """
     rows, cols = g.shape
     if k >= cols:
         return g
-    if 4 * k <= _FIRST_COLUMNS and cols >= 2 * _FIRST_COLUMNS:
-        bound = np.partition(g[:, :_FIRST_COLUMNS], k - 1, axis=1)[:, k - 1]
-        keep = g <= bound[:, None]
-        count = np.count_nonzero(keep, axis=1)
+    first = _FIRST_COLUMNS if cols >= 2 * _FIRST_COLUMNS else _FIRST_COLUMNS // 2
+    if 4 * k <= first and cols >= 2 * first:
+        bound = np.partition(g[:, :first], k - 1, axis=1)[:, k - 1]
+        at = np.flatnonzero(g <= bound[:, None])  # row-major positions of the candidates
+        row = at // cols
+        count = np.bincount(row, minlength=rows)
         if count.min() >= k and 8 * count.max() <= cols:  # NaN bounds keep nothing; ties keep too much
             start = np.cumsum(count) - count
-            row = np.repeat(np.arange(rows), count)
             cand = np.full((rows, int(count.max())), np.inf, dtype=g.dtype)  # pads never below a candidate
-            cand[row, np.arange(row.size) - start[row]] = g[keep]
+            cand[row, np.arange(row.size) - start[row]] = g.ravel()[at]
             g = cand
     g.partition(k - 1, axis=1)  # in place: the k smallest first, in some order
     return g[:, :k]
+
+
+def _sorted_knn_1d(points: np.ndarray, pts: np.ndarray, k: int) -> np.ndarray:
+    """Distances from each of ``pts`` to its k nearest ``points``, sorted, in one dimension.
+
+    The k nearest of a point in the sorted sample are the k that a merge outward from its place
+    takes, the nearer side first. Distances are formed as the k-d tree forms them, the square root
+    of the squared difference, so they are the same floats as its query's (|u - v| itself would
+    differ where the square under- or overflows); about four times faster than the tree.
+    """
+    s = np.sort(points[:, 0])
+    q = pts[:, 0]
+    pad = np.concatenate([np.full(k, -np.inf), s, np.full(k, np.inf)])  # k steps never read past a pad
+    right = np.searchsorted(s, q) + k  # in pad: the first point >= q, then the next ones to take
+    left = right - 1
+    out = np.empty((q.size, k))
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            dl = q - pad[left]
+            dl *= dl
+            dr = q - pad[right]
+            dr *= dr
+            take = dl < dr  # on a tie the right one: the same distance either way
+            out[:, j] = np.where(take, dl, dr)
+            left -= take
+            right += ~take
+    return np.sqrt(out)
 
 
 def _knn_distances(points: np.ndarray, pts: np.ndarray, k: int, skip_self: bool, workers: int) -> np.ndarray:
     """Distances from each of ``pts`` to its 1st..k-th neighbours among ``points`` (itself skipped when ``skip_self``)."""
     kk = k + 1 if skip_self else k
     d = points.shape[1]
-    if _use_brute_force(d, points.shape[0]):
+    if d == 1:
+        dist = _sorted_knn_1d(points, pts, kk)
+    elif _use_brute_force(d, points.shape[0]):
         dist = _brute_knn(points, pts, kk)
     else:
         dist, _ = cKDTree(points, leafsize=_leafsize(d)).query(pts, k=kk, workers=workers)
