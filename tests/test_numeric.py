@@ -632,7 +632,7 @@ def test_far_apart_logistic_pair_uses_the_plain_difference():
         return -z - 2 * mp.log1p(mp.exp(-z)) - mp.log(s)
 
     with mp.workdps(25):
-        ref = float(mp.quad(lambda x: mp.exp(logf(x, l1, s1)) * (logf(x, l1, s1) - logf(x, l2, s2)),
+        ref = float(mp.quad(lambda x: mp.exp(v := logf(x, l1, s1)) * (v - logf(x, l2, s2)),
                             [-mp.inf, -40, -6, 0, 1.3, 10, 40, mp.inf]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
