@@ -363,10 +363,10 @@ def kl_forms(p: ArrayLike | object, q: ArrayLike | object, *, base: float | None
 
     .. math::
 
-       \underbrace{\sum_x p \log\frac{p}{q}}_{\texttt{direct}}
-       = \underbrace{-\sum_x p \log\frac{q}{p}}_{\texttt{flipped}}
-       = \underbrace{\mathbb{E}_{x\sim p}[\log p(x) - \log q(x)]}_{\texttt{expectation}}
-       = \underbrace{H(p, q) - H(p)}_{\texttt{cross\_entropy\_minus\_entropy}} .
+       & \underbrace{\sum_x p \log\frac{p}{q}}_{\texttt{direct}}
+       = \underbrace{-\sum_x p \log\frac{q}{p}}_{\texttt{flipped}} \\
+       & \quad = \underbrace{\mathbb{E}_{x\sim p}[\log p(x) - \log q(x)]}_{\texttt{expectation}} \\
+       & \quad = \underbrace{H(p, q) - H(p)}_{\texttt{cross\_entropy\_minus\_entropy}} .
 
     How each is computed:
 

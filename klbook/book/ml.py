@@ -1268,10 +1268,11 @@ class LinearGaussianVAE:
 
         .. math::
 
-           \mathbb E_q[\log p(x\mid z)] = -\frac d2 \log(2\pi\sigma^2)
-               - \frac{\lVert x - W\mu\rVert^2 + \sum_j s_j^2 \lVert W_{:,j}\rVert^2}{2\sigma^2},
-           \qquad
-           D_{\mathrm{KL}}(q\,\|\,p(z)) = \tfrac12 \sum_j \big(\mu_j^2 + s_j^2 - 1 - \log s_j^2\big).
+           & \mathbb E_q[\log p(x\mid z)] = -\frac d2 \log(2\pi\sigma^2) \\
+           & \quad {} - \frac{\lVert x - W\mu\rVert^2}{2\sigma^2} \\
+           & \quad {} - \frac{\sum_j s_j^2 \lVert W_{:,j}\rVert^2}{2\sigma^2}, \\
+           & D_{\mathrm{KL}}(q\,\|\,p(z)) = \tfrac12 \sum_j \big(\mu_j^2 + s_j^2 \\
+           & \quad {} - 1 - \log s_j^2\big).
 
         Parameters
         ----------
@@ -1323,12 +1324,13 @@ def beta_vae_objective(
 
     .. math::
 
-       \text{rate} = \mathbb E_x D_{\mathrm{KL}}(q(z\mid x)\,\|\,p(z))
-          = \tfrac12 \sum_j \big((ACA^\top)_{jj} + s_j^2 - 1 - \log s_j^2\big),
-
-       \text{distortion} = -\mathbb E_x\mathbb E_q \log p(x\mid z)
-          = \frac d2\log(2\pi\sigma^2) + \frac{\operatorname{tr}\big((I - WA)C(I - WA)^\top\big)
-            + \operatorname{tr}(W\operatorname{diag}(s^2)W^\top)}{2\sigma^2}.
+       & \text{rate} = \mathbb E_x D_{\mathrm{KL}}(q(z\mid x)\,\|\,p(z)) \\
+       & \quad = \tfrac12 \sum_j \big((ACA^\top)_{jj} + s_j^2 \\
+       & \qquad {} - 1 - \log s_j^2\big), \\
+       & \text{distortion} = -\mathbb E_x\mathbb E_q \log p(x\mid z) \\
+       & \quad = \frac d2\log(2\pi\sigma^2) \\
+       & \qquad {} + \frac{\operatorname{tr}\big((I - WA)C(I - WA)^\top\big)}{2\sigma^2} \\
+       & \qquad {} + \frac{\operatorname{tr}(W\operatorname{diag}(s^2)W^\top)}{2\sigma^2}.
 
     The :math:`\beta`-VAE minimises ``distortion + beta * rate``; :math:`\beta = 1`
     is minus the average ELBO.

@@ -124,10 +124,11 @@ class NormalNormalModel:
 
       .. math::
 
-         \mathrm{ELBO}(m, s) = -\frac N2 \log(2\pi\sigma^2)
-         - \frac{S + N(\bar x - m)^2 + N s^2}{2\sigma^2}
-         - \frac12 \log(2\pi s_0^2) - \frac{(m - m_0)^2 + s^2}{2 s_0^2}
-         + \frac12 \log(2\pi e s^2) .
+         & \mathrm{ELBO}(m, s) = -\frac N2 \log(2\pi\sigma^2) \\
+         & \quad {} - \frac{S + N(\bar x - m)^2 + N s^2}{2\sigma^2} \\
+         & \quad {} - \frac12 \log(2\pi s_0^2) \\
+         & \quad {} - \frac{(m - m_0)^2 + s^2}{2 s_0^2} \\
+         & \quad {} + \frac12 \log(2\pi e s^2) .
     """
 
     data: np.ndarray
@@ -367,9 +368,9 @@ class LogisticRegressionModel:
 
     .. math::
 
-       w = (w_0, w_1) \sim \mathcal{N}(0, s_0^2 I_2), \qquad
-       y_i \mid w \sim \mathrm{Bernoulli}\big(\sigma(w_0 + w_1 x_i)\big),
-       \quad i = 1, \dots, N,
+       & w = (w_0, w_1) \sim \mathcal{N}(0, s_0^2 I_2), \\
+       & y_i \mid w \sim \mathrm{Bernoulli}\big(\sigma(w_0 + w_1 x_i)\big), \\
+       & i = 1, \dots, N,
 
     with :math:`\sigma(t) = 1/(1 + e^{-t})`. The posterior :math:`p(w \mid x, y)`
     is not Gaussian, so no Gaussian q reaches it and the ELBO gap stays

@@ -2763,8 +2763,9 @@ def pair_log_ratio(p: Any, q: Any) -> Callable[..., tuple[np.ndarray, np.ndarray
 
     .. math::
 
-        d = G(-\tfrac12) - G(\tfrac12) = -\Big[G'(0) + \frac{G'''(0)}{24}\Big] + O(|u|^5),
-        \qquad G(\tau) = \log f(x;\, m + \tau u),
+        & d = G(-\tfrac12) - G(\tfrac12) \\
+        & \quad = -\Big[G'(0) + \frac{G'''(0)}{24}\Big] + O(|u|^5), \\
+        & G(\tau) = \log f(x;\, m + \tau u),
 
     :math:`m` the midpoint and :math:`u` the difference of the parameter
     vectors (shapes, loc, scale), :math:`G'` and :math:`G'''` by central

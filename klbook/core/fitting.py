@@ -454,9 +454,10 @@ def gaussian_kl_gradient(
 
     .. math::
 
-        D_{\mathrm{KL}}(q\|p) = -\rho - \tfrac12\log(2\pi e) - E[\ell(x)],\qquad
-        \frac{\partial}{\partial\mu} = -E[\ell'(x)],\qquad
-        \frac{\partial}{\partial\rho} = -1 - \sigma E[z\,\ell'(x)].
+        & D_{\mathrm{KL}}(q\|p) \\
+        & \quad = -\rho - \tfrac12\log(2\pi e) - E[\ell(x)], \\
+        & \frac{\partial}{\partial\mu} = -E[\ell'(x)], \\
+        & \frac{\partial}{\partial\rho} = -1 - \sigma E[z\,\ell'(x)].
 
     ``method="pathwise"`` uses these (it needs ``p.dlogpdf``, which
     :class:`klbook.GaussianMixture` has); ``method="stein"`` uses the

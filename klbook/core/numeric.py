@@ -25,9 +25,9 @@ the correction :math:`Q(A^c) - P(A^c)` comes from the cdfs:
 
 .. math::
 
-    D_{KL}(p\,\|\,q) = \int_{x_L}^{x_R} p\,\varphi(d)\,dx
-                      + \int_{A^c} p\,d\,dx
-                      + \big[Q(x < x_L) + Q(x > x_R)\big] - \big[P(x < x_L) + P(x > x_R)\big].
+    & D_{KL}(p\,\|\,q) = \int_{x_L}^{x_R} p\,\varphi(d)\,dx + \int_{A^c} p\,d\,dx \\
+    & \quad {} + \big[Q(x < x_L) + Q(x > x_R)\big] \\
+    & \quad {} - \big[P(x < x_L) + P(x > x_R)\big].
 
 Discrete sums use :math:`\sum_k p_k\,\varphi(d_k) + Q(\text{outside p's support})`,
 all terms non-negative.

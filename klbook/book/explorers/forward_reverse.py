@@ -126,12 +126,11 @@ def forward_reverse_explorer(
 
     .. math::
 
-        \frac{\partial}{\partial\mu} D_{\mathrm{KL}}(q\,\|\,p) =
-        \sum_i w_i q_i \frac{z_i}{\sigma}\,(\log q_i - \log p_i + 1), \qquad
-        \frac{\partial}{\partial\log\sigma} D_{\mathrm{KL}}(q\,\|\,p) =
-        \sum_i w_i q_i (z_i^2 - 1)(\log q_i - \log p_i + 1),
+        \frac{\partial}{\partial\mu} D_{\mathrm{KL}}(q\,\|\,p) &= \sum_i w_i q_i \frac{z_i}{\sigma}\,c_i, \\
+        \frac{\partial D_{\mathrm{KL}}(q\,\|\,p)}{\partial\log\sigma} &= \sum_i w_i q_i (z_i^2 - 1)\,c_i,
 
-    with :math:`z_i = (x_i - \mu)/\sigma` (and the forward ones likewise), so
+    with :math:`z_i = (x_i - \mu)/\sigma` and :math:`c_i = \log q_i - \log p_i + 1`
+    (and the forward ones likewise), so
     it lands on the optimum klbook reports from the same start.
 
     Parameters
