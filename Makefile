@@ -39,6 +39,10 @@ TOC_NOTEBOOKS := $(wildcard $(addsuffix .ipynb,$(shell grep -o 'chapters/[A-Za-z
 # Seconds a cell may run, as execute.timeout in _config.yml.
 NB_TIMEOUT := 120
 JOBS := $(shell nproc 2>/dev/null || echo 2)
+# pytest-xdist workers of each suite (one per core unless set)
+UNIT_JOBS ?= $(JOBS)
+BROWSER_JOBS ?= $(JOBS)
+LAB_JOBS ?= $(JOBS)
 
 .PHONY: book lab test test-unit test-notebooks test-browser test-lab screenshots serve clean distclean help
 
@@ -154,7 +158,7 @@ test: $(VENV_STAMP)
 # jsonschema building a grammar) costs ~2 CPU-s in each pytest process (xdist's controller and workers).
 NO_NBVAL := -p no:nbval
 test-unit: $(VENV_STAMP)
-	$(UNIT_NICE) $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
+	$(UNIT_NICE) $(PYTEST) $(NO_NBVAL) -n $(UNIT_JOBS) -q tests --ignore=tests/browser --ignore=tests/lab || [ $$? -eq 5 ]
 
 # One pytest for every notebook, in one process (a notebook's cells share one kernel): one start-up
 # (~5 CPU-s: pytest, plugins, nbformat's schema) instead of one per notebook, and no xdist workers:
@@ -175,7 +179,7 @@ nbval-%: chapters/%.ipynb $(VENV_STAMP)
 
 # One browser and one static server per core (pytest-xdist workers; the fixtures are per process).
 test-browser: $(BOOK_STAMP)
-	$(PYTEST) $(NO_NBVAL) -n $(JOBS) --durations=8 tests/browser
+	$(PYTEST) $(NO_NBVAL) -n $(BROWSER_JOBS) --durations=8 tests/browser
 
 # The same page checks, also saving four full-page screenshots of every page (phone and desktop,
 # light and dark) in _build/screenshots/ to look at. Nothing asserts on them, so make test skips them.
@@ -186,7 +190,7 @@ screenshots: $(BOOK_STAMP)
 # JupyterLab per core (tests/lab/conftest.py). With KLBOOK_SCREENSHOTS=1, screenshots land in _build/lab-screenshots/.
 # It collects no notebook: NO_NBVAL (its three pytest processes).
 test-lab: $(VENV_STAMP)
-	$(LAB_NICE) $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q --durations=8 tests/lab
+	$(LAB_NICE) $(PYTEST) $(NO_NBVAL) -n $(LAB_JOBS) -q --durations=8 tests/lab
 
 # ---------------------------------------------------------------- cleaning
 
