@@ -5,10 +5,10 @@ The same number can be written in several ways, and a reader meets all of them:
 .. math::
 
    D_{\mathrm{KL}}(p\,\|\,q)
-   = \sum_x p(x) \log\frac{p(x)}{q(x)}
-   = -\sum_x p(x) \log\frac{q(x)}{p(x)}
-   = \mathbb{E}_{x\sim p}\big[\log p(x) - \log q(x)\big]
-   = H(p, q) - H(p),
+   &= \sum_x p(x) \log\frac{p(x)}{q(x)} \\
+   &= -\sum_x p(x) \log\frac{q(x)}{p(x)} \\
+   &= \mathbb{E}_{x\sim p}\big[\log p(x) - \log q(x)\big] \\
+   &= H(p, q) - H(p),
 
 with integrals in place of sums for densities. :func:`kl_forms` evaluates each
 of these expressions separately, literally as written, so that a chapter can

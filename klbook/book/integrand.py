@@ -466,11 +466,10 @@ def signed_areas(p: object, q: object) -> SignedAreas:
 
     .. math::
 
-        \underbrace{\int_{d > 0} f\,dx}_{\text{positive}}
-        + \underbrace{\int_{d < 0} f\,dx}_{\text{negative}}
-        = D_{\mathrm{KL}}(p\,\|\,q) \;\ge\; 0,
-        \qquad
-        \text{negative} \;\ge\; -\mathrm{TV}(p, q) \;\ge\; -1,
+        & \underbrace{\int_{d > 0} f\,dx}_{\text{positive}}
+        + \underbrace{\int_{d < 0} f\,dx}_{\text{negative}} \\
+        & \quad = D_{\mathrm{KL}}(p\,\|\,q) \;\ge\; 0, \\
+        & \text{negative} \;\ge\; -\mathrm{TV}(p, q) \;\ge\; -1,
 
     where :math:`\mathrm{TV}(p, q) = \int \max(q - p, 0)\,dx`. The bound holds
     because :math:`f \ge p - q` pointwise (see the module docstring).

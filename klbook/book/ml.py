@@ -683,8 +683,9 @@ def generalized_jsd(p: ArrayLike, q: ArrayLike, beta: float) -> float:
 
     .. math::
 
-       \mathrm{JSD}_\beta(p\,\|\,q) = \beta\, D_{\mathrm{KL}}(p\,\|\,m) + (1-\beta)\, D_{\mathrm{KL}}(q\,\|\,m),
-       \qquad m = \beta p + (1-\beta) q .
+       & \mathrm{JSD}_\beta(p\,\|\,q) = \beta\, D_{\mathrm{KL}}(p\,\|\,m) \\
+       & \quad {} + (1-\beta)\, D_{\mathrm{KL}}(q\,\|\,m), \\
+       & m = \beta p + (1-\beta) q .
 
     :math:`\beta = \tfrac12` gives the Jensen-Shannon divergence. As
     :math:`\beta \to 0`, :math:`\mathrm{JSD}_\beta / \beta \to D_{\mathrm{KL}}(p\,\|\,q)` (forward);
@@ -924,8 +925,10 @@ def kd_loss(teacher_logits: ArrayLike, student_logits: ArrayLike, temperature: f
 
     .. math::
 
-       L_T = T^2\, D_{\mathrm{KL}}\big(\operatorname{softmax}(z_t/T)\,\|\,\operatorname{softmax}(z_s/T)\big),
-       \qquad \nabla_{z_s} L_T = T\,(q_T - p_T).
+       & L_T = T^2\, D_{\mathrm{KL}}(p_T\,\|\,q_T), \\
+       & \nabla_{z_s} L_T = T\,(q_T - p_T), \\
+       & p_T = \operatorname{softmax}(z_t/T), \\
+       & q_T = \operatorname{softmax}(z_s/T).
 
     As :math:`T \to \infty` the gradient tends to :math:`(\bar z_s - \bar z_t)/V`,
     with :math:`\bar z` the logits minus their mean: distillation at high
@@ -1061,8 +1064,9 @@ def sequence_kl(p: MarkovLM, q: MarkovLM, length: int) -> SequenceKL:
 
     .. math::
 
-       D_{\mathrm{KL}}(P\,\|\,Q) = D_{\mathrm{KL}}(\pi_0^P\,\|\,\pi_0^Q)
-       + \sum_{t=2}^{T} \sum_s P(x_{t-1} = s)\, D_{\mathrm{KL}}\big(A_P(s,\cdot)\,\|\,A_Q(s,\cdot)\big),
+       & D_{\mathrm{KL}}(P\,\|\,Q) = D_{\mathrm{KL}}(\pi_0^P\,\|\,\pi_0^Q) \\
+       & \quad {} + \sum_{t=2}^{T} \sum_s P(x_{t-1} = s) \\
+       & \qquad {} \times D_{\mathrm{KL}}\big(A_P(s,\cdot)\,\|\,A_Q(s,\cdot)\big),
 
     computed by propagating P's marginals forward (dynamic programming):
     :math:`O(T V^2)` work instead of :math:`V^T` sequences.

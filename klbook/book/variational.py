@@ -218,9 +218,8 @@ class NormalNormalModel:
 
         .. math::
 
-           \frac{\partial\,\mathrm{ELBO}}{\partial m} = \frac{N(\bar x - m)}{\sigma^2} - \frac{m - m_0}{s_0^2},
-           \qquad
-           \frac{\partial\,\mathrm{ELBO}}{\partial \rho} = 1 - s^2\Big(\frac{N}{\sigma^2} + \frac{1}{s_0^2}\Big).
+           \frac{\partial\,\mathrm{ELBO}}{\partial m} &= \frac{N(\bar x - m)}{\sigma^2} - \frac{m - m_0}{s_0^2}, \\
+           \frac{\partial\,\mathrm{ELBO}}{\partial \rho} &= 1 - s^2\Big(\frac{N}{\sigma^2} + \frac{1}{s_0^2}\Big).
 
         Since :math:`\log p(x)` does not depend on q, this is also minus the
         gradient of :math:`D_{\mathrm{KL}}(q\,\|\,p(z \mid x))`.

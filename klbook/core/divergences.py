@@ -20,8 +20,9 @@ with :math:`\tfrac12 \le p_i/q_i \le 2` (a "near" term) the engine uses
 
 .. math::
 
-   p\log\frac{p}{q} = q\,g(r) + (p - q), \qquad r = \frac{p-q}{q}, \qquad
-   g(r) = (1+r)\log(1+r) - r \ \ge 0 .
+   & p\log\frac{p}{q} = q\,g(r) + (p - q), \\
+   & r = \frac{p-q}{q}, \\
+   & g(r) = (1+r)\log(1+r) - r \ \ge 0 .
 
 There :math:`p - q` is exact (Sterbenz's lemma) and :math:`q\,g(r)` is evaluated
 without cancellation, in double-double arithmetic where it decides the last bit:

@@ -303,9 +303,9 @@ def mc_kl(
 
     .. math::
 
-       \hat D = \frac1n \sum_{i=1}^n k(r_i), \qquad
-       k_1 = -\log r, \quad k_2 = \tfrac12 (\log r)^2, \quad
-       k_3 = r - 1 - \log r .
+       & \hat D = \frac1n \sum_{i=1}^n k(r_i), \\
+       & k_1 = -\log r, \quad k_2 = \tfrac12 (\log r)^2, \\
+       & k_3 = r - 1 - \log r .
 
     :math:`k_1` is unbiased; :math:`k_3` is unbiased when q puts no mass
     outside the support of p (:math:`E_p[r] = 1`), and never negative;

@@ -482,8 +482,9 @@ def kl_numeric(p: object, q: object) -> float:
 
     .. math::
 
-        \sum_{k > K} p_k\,\varphi(d_k) \le P(X > K)\,D_K + Q(Y > K),\qquad
-        D_K = \max(1, |d_K|, |d_{2K - a}|),
+        & \sum_{k > K} p_k\,\varphi(d_k) \\
+        & \quad \le P(X > K)\,D_K + Q(Y > K), \\
+        & D_K = \max(1, |d_K|, |d_{2K - a}|),
 
     assuming :math:`|d_k| \le D_K` where p's remaining mass lives (true for
     log-pmfs that are monotone or polynomial-logarithmic in :math:`k`, i.e.

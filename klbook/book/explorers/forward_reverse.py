@@ -97,14 +97,12 @@ def forward_reverse_explorer(
 
     Sliders move :math:`q = \mathcal{N}(\mu, \sigma^2)`: one for :math:`\mu`
     and one for :math:`\log\sigma`. The page draws p and q (on a density axis
-    that stays fixed while q moves) and shows, live,
+    that stays fixed while q moves) and shows, live, the forward and the reverse divergence,
 
     .. math::
 
-        D_{\mathrm{KL}}(p\,\|\,q) = \int p\log\frac{p}{q}\,dx
-        \quad\text{(forward)}, \qquad
-        D_{\mathrm{KL}}(q\,\|\,p) = \int q\log\frac{q}{p}\,dx
-        \quad\text{(reverse)}.
+        D_{\mathrm{KL}}(p\,\|\,q) &= \int p\log\frac{p}{q}\,dx, \\
+        D_{\mathrm{KL}}(q\,\|\,p) &= \int q\log\frac{q}{p}\,dx.
 
     **p is the reader's** (``editable``): each of its one to three bumps has
     sliders for location, width and weight (the weights are normalised), a

@@ -10,8 +10,9 @@ Near-identical pairs must not cancel. The building block is
 
 .. math::
 
-    F(a, b) = a \log\frac{a}{b} - (a - b) = b\, g\!\left(\frac{a - b}{b}\right),
-    \qquad g(r) = (1 + r)\log(1 + r) - r \ge 0,
+    F(a, b) &= a \log\frac{a}{b} - (a - b) \\
+    &= b\, g\!\left(\frac{a - b}{b}\right), \\
+    g(r) &= (1 + r)\log(1 + r) - r \ge 0,
 
 evaluated from the *difference* :math:`a - b` (formed from the parameters,
 before any logarithm), with the series
