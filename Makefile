@@ -10,7 +10,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 HTML   := _build/html
-PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# Plugins no test uses stay unloaded (anyio's, platformdirs' isolated-dirs fixture): 0.1-0.2 CPU-s per pytest process.
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -p no:anyio -p no:platformdirs
 
 # Reproducible runs: hypothesis draws the same examples every time (tests/conftest.py), and
 # BLAS uses one thread (small matrices only; threads fighting over 2 cores cost 20x).
