@@ -445,8 +445,8 @@ def penalised_policy_ascent(
 
     .. math::
 
-       \theta \leftarrow \theta + \eta\,\big(\nabla_\theta \mathbb E_{\pi_\theta}[R] - \beta\, g_k(\theta)\big),
-       \qquad \nabla_\theta \mathbb E_{\pi_\theta}[R] = \pi_\theta \odot (R - \mathbb E_{\pi_\theta}[R]),
+       & \theta \leftarrow \theta + \eta\,\big(\nabla_\theta \mathbb E_{\pi_\theta}[R] - \beta\, g_k(\theta)\big), \\
+       & \nabla_\theta \mathbb E_{\pi_\theta}[R] = \pi_\theta \odot (R - \mathbb E_{\pi_\theta}[R]),
 
     with :math:`g_k` from :func:`penalty_gradient` (no sampling noise), from
     :math:`\theta = \log\pi_{\mathrm{ref}}`. With :math:`k_2` it converges to the Gibbs
@@ -578,8 +578,9 @@ def dpo_loss(policy: ArrayLike, pi_ref: ArrayLike, preferences: ArrayLike, beta:
 
     .. math::
 
-       \mathcal L_{\mathrm{DPO}}(\pi) = -\frac{1}{\sum_{ij} W_{ij}} \sum_{i,j} W_{ij}\,
-       \log\sigma\!\Big(\beta\log\frac{\pi(y_i)}{\pi_{\mathrm{ref}}(y_i)} - \beta\log\frac{\pi(y_j)}{\pi_{\mathrm{ref}}(y_j)}\Big),
+       & \mathcal L_{\mathrm{DPO}}(\pi) = -\frac{1}{\sum_{ij} W_{ij}} \sum_{i,j} W_{ij}\,
+       \log\sigma\!\Big( \\
+       & \quad \beta\log\frac{\pi(y_i)}{\pi_{\mathrm{ref}}(y_i)} - \beta\log\frac{\pi(y_j)}{\pi_{\mathrm{ref}}(y_j)}\Big),
 
     with :math:`W_{ij}` the weight (a count, or a probability) of the pair
     "response i preferred to response j".
@@ -1225,8 +1226,9 @@ class LinearGaussianVAE:
 
     .. math::
 
-       z \sim \mathcal N(0, I_k), \qquad x \mid z \sim \mathcal N(Wz, \sigma^2 I_d),
-       \qquad p(x) = \mathcal N(0, WW^\top + \sigma^2 I_d),
+       & z \sim \mathcal N(0, I_k), \\
+       & x \mid z \sim \mathcal N(Wz, \sigma^2 I_d), \\
+       & p(x) = \mathcal N(0, WW^\top + \sigma^2 I_d),
 
     with the exact posterior :math:`p(z\mid x) = \mathcal N(M^{-1}W^\top x, \sigma^2 M^{-1})`,
     :math:`M = W^\top W + \sigma^2 I_k` (probabilistic PCA).
@@ -1418,9 +1420,9 @@ def beta_vae_optimum(data_cov: ArrayLike, noise_std: float, beta: float, latent_
 
     .. math::
 
-       W_{:,j} = \sqrt{(\lambda_j - \beta\sigma^2)_+}\; u_j, \qquad
-       A_{j,:} = \frac{W_{:,j}^\top}{\lambda_j}, \qquad
-       s_j^2 = \min\!\Big(1, \frac{\beta\sigma^2}{\lambda_j}\Big),
+       & W_{:,j} = \sqrt{(\lambda_j - \beta\sigma^2)_+}\; u_j, \\
+       & A_{j,:} = \frac{W_{:,j}^\top}{\lambda_j}, \\
+       & s_j^2 = \min\!\Big(1, \frac{\beta\sigma^2}{\lambda_j}\Big),
 
     so its rate is :math:`\tfrac12\log(\lambda_j/\beta\sigma^2)` when
     :math:`\lambda_j > \beta\sigma^2` and **zero** otherwise: the unit has

@@ -158,8 +158,9 @@ def total_variation(p: ArrayLike | object, q: ArrayLike | object) -> float:
 
     .. math::
 
-        \mathrm{TV}(p, q) = \sup_{A} |p(A) - q(A)| = \frac12 \sum_x |p(x) - q(x)|
-        = \sum_{x:\, q(x) > p(x)} \big(q(x) - p(x)\big),
+        \mathrm{TV}(p, q) &= \sup_{A} |p(A) - q(A)| \\
+        &= \frac12 \sum_x |p(x) - q(x)| \\
+        &= \sum_{x:\, q(x) > p(x)} \big(q(x) - p(x)\big),
 
     with an integral instead of the sum for densities. It is a metric, 0
     exactly when :math:`p = q` and 1 exactly when the supports are disjoint.

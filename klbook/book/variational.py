@@ -6,8 +6,8 @@ mean and normal observations,
 
 .. math::
 
-   z \sim \mathcal{N}(m_0, s_0^2), \qquad
-   x_i \mid z \sim \mathcal{N}(z, \sigma^2), \quad i = 1, \dots, N .
+   & z \sim \mathcal{N}(m_0, s_0^2), \\
+   & x_i \mid z \sim \mathcal{N}(z, \sigma^2), \quad i = 1, \dots, N .
 
 Its posterior :math:`p(z \mid x)` is normal and its evidence :math:`p(x)` has a
 closed form, so the identity
@@ -91,8 +91,10 @@ class NormalNormalModel:
 
     .. math::
 
-       z \sim \mathcal{N}(m_0, s_0^2), \qquad x_i \mid z \sim \mathcal{N}(z, \sigma^2)
-       \ \text{independently}, \quad i = 1, \dots, N .
+       & z \sim \mathcal{N}(m_0, s_0^2), \\
+       & x_i \mid z \sim \mathcal{N}(z, \sigma^2)
+       \ \text{independently}, \\
+       & i = 1, \dots, N .
 
     Parameters
     ----------

@@ -817,9 +817,11 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
 
     .. math::
 
-        D_\alpha = \frac{\alpha}{2}\Delta^\top\Sigma_\alpha^{-1}\Delta
-            - \frac{1}{2(\alpha-1)}\log\frac{\det\Sigma_\alpha}{(\det\Sigma_p)^{1-\alpha}(\det\Sigma_q)^{\alpha}},
-        \qquad \Delta = \mu_p - \mu_q,
+        & D_\alpha = \frac{\alpha}{2}\Delta^\top\Sigma_\alpha^{-1}\Delta \\
+        & \quad {} - \frac{\log\det\Sigma_\alpha}{2(\alpha-1)} \\
+        & \quad {} + \frac{(1-\alpha)\log\det\Sigma_p}{2(\alpha-1)} \\
+        & \quad {} + \frac{\alpha\log\det\Sigma_q}{2(\alpha-1)}, \\
+        & \Delta = \mu_p - \mu_q,
 
     valid while :math:`\Sigma_\alpha` is positive definite and ``inf``
     otherwise (for :math:`\alpha > 1`, q must not be too narrow:

@@ -495,9 +495,9 @@ def estimator_moments(p: object, q: object, estimator: str) -> EstimatorMoments:
 
     .. math::
 
-       D = E_p[-u], \qquad
-       \mathrm{bias} = E_p[k + u], \qquad
-       \mathrm{sd} = \sqrt{E_p\big[(k - D - \mathrm{bias})^2\big]} .
+       D &= E_p[-u], \qquad
+       \mathrm{bias} = E_p[k + u], \\
+       \mathrm{sd} &= \sqrt{E_p\big[(k - D - \mathrm{bias})^2\big]} .
 
     :math:`D` is :func:`klbook.kl_divergence`'s value (closed form where one
     exists). The bias of :math:`k_1` is 0; that of :math:`k_2` is

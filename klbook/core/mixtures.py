@@ -73,8 +73,8 @@ class GaussianMixture(Distribution):
 
     .. math::
 
-        p(x) = \sum_{k=1}^{K} w_k\, \mathcal{N}(x;\, \mu_k, \Sigma_k),
-        \qquad w_k \ge 0,\quad \sum_k w_k = 1,\quad \Sigma_k \succ 0.
+        & p(x) = \sum_{k=1}^{K} w_k\, \mathcal{N}(x;\, \mu_k, \Sigma_k), \\
+        & w_k \ge 0,\quad \sum_k w_k = 1,\quad \Sigma_k \succ 0.
 
     Two forms:
 

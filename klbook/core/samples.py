@@ -632,8 +632,9 @@ def histogram_kl(x: ArrayLike, y: ArrayLike, bins: int | ArrayLike = 20) -> floa
 
     .. math::
 
-        \widehat D = \sum_j \hat p_j \log\frac{\hat p_j}{\hat q_j},
-        \qquad \hat p_j = \frac{\#\{i : x_i \in B_j\}}{n},\quad \hat q_j = \frac{\#\{i : y_i \in B_j\}}{m},
+        & \widehat D = \sum_j \hat p_j \log\frac{\hat p_j}{\hat q_j}, \\
+        & \hat p_j = \frac{\#\{i : x_i \in B_j\}}{n}, \\
+        & \hat q_j = \frac{\#\{i : y_i \in B_j\}}{m},
 
     over common bins :math:`B_j` (``bins`` equal-width bins spanning both samples, or the given
     edges). It estimates the KL of the *binned* distributions, which is below the true KL (data
