@@ -173,8 +173,8 @@ def integrand_curves(p: object, q: object, x: ArrayLike) -> IntegrandCurves:
 
     .. math::
 
-        d(x) = \log p(x) - \log q(x), \qquad
-        f(x) = p(x)\,d(x) \;\ge\; p(x) - q(x),
+        d(x) &= \log p(x) - \log q(x), \\
+        f(x) &= p(x)\,d(x) \;\ge\; p(x) - q(x),
 
     with :math:`\int f\,dx = D_{\mathrm{KL}}(p\,\|\,q)` and
     :math:`\int (p - q)\,dx = 0`. The integrand comes from

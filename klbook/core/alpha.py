@@ -621,8 +621,9 @@ def js_divergence(p: Any, q: Any, *, base: float | None = None) -> float:
 
     .. math::
 
-        \mathrm{JS}(p, q) = \tfrac12 D_{\mathrm{KL}}(p\,\|\,m) + \tfrac12 D_{\mathrm{KL}}(q\,\|\,m),
-        \qquad m = \tfrac12 (p + q).
+        & \mathrm{JS}(p, q) = \tfrac12 D_{\mathrm{KL}}(p\,\|\,m) \\
+        & \quad {} + \tfrac12 D_{\mathrm{KL}}(q\,\|\,m), \\
+        & m = \tfrac12 (p + q).
 
     Symmetric, always finite, :math:`0 \le \mathrm{JS} \le \log 2` (1 bit),
     with equality on the right exactly when p and q have disjoint supports;
@@ -760,8 +761,9 @@ def renyi_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
 
     .. math::
 
-        D_\alpha(p\,\|\,q) = \frac{1}{\alpha - 1}\log \sum_x p(x)^{\alpha}\, q(x)^{1-\alpha}
-        \qquad (\alpha \in (0,1)\cup(1,\infty)),
+        & D_\alpha(p\,\|\,q) \\
+        & \quad = \frac{1}{\alpha - 1}\log \sum_x p(x)^{\alpha}\, q(x)^{1-\alpha} \\
+        & (\alpha \in (0,1)\cup(1,\infty)),
 
     an integral for densities. The orders :math:`0, 1, \infty` are the limits
     (van Erven & Harremoës, 2014):
@@ -898,8 +900,9 @@ def alpha_divergence(p: Any, q: Any, alpha: float, *, base: float | None = None)
 
     .. math::
 
-        D^{(\alpha)}(p\,\|\,q) = \frac{\sum_x \big[\alpha\, p(x) + (1-\alpha)\, q(x)
-            - p(x)^{\alpha} q(x)^{1-\alpha}\big]}{\alpha(1-\alpha)}, \qquad \alpha\in\mathbb{R},
+        & D^{(\alpha)}(p\,\|\,q) = \frac{1}{\alpha(1-\alpha)} \sum_x \big[\alpha\, p(x) \\
+        & \quad {} + (1-\alpha)\, q(x) - p(x)^{\alpha} q(x)^{1-\alpha}\big], \\
+        & \alpha\in\mathbb{R},
 
     an integral for densities (the form of Zhu & Rohwer, 1995, and Minka, 2005; for
     normalised p and q the first two terms add up to 1). Every term of the sum
@@ -1117,8 +1120,9 @@ def chernoff_information(p: Any, q: Any, *, base: float | None = None) -> Cherno
 
     .. math::
 
-        C(p, q) = -\min_{0\le\lambda\le 1} \log \sum_x p(x)^{\lambda}\, q(x)^{1-\lambda}
-                = \max_{0\le\lambda\le 1} (1-\lambda)\, D_\lambda(p\,\|\,q),
+        & C(p, q) \\
+        & \quad = -\min_{0\le\lambda\le 1} \log \sum_x p(x)^{\lambda}\, q(x)^{1-\lambda} \\
+        & \quad = \max_{0\le\lambda\le 1} (1-\lambda)\, D_\lambda(p\,\|\,q),
 
     an integral for densities, with the Rényi divergence :math:`D_\lambda` of
     :func:`renyi_divergence`. It is symmetric (:math:`\lambda^*(q, p) = 1 - \lambda^*(p, q)`),

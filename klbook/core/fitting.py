@@ -446,8 +446,8 @@ def gaussian_kl_gradient(
 
     .. math::
 
-        \frac{\partial}{\partial\mu} D_{\mathrm{KL}}(p\|q) = \frac{\mu - m}{\sigma^2},\qquad
-        \frac{\partial}{\partial\rho} D_{\mathrm{KL}}(p\|q) = 1 - \frac{v + (m - \mu)^2}{\sigma^2}.
+        \frac{\partial}{\partial\mu} D_{\mathrm{KL}}(p\|q) &= \frac{\mu - m}{\sigma^2}, \\
+        \frac{\partial}{\partial\rho} D_{\mathrm{KL}}(p\|q) &= 1 - \frac{v + (m - \mu)^2}{\sigma^2}.
 
     Reverse, with :math:`x = \mu + \sigma z`, :math:`z\sim\mathcal{N}(0,1)`
     (the reparameterisation) and :math:`\ell = \log p`:

@@ -78,7 +78,8 @@ def kl_bernoulli_params(a: float, b: float) -> float:
 
     .. math::
 
-        D_{KL} = a\log\frac{a}{b} + (1-a)\log\frac{1-a}{1-b} = F(a, b) + F(1-a, 1-b),
+        D_{KL} &= a\log\frac{a}{b} + (1-a)\log\frac{1-a}{1-b} \\
+        &= F(a, b) + F(1-a, 1-b),
 
     with :math:`F` of the module docstring, evaluated from :math:`a - b` so
     that near-equal :math:`a, b` keep full relative precision
