@@ -24,9 +24,11 @@ mode and the dark one in dark mode (classes ``kl-light`` / ``kl-dark``, book_sta
 wrapped in a link to itself, so that a phone reader can open a multi-panel figure full size.
 
 The site's root, ``index.html``: sphinx-external-toc writes it as one bare ``<meta>`` redirect to
-the book's first page. A browser shown a page with no icon of its own asks the server for
-``/favicon.ico``, which the book does not have: every visit to the root left a 404. We write it
-as a small page with the book's icon, a title, the same redirect and a link to follow by hand.
+the book's first page. A browser shown a page with no icon link asks the server for
+``/favicon.ico``, which the book does not have: a visit to the root left a 404, or a request cut
+short by the redirect. We write it as a small page with a title, the same redirect, a link to
+follow by hand, and an empty inline icon (``data:,``), so that it asks for no icon at all: it is
+shown for no time, and the book's first page brings the book's icon.
 """
 
 from __future__ import annotations
@@ -183,7 +185,8 @@ _ROOT_REDIRECT = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-{icon}<meta http-equiv="Refresh" content="0; url={target}">
+<link rel="icon" href="data:,">
+<meta http-equiv="Refresh" content="0; url={target}">
 </head>
 <body><p><a href="{target}">{title}</a></p></body>
 </html>
@@ -191,15 +194,11 @@ _ROOT_REDIRECT = """<!DOCTYPE html>
 
 
 def _root_redirect(app, exception) -> None:
-    """The site root as a page with the book's icon (see the module docstring)."""
+    """The site root as a small page that asks for no icon (see the module docstring)."""
     if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
         return
-    favicon = app.config.html_favicon or ""
-    href = favicon if "://" in favicon else f"_static/{Path(favicon).name}"
-    icon = f'<link rel="icon" href="{html.escape(href)}">\n' if favicon else ""
     target = html.escape(app.builder.get_target_uri(app.config.root_doc))
-    page = _ROOT_REDIRECT.format(title=html.escape(app.config.html_title or app.config.project), icon=icon,
-                                 target=target)
+    page = _ROOT_REDIRECT.format(title=html.escape(app.config.html_title or app.config.project), target=target)
     Path(app.outdir, "index.html").write_text(page, encoding="utf8")
 
 
