@@ -219,7 +219,8 @@ def code_lengths(q: ArrayLike, *, base: float = 2) -> np.ndarray:
 
     .. math::
 
-       \sum_x p(x)\,\big(L_q(x) - L_p(x)\big) = H(p, q) - H(p) = D_{\mathrm{KL}}(p\,\|\,q).
+       & \sum_x p(x)\,\big(L_q(x) - L_p(x)\big) \\
+       & \quad = H(p, q) - H(p) = D_{\mathrm{KL}}(p\,\|\,q).
 
     Parameters
     ----------

@@ -39,7 +39,8 @@ without cancellation, in double-double arithmetic where it decides the last bit:
 
   .. math::
 
-     g(r_0 + h) = g(r_0) + h\log(1 + r_0) + (1 + r_0)\,g\!\left(\frac{h}{1+r_0}\right),
+     & g(r_0 + h) = g(r_0) + h\log(1 + r_0) \\
+     & \quad {} + (1 + r_0)\,g\!\left(\frac{h}{1+r_0}\right),
 
   its first two terms added by TwoProduct and TwoSum, the remainder of :math:`r`
   entering through :math:`g'(r) = \log(1 + r)`;

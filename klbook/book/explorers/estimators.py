@@ -77,7 +77,8 @@ def estimator_explorer(
 
     .. math::
 
-        k_1 = -\log r, \qquad k_2 = \tfrac12 (\log r)^2, \qquad k_3 = (r - 1) - \log r .
+        & k_1 = -\log r, \qquad k_2 = \tfrac12 (\log r)^2, \\
+        & k_3 = (r - 1) - \log r .
 
     Histograms of the replicate averages build up against the exact
     :math:`D_{\mathrm{KL}} = \mu^2/2`, with the simulated bias and standard
