@@ -40,10 +40,15 @@ TOC_NOTEBOOKS := $(wildcard $(addsuffix .ipynb,$(shell grep -o 'chapters/[A-Za-z
 # Seconds a cell may run, as execute.timeout in _config.yml.
 NB_TIMEOUT := 120
 JOBS := $(shell nproc 2>/dev/null || echo 2)
-# pytest-xdist workers of each suite (one per core unless set)
+# pytest-xdist workers of each suite (-n; 0: no workers, one process). test-lab runs in one process:
+# one JupyterLab and one Chromium instead of one per core saves their start-up and the app's load
+# (~10 CPU-s each), and make test keeps both cores busy with the other suites anyway. One clone of
+# 0c34787 (after make book and one make test), make test one run each: LAB_JOBS=2 304.7 s wall,
+# 582 CPU-s busy; LAB_JOBS=0 295.0 s, 561 (lab 226 s, browser last at 294 s); LAB_JOBS=0 with
+# BROWSER_JOBS=3 299.4 s, 597.
 UNIT_JOBS ?= $(JOBS)
 BROWSER_JOBS ?= $(JOBS)
-LAB_JOBS ?= $(JOBS)
+LAB_JOBS ?= 0
 
 .PHONY: book lab test test-unit test-notebooks test-browser test-lab screenshots serve clean distclean help
 
@@ -133,7 +138,7 @@ serve: $(BOOK_STAMP)
 
 # ---------------------------------------------------------------- tests
 
-# The four suites run at the same time (test-notebooks in one process, the others on both cores):
+# The four suites run at the same time (test-notebooks and test-lab in one process each, the others on both cores):
 # almost all of their time is CPU time, and while one waits (a browser page, a kernel, JupyterLab
 # starting) another computes, so neither core idles. Priorities, from first to last: test-browser
 # (nice 0), the largest suite and the one whose pages run one after the other on each core, so it
@@ -188,8 +193,8 @@ screenshots: $(BOOK_STAMP)
 	KLBOOK_SCREENSHOTS=1 $(PYTEST) $(NO_NBVAL) -n $(JOBS) -q tests/browser/test_book_pages.py
 
 # Every chapter opened, run and used in JupyterLab from .venv, in headless Chromium, one
-# JupyterLab per core (tests/lab/conftest.py). With KLBOOK_SCREENSHOTS=1, screenshots land in _build/lab-screenshots/.
-# It collects no notebook: NO_NBVAL (its three pytest processes).
+# JupyterLab per pytest process (tests/lab/conftest.py; LAB_JOBS above). With KLBOOK_SCREENSHOTS=1,
+# screenshots land in _build/lab-screenshots/. It collects no notebook: NO_NBVAL.
 test-lab: $(VENV_STAMP)
 	$(LAB_NICE) $(PYTEST) $(NO_NBVAL) -n $(LAB_JOBS) -q --durations=8 tests/lab
 

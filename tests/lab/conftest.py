@@ -22,7 +22,7 @@ Fixtures (``make test-lab`` runs ``pytest tests/lab``):
     and uncaught page errors are recorded in ``page.klbook_console``.
 ``lab_app`` (session)
     A :class:`LabApp`: one such page with JupyterLab loaded (``/lab?reset``, a fresh workspace)
-    and started, for every test of the session (of one pytest-xdist worker). Loading
+    and started, for every test of the session (of each pytest process: ``make test-lab`` runs one). Loading
     JupyterLab costs about 4 CPU-s (its scripts parsed and compiled in the page, served by the
     server); a test opens its notebook in the running app (``docmanager:open``, as a reader's
     double click in the file browser does) and closes it, with its kernel, when done. What the
