@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import shutil
 import subprocess
 import tempfile
@@ -37,8 +36,8 @@ from scipy.integrate import IntegrationWarning, quad
 
 from klbook.book.explorers import core_js
 from klbook.core.mixtures import GaussianMixture
+from local_chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = os.environ.get("KLBOOK_CHROMIUM", "/usr/bin/chromium")
 TOL = 1e-9
 
 
@@ -348,8 +347,7 @@ class ChromiumEngine:
         self._pw = sync_playwright().start()
         self._browser = self._pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
+            args=CHROMIUM_ARGS,
         )
         self.page = self._browser.new_page()
         self.page.set_content("<!DOCTYPE html><html><body></body></html>")
