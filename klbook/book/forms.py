@@ -165,8 +165,8 @@ def kl_terms(p: ArrayLike, q: ArrayLike, *, base: float | None = None) -> np.nda
 
     .. math::
 
-       t_i = p_i \log\frac{p_i}{q_i}, \qquad
-       D_{\mathrm{KL}}(p\,\|\,q) = \sum_i t_i ,
+       t_i &= p_i \log\frac{p_i}{q_i}, \\
+       D_{\mathrm{KL}}(p\,\|\,q) &= \sum_i t_i ,
 
     with the conventions :math:`t_i = 0` when :math:`p_i = 0` (whatever
     :math:`q_i` is, zero included) and :math:`t_i = +\infty` when

@@ -4,8 +4,8 @@ For univariate densities p and q,
 
 .. math::
 
-    D_{\mathrm{KL}}(p\,\|\,q) = \int p(x) \log\frac{p(x)}{q(x)}\,dx
-    = \mathbb{E}_{x\sim p}\big[\log p(x) - \log q(x)\big].
+    D_{\mathrm{KL}}(p\,\|\,q) &= \int p(x) \log\frac{p(x)}{q(x)}\,dx \\
+    &= \mathbb{E}_{x\sim p}\big[\log p(x) - \log q(x)\big].
 
 The function under the integral, :math:`f(x) = p(x)\,d(x)` with the
 *log-ratio* :math:`d(x) = \log p(x) - \log q(x)`, is negative wherever
@@ -365,7 +365,8 @@ def kl_part(p: object, q: object, lo: float, hi: float) -> float:
 
     .. math::
 
-        D_{(lo, hi)}(p\,\|\,q) = \int_{lo}^{hi} p(x)\,\log\frac{p(x)}{q(x)}\,dx .
+        & D_{(lo, hi)}(p\,\|\,q) \\
+        & \quad = \int_{lo}^{hi} p(x)\,\log\frac{p(x)}{q(x)}\,dx .
 
     Unlike the whole divergence this part can be negative (where q > p). Over
     :math:`(-\infty, \infty)` it is :func:`klbook.kl_divergence` up to the

@@ -33,7 +33,10 @@ def empirical_pmf(data: ArrayLike, n_values: int) -> np.ndarray:
 
     .. math::
 
-       \hat p(k) = \frac{1}{N} \sum_{i=1}^N [x_i = k], \qquad k = 0, \dots, K-1 .
+       \hat p(k) = \frac{1}{N} \sum_{i=1}^N [x_i = k]
+
+    for :math:`k = 0, \dots, K-1`, where :math:`[x_i = k]` is 1 if :math:`x_i = k`
+    and 0 otherwise.
 
     Parameters
     ----------
@@ -121,9 +124,9 @@ def finite_difference_gradient(
 
     .. math::
 
-       \frac{\partial f}{\partial \theta_j} \approx
-       \frac{f(\theta + h_j e_j) - f(\theta - h_j e_j)}{2 h_j},
-       \qquad h_j = h \max(1, |\theta_j|),
+       \frac{\partial f}{\partial \theta_j} &\approx
+       \frac{f(\theta + h_j e_j) - f(\theta - h_j e_j)}{2 h_j}, \\
+       h_j &= h \max(1, |\theta_j|),
 
     with error :math:`O(h_j^2)` from the third derivative plus rounding of
     order :math:`\varepsilon |f| / h_j`; ``h = 1e-5`` balances the two for

@@ -207,7 +207,8 @@ def kl_regularised_objective(policy: ArrayLike, pi_ref: ArrayLike, reward: Array
 
     .. math::
 
-       J(\pi) = \sum_y \pi(y) R(y) - \beta\, D_{\mathrm{KL}}(\pi\,\|\,\pi_{\mathrm{ref}}).
+       J(\pi) &= \sum_y \pi(y) R(y) \\
+       &\quad - \beta\, D_{\mathrm{KL}}(\pi\,\|\,\pi_{\mathrm{ref}}).
 
     Parameters
     ----------
@@ -234,8 +235,8 @@ def kl_regularised_optimum(pi_ref: ArrayLike, reward: ArrayLike, beta: float) ->
 
     .. math::
 
-       \pi^*(y) = \frac{\pi_{\mathrm{ref}}(y)\, e^{R(y)/\beta}}{Z}, \qquad
-       Z = \sum_y \pi_{\mathrm{ref}}(y)\, e^{R(y)/\beta},
+       \pi^*(y) &= \frac{\pi_{\mathrm{ref}}(y)\, e^{R(y)/\beta}}{Z}, \\
+       Z &= \sum_y \pi_{\mathrm{ref}}(y)\, e^{R(y)/\beta},
 
     maximises :math:`J(\pi) = \mathbb E_\pi[R] - \beta D_{\mathrm{KL}}(\pi\,\|\,\pi_{\mathrm{ref}})`,
     because :math:`J(\pi) = \beta\log Z - \beta D_{\mathrm{KL}}(\pi\,\|\,\pi^*)`. Computed in
@@ -402,7 +403,8 @@ def penalty_gradient(logits: ArrayLike, pi_ref: ArrayLike, estimator: str) -> np
 
     .. math::
 
-       g_k = \sum_y \pi_\theta(y)\, \big(-k'(\log r(y))\big)\, (e_y - \pi_\theta),
+       g_k &= \sum_y \pi_\theta(y)\, \big(-k'(\log r(y))\big) \\
+       &\quad \times (e_y - \pi_\theta),
 
     which is :math:`0` for :math:`k_1`,
     :math:`\nabla_\theta D_{\mathrm{KL}}(\pi_\theta\,\|\,\pi_{\mathrm{ref}})` for :math:`k_2`, and
@@ -967,7 +969,8 @@ class MarkovLM:
 
     .. math::
 
-       P(x_1, \dots, x_T) = \pi_0(x_1) \prod_{t=2}^{T} A(x_{t-1}, x_t).
+       & P(x_1, \dots, x_T) \\
+       & \quad = \pi_0(x_1) \prod_{t=2}^{T} A(x_{t-1}, x_t).
 
     Attributes
     ----------

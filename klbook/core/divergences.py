@@ -1468,7 +1468,8 @@ def cross_entropy(p: ArrayLike | object, q: ArrayLike | object, *, base: float |
 
     .. math::
 
-       H(p, q) = -\sum_i p_i \log q_i = H(p) + D_{KL}(p\,\|\,q),
+       H(p, q) &= -\sum_i p_i \log q_i \\
+       &= H(p) + D_{\mathrm{KL}}(p\,\|\,q),
 
     with :math:`0\log 0 = 0`; ``math.inf`` when some :math:`p_i > 0 = q_i`. For two
     distributions it is computed as ``entropy(p) + kl_divergence(p, q)`` (an

@@ -4,7 +4,8 @@ Draw :math:`x_1, \dots, x_n \sim p` and form the ratio and its logarithm
 
 .. math::
 
-   r(x) = \frac{q(x)}{p(x)}, \qquad \log r(x) = \log q(x) - \log p(x),
+   r(x) &= \frac{q(x)}{p(x)}, \\
+   \log r(x) &= \log q(x) - \log p(x),
 
 computed from log-densities (log-pmfs for discrete distributions), never
 from a quotient of densities. (The book's log-ratio is
@@ -13,9 +14,9 @@ from a quotient of densities. (The book's log-ratio is
 
 .. math::
 
-   k_1 = -\log r, \qquad
-   k_2 = \tfrac12 (\log r)^2, \qquad
-   k_3 = (r - 1) - \log r .
+   k_1 &= -\log r, \\
+   k_2 &= \tfrac12 (\log r)^2, \\
+   k_3 &= (r - 1) - \log r .
 
 :math:`k_1` is unbiased; so is :math:`k_3`, because
 :math:`E_p[r] = \int_{p>0} q = 1` whenever q puts no mass outside the support
@@ -155,7 +156,9 @@ def per_sample_kl(log_ratio: ArrayLike, estimator: str) -> np.ndarray:
 
     .. math::
 
-       k_1 = -\log r, \qquad k_2 = \tfrac12 (\log r)^2, \qquad k_3 = r - 1 - \log r,
+       k_1 &= -\log r, \\
+       k_2 &= \tfrac12 (\log r)^2, \\
+       k_3 &= r - 1 - \log r,
 
     the last evaluated without cancellation. :func:`mc_kl` averages these
     over :math:`x \sim p`; this function exposes them, for example to plot
@@ -622,9 +625,9 @@ def naive_kl_gradients(
 
     .. math::
 
-       \partial_\theta k_1 = s, \qquad
-       \partial_\theta k_2 = -\log r\, s, \qquad
-       \partial_\theta k_3 = -(r - 1)\, s .
+       \partial_\theta k_1 &= s, \\
+       \partial_\theta k_2 &= -\log r\, s, \\
+       \partial_\theta k_3 &= -(r - 1)\, s .
 
     Their expectations under :math:`q_\theta` are, respectively, :math:`0`;
     :math:`\partial_\theta D_{\mathrm{KL}}(q_\theta\,\|\,p)` (the true gradient:

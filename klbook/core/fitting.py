@@ -838,8 +838,9 @@ def gaussian_neg_elbo(
 
     .. math::
 
-        -\mathrm{ELBO}(q) = E_q[\log q(x) - \log\tilde p(x)]
-        = D_{\mathrm{KL}}(q\,\|\,p) - \log Z .
+        & -\mathrm{ELBO}(q) \\
+        & \quad = E_q[\log q(x) - \log\tilde p(x)] \\
+        & \quad = D_{\mathrm{KL}}(q\,\|\,p) - \log Z .
 
     The two sides differ by a constant, so they have the same gradient and the
     same minimisers: minimising this needs :math:`\tilde p` only. The gradient

@@ -55,8 +55,8 @@ def integrand_explorer(
 
     .. math::
 
-        D_{\mathrm{KL}}(p\,\|\,q) = \int p \log\frac{p}{q}\,dx
-        = H(p, q) - H(p),
+        D_{\mathrm{KL}}(p\,\|\,q) &= \int p \log\frac{p}{q}\,dx \\
+        &= H(p, q) - H(p),
 
     with :math:`H(p, q) = -\int p\log q\,dx` and :math:`H(p) = -\int p\log p\,dx`,
     all in nats. For a Gaussian-mixture p it also shows the positive and negative

@@ -8,15 +8,16 @@ written as a sum of terms that are each non-negative. The workhorses are
 
 .. math::
 
-   \eta(y) = e^{y} - 1 - y \ge 0, \qquad
-   x - 1 - \log x = \eta(\log x),
+   \eta(y) &= e^{y} - 1 - y \ge 0, \\
+   x - 1 - \log x &= \eta(\log x),
 
 evaluated by its Taylor series for :math:`|y| \le 1`, and the Bregman
 divergence of :math:`\log\Gamma`,
 
 .. math::
 
-   B(a, a') = \log\Gamma(a') - \log\Gamma(a) - (a' - a)\,\psi(a) \ge 0,
+   B(a, a') &= \log\Gamma(a') - \log\Gamma(a) \\
+   &\quad - (a' - a)\,\psi(a) \ge 0,
 
 split into Stirling's main part (written with :math:`\eta`) plus the
 Bregman divergence of Stirling's remainder :math:`R(x)`, the difference of

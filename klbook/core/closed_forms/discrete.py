@@ -95,8 +95,8 @@ def kl_poisson_params(mu1: float, mu2: float) -> float:
 
     .. math::
 
-        D_{KL} = \mu_1 \log\frac{\mu_1}{\mu_2} - \mu_1 + \mu_2
-               = \mu_2\, g\!\left(\frac{\mu_1 - \mu_2}{\mu_2}\right),
+        D_{\mathrm{KL}} &= \mu_1 \log\frac{\mu_1}{\mu_2} - \mu_1 + \mu_2 \\
+        &= \mu_2\, g\!\left(\frac{\mu_1 - \mu_2}{\mu_2}\right),
 
     with the series of :math:`g` for near-equal rates. ``mu1 = 0`` gives ``mu2``;
     ``mu2 = 0 < mu1`` gives ``inf``.
