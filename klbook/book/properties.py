@@ -226,12 +226,11 @@ def total_variation(p: ArrayLike | object, q: ArrayLike | object) -> float:
 def pinsker_bound(kl: ArrayLike) -> np.ndarray | float:
     r"""Pinsker's upper bound on total variation, :math:`\sqrt{D_{\mathrm{KL}}/2}`.
 
-    Pinsker's inequality: for all p, q,
+    Pinsker's inequality: for all p, q, with :math:`D_{\mathrm{KL}}` in nats,
 
     .. math::
 
-        \mathrm{TV}(p, q) \le \sqrt{\tfrac12 D_{\mathrm{KL}}(p\,\|\,q)}
-        \qquad (D_{\mathrm{KL}} \text{ in nats}).
+        \mathrm{TV}(p, q) \le \sqrt{\tfrac12 D_{\mathrm{KL}}(p\,\|\,q)} .
 
     It says nothing once :math:`D_{\mathrm{KL}} \ge 2` (the bound exceeds 1);
     see :func:`~klbook.book.properties.bretagnolle_huber_bound` for a bound that stays below 1.
@@ -267,7 +266,8 @@ def bretagnolle_huber_bound(kl: ArrayLike) -> np.ndarray | float:
 
     .. math::
 
-        \mathrm{TV}(p, q) \le \sqrt{1 - \exp\!\big(-D_{\mathrm{KL}}(p\,\|\,q)\big)} < 1 .
+        \mathrm{TV}(p, q) &\le \sqrt{1 - \exp\!\big(-D_{\mathrm{KL}}(p\,\|\,q)\big)} \\
+        &< 1 .
 
     Weaker than Pinsker's :math:`\sqrt{D_{\mathrm{KL}}/2}` for small
     divergences, stronger above about 1.6 nats, and never vacuous. It follows
@@ -352,8 +352,8 @@ def bernoulli_kl_grid(a: ArrayLike, b: ArrayLike) -> np.ndarray:
 
     .. math::
 
-        D_{\mathrm{KL}}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(b))
-        = a \log\frac{a}{b} + (1 - a)\log\frac{1 - a}{1 - b},
+        & D_{\mathrm{KL}}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(b)) \\
+        & \quad = a \log\frac{a}{b} + (1 - a)\log\frac{1 - a}{1 - b},
 
     in nats, with :math:`0 \log 0 = 0`; ``inf`` when :math:`b \in \{0, 1\}` and
     :math:`a \ne b`. Each entry is the value :func:`klbook.kl_divergence` gives
@@ -429,7 +429,8 @@ def triangle_gap(p: ArrayLike | object, q: ArrayLike | object, r: ArrayLike | ob
 
     .. math::
 
-        D_{\mathrm{KL}}(p\,\|\,r) - \big[D_{\mathrm{KL}}(p\,\|\,q) + D_{\mathrm{KL}}(q\,\|\,r)\big].
+        & D_{\mathrm{KL}}(p\,\|\,r) \\
+        & \quad - \big[D_{\mathrm{KL}}(p\,\|\,q) + D_{\mathrm{KL}}(q\,\|\,r)\big].
 
     A metric would make this :math:`\le 0` for every q; a positive value is a
     counterexample to the triangle inequality.
@@ -506,10 +507,15 @@ def product_distribution(*factors: ArrayLike) -> np.ndarray:
 def additivity_gap(p1: ArrayLike, q1: ArrayLike, p2: ArrayLike, q2: ArrayLike) -> float:
     r"""Additivity of KL for independent variables, as a gap (0 when it holds), in nats.
 
+    The gap
+
     .. math::
 
-        D_{\mathrm{KL}}(p_1 \otimes p_2\,\|\,q_1 \otimes q_2)
-        - \big[D_{\mathrm{KL}}(p_1\,\|\,q_1) + D_{\mathrm{KL}}(p_2\,\|\,q_2)\big] = 0 .
+        & D_{\mathrm{KL}}(p_1 \otimes p_2\,\|\,q_1 \otimes q_2) \\
+        & \quad - \big[D_{\mathrm{KL}}(p_1\,\|\,q_1) + D_{\mathrm{KL}}(p_2\,\|\,q_2)\big]
+
+    is 0: the divergence between two product distributions is the sum of the
+    divergences between their factors.
 
     Parameters
     ----------
@@ -647,8 +653,9 @@ def convexity_gap(p1: ArrayLike, q1: ArrayLike, p2: ArrayLike, q2: ArrayLike, we
 
     .. math::
 
-        \lambda D_{\mathrm{KL}}(p_1\,\|\,q_1) + (1 - \lambda) D_{\mathrm{KL}}(p_2\,\|\,q_2)
-        - D_{\mathrm{KL}}(p_\lambda\,\|\,q_\lambda) \;\ge\; 0 .
+        & \lambda D_{\mathrm{KL}}(p_1\,\|\,q_1) \\
+        & \quad + (1 - \lambda) D_{\mathrm{KL}}(p_2\,\|\,q_2) \\
+        & \quad - D_{\mathrm{KL}}(p_\lambda\,\|\,q_\lambda) \;\ge\; 0 .
 
     Parameters
     ----------
