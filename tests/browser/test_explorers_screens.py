@@ -25,7 +25,7 @@ from klbook.book.explorers import (
 from klbook.book.explorers import page as explorer_page
 from klbook.book.explorers.forward_reverse import p_from_state
 from klbook.core.fitting import fit_gaussian
-from test_explorers_page import R, check_shown, read
+from test_explorers_page import FAST_FRAMES_JS, R, check_shown, read
 
 #: The book theme's colours for the two variables the explorers read (pydata-sphinx-theme).
 THEME = """<style>
@@ -158,6 +158,7 @@ def test_ch4_both_fits_animate_over_many_positions_and_end_lower(open_page, site
 
 def test_ch4_restarts_find_the_local_minima(open_page, site, explorers):
     page, errors = open_at(open_page, site, 1280)
+    page.evaluate(FAST_FRAMES_JS)   # where the restarts end is checked here; how a descent moves, above
     loc = root_of(page, "forward_reverse")
     root = loc.element_handle()
     for _ in range(4):
