@@ -208,7 +208,7 @@ def kl_regularised_objective(policy: ArrayLike, pi_ref: ArrayLike, reward: Array
     .. math::
 
        J(\pi) &= \sum_y \pi(y) R(y) \\
-       &\quad - \beta\, D_{\mathrm{KL}}(\pi\,\|\,\pi_{\mathrm{ref}}).
+       &\quad {} - \beta\, D_{\mathrm{KL}}(\pi\,\|\,\pi_{\mathrm{ref}}).
 
     Parameters
     ----------
@@ -404,7 +404,7 @@ def penalty_gradient(logits: ArrayLike, pi_ref: ArrayLike, estimator: str) -> np
     .. math::
 
        g_k &= \sum_y \pi_\theta(y)\, \big(-k'(\log r(y))\big) \\
-       &\quad \times (e_y - \pi_\theta),
+       &\quad {} \times (e_y - \pi_\theta),
 
     which is :math:`0` for :math:`k_1`,
     :math:`\nabla_\theta D_{\mathrm{KL}}(\pi_\theta\,\|\,\pi_{\mathrm{ref}})` for :math:`k_2`, and

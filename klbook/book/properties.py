@@ -430,7 +430,7 @@ def triangle_gap(p: ArrayLike | object, q: ArrayLike | object, r: ArrayLike | ob
     .. math::
 
         & D_{\mathrm{KL}}(p\,\|\,r) \\
-        & \quad - \big[D_{\mathrm{KL}}(p\,\|\,q) + D_{\mathrm{KL}}(q\,\|\,r)\big].
+        & \quad {} - \big[D_{\mathrm{KL}}(p\,\|\,q) + D_{\mathrm{KL}}(q\,\|\,r)\big].
 
     A metric would make this :math:`\le 0` for every q; a positive value is a
     counterexample to the triangle inequality.
@@ -512,7 +512,7 @@ def additivity_gap(p1: ArrayLike, q1: ArrayLike, p2: ArrayLike, q2: ArrayLike) -
     .. math::
 
         & D_{\mathrm{KL}}(p_1 \otimes p_2\,\|\,q_1 \otimes q_2) \\
-        & \quad - \big[D_{\mathrm{KL}}(p_1\,\|\,q_1) + D_{\mathrm{KL}}(p_2\,\|\,q_2)\big]
+        & \quad {} - \big[D_{\mathrm{KL}}(p_1\,\|\,q_1) + D_{\mathrm{KL}}(p_2\,\|\,q_2)\big]
 
     is 0: the divergence between two product distributions is the sum of the
     divergences between their factors.
@@ -654,8 +654,8 @@ def convexity_gap(p1: ArrayLike, q1: ArrayLike, p2: ArrayLike, q2: ArrayLike, we
     .. math::
 
         & \lambda D_{\mathrm{KL}}(p_1\,\|\,q_1) \\
-        & \quad + (1 - \lambda) D_{\mathrm{KL}}(p_2\,\|\,q_2) \\
-        & \quad - D_{\mathrm{KL}}(p_\lambda\,\|\,q_\lambda) \;\ge\; 0 .
+        & \quad {} + (1 - \lambda) D_{\mathrm{KL}}(p_2\,\|\,q_2) \\
+        & \quad {} - D_{\mathrm{KL}}(p_\lambda\,\|\,q_\lambda) \;\ge\; 0 .
 
     Parameters
     ----------

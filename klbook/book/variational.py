@@ -15,7 +15,7 @@ closed form, so the identity
 .. math::
 
    \log p(x) &= \mathrm{ELBO}(q) \\
-   &\quad + D_{\mathrm{KL}}\big(q(z)\,\|\,p(z \mid x)\big)
+   &\quad {} + D_{\mathrm{KL}}\big(q(z)\,\|\,p(z \mid x)\big)
 
 can be verified for any :math:`q = \mathcal{N}(m, s^2)`, and the gap can be
 watched closing while the ELBO is maximised (:meth:`NormalNormalModel.maximise_elbo`).
@@ -222,7 +222,7 @@ class NormalNormalModel:
         .. math::
 
            \frac{\partial\,\mathrm{ELBO}}{\partial m} &= \frac{N(\bar x - m)}{\sigma^2} \\
-           &\quad - \frac{m - m_0}{s_0^2}, \\
+           &\quad {} - \frac{m - m_0}{s_0^2}, \\
            \frac{\partial\,\mathrm{ELBO}}{\partial \rho} &= 1 - s^2\Big(\frac{N}{\sigma^2} + \frac{1}{s_0^2}\Big).
 
         Since :math:`\log p(x)` does not depend on q, this is also minus the

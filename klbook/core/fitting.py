@@ -838,7 +838,7 @@ def gaussian_neg_elbo(
 
     .. math::
 
-        & -\mathrm{ELBO}(q) \\
+        & {-}\mathrm{ELBO}(q) \\
         & \quad = E_q[\log q(x) - \log\tilde p(x)] \\
         & \quad = D_{\mathrm{KL}}(q\,\|\,p) - \log Z .
 

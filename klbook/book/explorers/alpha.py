@@ -80,7 +80,7 @@ def alpha_explorer(
     .. math::
 
         & D^{(\alpha)}(p\,\|\,q) = \frac{1}{\alpha(1-\alpha)} \int \bigl[\alpha p \\
-        & \quad + (1-\alpha) q - p^{\alpha} q^{1-\alpha}\bigr]\,dx,
+        & \quad {} + (1-\alpha) q - p^{\alpha} q^{1-\alpha}\bigr]\,dx,
 
     which is :math:`D_{\mathrm{KL}}(p\,\|\,q)` (forward, mass-covering) at
     :math:`\alpha = 1` and :math:`D_{\mathrm{KL}}(q\,\|\,p)` (reverse,

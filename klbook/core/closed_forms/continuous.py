@@ -17,7 +17,7 @@ divergence of :math:`\log\Gamma`,
 .. math::
 
    B(a, a') &= \log\Gamma(a') - \log\Gamma(a) \\
-   &\quad - (a' - a)\,\psi(a) \ge 0,
+   &\quad {} - (a' - a)\,\psi(a) \ge 0,
 
 split into Stirling's main part (written with :math:`\eta`) plus the
 Bregman divergence of Stirling's remainder :math:`R(x)`, the difference of
