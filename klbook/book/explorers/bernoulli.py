@@ -38,7 +38,7 @@ def bernoulli_explorer(
     .. math::
 
         G(a, b) &= D_{\mathrm{KL}}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(b)) \\
-                &\quad - D_{\mathrm{KL}}(\mathrm{Bern}(b)\,\|\,\mathrm{Bern}(a))
+                &\quad {} - D_{\mathrm{KL}}(\mathrm{Bern}(b)\,\|\,\mathrm{Bern}(a))
 
     (red positive, blue negative, the symmetric-log scale and the colour bar of
     the static figure, :func:`klbook.book.properties.bernoulli_asymmetry_grid`).
