@@ -242,8 +242,8 @@ def ref_signed_areas(p, m: float, s: float) -> dict[str, float]:
 
     xs = np.linspace(lo, hi, 20001)
     ds = _scan(p, m, s, xs, d)
-    cuts = [lo] + [brentq(d, a, b, xtol=1e-15, rtol=1e-15) for a, b, da, db in zip(xs[:-1], xs[1:], ds[:-1], ds[1:])
-                   if (da > 0) != (db > 0)] + [hi]
+    flips = np.flatnonzero((ds[:-1] > 0) != (ds[1:] > 0))   # the scan's sign changes, in order
+    cuts = [lo] + [brentq(d, xs[i], xs[i + 1], xtol=1e-15, rtol=1e-15) for i in flips] + [hi]
     out = {"positive": 0.0, "negative": 0.0, "total_variation": 0.0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IntegrationWarning)
