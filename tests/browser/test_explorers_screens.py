@@ -10,8 +10,11 @@ references of ``tests/test_explorers_refs.py``.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -298,9 +301,18 @@ def test_keyboard_focus_is_visible_and_keys_stay_on_the_controls(open_page, site
     assert not errors
 
 
+def widgets_keys_js() -> str:
+    """``klbook.book.widgets.KEYS_JS``, the string literal read from the module's source: importing the
+    module would import matplotlib (``klbook.book.plotting``, ~0.6 CPU-s), which no other test of the
+    browser suite needs. Fails (StopIteration) if KEYS_JS is ever not a plain string assignment."""
+    source = Path(importlib.util.find_spec("klbook.book.widgets").origin).read_text(encoding="utf-8")
+    return next(ast.literal_eval(node.value) for node in ast.parse(source).body
+                if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["KEYS_JS"])
+
+
 def test_widgets_key_script_marks_the_controls_themselves(open_page, site):
     """The script the ipywidgets versions display, run over widget-like markup."""
-    from klbook.book.widgets import KEYS_JS
+    KEYS_JS = widgets_keys_js()
 
     page, errors = open_at(open_page, site, 800)
     leaked = page.evaluate(
