@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 from klbook.book.explorers import expected_values
-from test_explorers_page import KEYS, assert_numbers_follow, check_shown, read
+from test_explorers_page import KEYS, assert_numbers_follow, check_shown, press_and_read, read
 
 WIDGET_MIME = re.compile(r"application/vnd\.jupyter\.widget-(view|state)\+json")
 STATIC_RANGE = re.compile(r"<input[^>]*type=[\"']?range", re.I)
@@ -73,10 +74,7 @@ def check_explorers(check, rel: str) -> None:
             param = slider.get_attribute("data-param")
             slider.focus()
             moved = False
-            for key in KEYS:
-                before = shown
-                page.keyboard.press(key)
-                shown = read(root)
+            for before, shown in pairwise([shown] + press_and_read(page, root, KEYS)):
                 if shown["state"][param] != before["state"][param]:
                     moved = True
                     assert_numbers_follow(spec, before, shown, f"{rel}: {param}")

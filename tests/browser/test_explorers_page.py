@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,19 @@ def read(root) -> dict:
     out = root.evaluate(READ_JS)
     out["numbers"] = {k: float(v["value"]) for k, v in out["values"].items()}
     return out
+
+
+def press_and_read(page, root, keys) -> list[dict]:
+    """Press ``keys`` one after another on the focused control, reading the explorer (``read``) after
+    each: its states, in order. Check them after the last key, not between keys: the checks' Python
+    (the references, up to 60 ms a state) would hold every key back long enough for ch. 4's explorer to
+    redraw its loss landscapes at full resolution and search their minima again (120 ms after an edit
+    of p, ``scheduleMinima``) after each key instead of once a control, as when a reader holds a key."""
+    states = []
+    for key in keys:
+        page.keyboard.press(key)
+        states.append(read(root))
+    return states
 
 
 def reference_values(spec: dict, state: dict) -> dict[str, float]:
@@ -227,10 +241,7 @@ def test_keyboard_moves_every_slider_and_the_numbers_follow(opened, harness):
             slider = sliders.nth(j)
             param = slider.get_attribute("data-param")
             slider.focus()
-            for key in KEYS:
-                before = shown
-                page.keyboard.press(key)
-                shown = read(root)
+            for before, shown in pairwise([shown] + press_and_read(page, root, KEYS)):
                 if shown["state"][param] != before["state"][param]:
                     assert_numbers_follow(spec, before, shown, f"{e.kind}: {param}")
                     assert shown["controls"] != before["controls"]
