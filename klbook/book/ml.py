@@ -1162,9 +1162,8 @@ def token_estimator_means(p: MarkovLM, q: MarkovLM, length: int, estimator: str)
 
     .. math::
 
-       & \mathbb E_P\big[k(\log r_t)\big] \\
-       & \quad = \sum_s P(x_{t-1} = s) \\
-       & \qquad {} \times \sum_x A_P(s, x)\, k\Big(\log\frac{A_Q(s,x)}{A_P(s,x)}\Big)
+       & \mathbb E_P\big[k(\log r_t)\big] = \sum_s P(x_{t-1} = s) \\
+       & \quad {} \times \sum_x A_P(s, x)\, k\Big(\log\frac{A_Q(s,x)}{A_P(s,x)}\Big)
 
     (with :math:`\pi_0` in place of the row at t = 1), by the same forward
     recursion as :func:`sequence_kl`. Summed over t it is the mean of

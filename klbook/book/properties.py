@@ -389,8 +389,8 @@ def bernoulli_asymmetry_grid(a: ArrayLike, b: ArrayLike) -> np.ndarray:
 
     .. math::
 
-        G[i, j] &= D_{\mathrm{KL}}(\mathrm{Bern}(a_i)\,\|\,\mathrm{Bern}(b_j)) \\
-                &\quad {} - D_{\mathrm{KL}}(\mathrm{Bern}(b_j)\,\|\,\mathrm{Bern}(a_i)).
+        & G[i, j] = D_{\mathrm{KL}}(\mathrm{Bern}(a_i)\,\|\,\mathrm{Bern}(b_j)) \\
+        & \quad {} - D_{\mathrm{KL}}(\mathrm{Bern}(b_j)\,\|\,\mathrm{Bern}(a_i)).
 
     :math:`G` is antisymmetric under swapping the two probabilities and
     unchanged under :math:`(a, b) \mapsto (1 - a, 1 - b)`; it vanishes on the

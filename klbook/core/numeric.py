@@ -11,7 +11,8 @@ ratio of densities, so nothing overflows to ``p/q = inf`` or ``0/0``.
 
 .. math::
 
-    \int_A p\,d\,dx = \int_A p\,\varphi(d)\,dx + P(A) - Q(A).
+    \int_A p\,d\,dx &= \int_A p\,\varphi(d)\,dx \\
+    &\quad {} + P(A) - Q(A).
 
 On the body :math:`A = [x_L, x_R]` of p (its quantiles :math:`10^{-12}` and
 :math:`1 - 10^{-12}`) the integrand :math:`p\,\varphi(d) = p\,d + q - p` is
