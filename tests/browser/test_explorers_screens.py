@@ -70,9 +70,20 @@ def open_at(open_page, url, width, theme="light"):
     errors = check.console_errors + check.page_errors
     check.console_errors = check.page_errors = errors   # both kinds from here on, in one list
     page = check.page
-    page.evaluate(f"() => {{ document.documentElement.dataset.theme = {json.dumps(theme)}; }}")
+    set_theme(page, theme)
     page.wait_for_function("() => [...document.querySelectorAll('div.klbook-explorer')].every(r => r.klbookExplorer)")
     return page, errors
+
+
+def set_theme(page, theme):
+    """Switch the page to the theme's ``theme`` mode in place. The explorers take their colours from CSS
+    alone (explorer.css: the theme's variables, no transitions), so a mode switched after the page
+    loaded shows what a page opened in that mode shows (open_at, too, sets it after the load)."""
+    page.evaluate(f"() => {{ document.documentElement.dataset.theme = {json.dumps(theme)}; }}")
+
+
+#: Both of the theme's modes, checked in one page load (``set_theme``).
+THEMES = ("light", "dark")
 
 
 def root_of(page, kind):
@@ -198,22 +209,24 @@ LAYOUT_JS = """
 """
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_phone_controls_stack_label_slider_readout(open_page, site, explorers, theme):
-    page, errors = open_at(open_page, site, 390, theme)
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    for e in explorers:
-        root = root_of(page, e.kind).element_handle()
-        rows = root.evaluate(LAYOUT_JS)
-        assert rows, e.kind
-        for r in rows:
-            assert r["width"] >= 200, (e.kind, r)
-            assert r["labelBottom"] <= r["top"] + 1, (e.kind, r)       # label above the slider
-            assert r["outTop"] >= r["bottom"] - 1, (e.kind, r)         # the value below it
-            assert r["covered"] == 0, (e.kind, r)                      # nothing over the track
-        small = root.evaluate("""r => [...r.querySelectorAll('button')].filter(b => {
-            const x = b.getBoundingClientRect(); return x.width < 24 || x.height < 24; }).length""")
-        assert small == 0, e.kind
+def test_phone_controls_stack_label_slider_readout(open_page, site, explorers):
+    """At 390 px, in both modes (``THEMES``, one page load)."""
+    page, errors = open_at(open_page, site, 390, THEMES[0])
+    for theme in THEMES:
+        set_theme(page, theme)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, theme
+        for e in explorers:
+            root = root_of(page, e.kind).element_handle()
+            rows = root.evaluate(LAYOUT_JS)
+            assert rows, (theme, e.kind)
+            for r in rows:
+                assert r["width"] >= 200, (theme, e.kind, r)
+                assert r["labelBottom"] <= r["top"] + 1, (theme, e.kind, r)       # label above the slider
+                assert r["outTop"] >= r["bottom"] - 1, (theme, e.kind, r)         # the value below it
+                assert r["covered"] == 0, (theme, e.kind, r)                      # nothing over the track
+            small = root.evaluate("""r => [...r.querySelectorAll('button')].filter(b => {
+                const x = b.getBoundingClientRect(); return x.width < 24 || x.height < 24; }).length""")
+            assert small == 0, (theme, e.kind)
     assert not errors
 
 
@@ -262,18 +275,20 @@ CONTRAST_JS = """
 """
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_explorer_text_and_line_is_readable(open_page, site, explorers, theme):
-    page, errors = open_at(open_page, site, 1280, theme)
-    for e in explorers:
-        items = root_of(page, e.kind).element_handle().evaluate(CONTRAST_JS)
-        assert len(items) > 10, e.kind
-        for it in items:
-            if it.get("legend"):
-                assert it["ratio"] < 1.2, (theme, e.kind, it)   # the legend box is the page's colour, not a dark island
-                continue
-            assert it["op"] >= 0.99, (theme, e.kind, it)
-            assert it["ratio"] >= 4.5, (theme, e.kind, it)
+def test_every_explorer_text_and_line_is_readable(open_page, site, explorers):
+    """At 1280 px, in both modes (``THEMES``, one page load)."""
+    page, errors = open_at(open_page, site, 1280, THEMES[0])
+    for theme in THEMES:
+        set_theme(page, theme)
+        for e in explorers:
+            items = root_of(page, e.kind).element_handle().evaluate(CONTRAST_JS)
+            assert len(items) > 10, (theme, e.kind)
+            for it in items:
+                if it.get("legend"):
+                    assert it["ratio"] < 1.2, (theme, e.kind, it)   # the legend box is the page's colour, not a dark island
+                    continue
+                assert it["op"] >= 0.99, (theme, e.kind, it)
+                assert it["ratio"] >= 4.5, (theme, e.kind, it)
     assert not errors
 
 
