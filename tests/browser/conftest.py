@@ -520,21 +520,22 @@ _MARK_CONTRAST_SKIP_JS = r"""
     return v;
   };
   let textless = 0, clipped = 0;
-  const pieces = [];
+  const pieces = [], skip = [];   // marked at the end, once every style and box is read
   for (const e of all) {
     if (e.shadowRoot || e.tagName === 'SLOT') continue;
     let text = false, elems = false;
     for (const n of e.childNodes) { if (n.nodeType === 3) text = true; else if (n.nodeType === 1) elems = true; }
-    if (!text) { e.setAttribute(SKIP, ''); textless += 1; continue; }
-    if (clipHidden(e)) { e.setAttribute(SKIP, ''); clipped += 1; continue; }
+    if (!text) { skip.push(e); textless += 1; continue; }
+    if (clipHidden(e)) { skip.push(e); clipped += 1; continue; }
     if (!elems && e.attributes.length <= 1 && (e.attributes.length === 0 || e.hasAttribute('class'))
         && /^[\x20-\x7e\s]*$/.test(e.textContent)) pieces.push(e);
   }
   // every element's boxes (each line's fragment of an inline element), in 100 px bands of the page's height
-  const bands = new Map(), BAND = 100;
+  const bands = new Map(), BAND = 100, boxes = new Map();
   for (const e of all) {
-    for (const r of e.getClientRects()) {
-      if (r.width <= 0 || r.height <= 0) continue;
+    const rs = [...e.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    boxes.set(e, rs);
+    for (const r of rs) {
       for (let k = Math.floor(r.top / BAND); k <= Math.floor(r.bottom / BAND); k++) {
         if (!bands.has(k)) bands.set(k, []);
         bands.get(k).push([e, r]);
@@ -559,10 +560,11 @@ _MARK_CONTRAST_SKIP_JS = r"""
     let free = true;
     const pseudo = (p) => {
       const c = getComputedStyle(e, p);
+      const vals = [c.content, c.display, c.backgroundColor, c.backgroundImage, c.width, c.height];   // each read once
       // findPseudoElement's getPseudoElementArea is 0 for exactly these
-      if (!(c.content === 'none' || c.display === 'none' || c.visibility === 'hidden' || c.position !== 'absolute'
-            || (c.backgroundColor === 'rgba(0, 0, 0, 0)' && c.backgroundImage === 'none'))) free = false;
-      return [c.content, c.display, c.backgroundColor, c.backgroundImage, c.width, c.height].join('|');
+      if (!(vals[0] === 'none' || vals[1] === 'none' || c.visibility === 'hidden' || c.position !== 'absolute'
+            || (vals[2] === 'rgba(0, 0, 0, 0)' && vals[3] === 'none'))) free = false;
+      return vals.join('|');
     };
     const v = [e.tagName, props.map(p => cs.getPropertyValue(p)).join('|'), pseudo('::before'), pseudo('::after')].join('#');
     styleCache.set(e, v);
@@ -611,7 +613,7 @@ _MARK_CONTRAST_SKIP_JS = r"""
   let twins = 0;
   for (const t of pieces) {
     if (!isInline(t)) continue;
-    const rects = [...t.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    const rects = boxes.get(t);   // its boxes, read above
     if (!rects.length) continue;
     let ok = true, block = false;
     for (let a = t.parentElement; a && a !== html; a = a.parentElement) {
@@ -624,8 +626,9 @@ _MARK_CONTRAST_SKIP_JS = r"""
     if (rects.some(r => overlapped(t, r))) continue;
     const len = t.textContent.replace(/\s+/g, ' ').trim().length;
     const key = Math.min(len, 2) + '/' + id;
-    if (seen.has(key)) { t.setAttribute(SKIP, ''); twins += 1; } else seen.add(key);
+    if (seen.has(key)) { skip.push(t); twins += 1; } else seen.add(key);
   }
+  skip.forEach(e => e.setAttribute(SKIP, ''));
   return {pieces: pieces.length, twins, textless, clipped, ms: Math.round(performance.now() - t0)};
 }
 """
@@ -696,26 +699,27 @@ _MATH_COLOUR_JS = r"""
 # Which elements a view shows. record(name) keeps the set of elements shown now (display,
 # visibility, content-visibility: Element.checkVisibility); mark(names) marks with
 # data-klbook-axe-only every element shown now that none of the views `names` showed (an element
-# created since counts as never shown), and returns how many. An axe run restricted to the marked
-# elements (axe(..., only_new=True)) checks what those views' runs could not see: the dark
-# figures, the phone's header buttons, the theme switch's other icon.
+# created since counts as never shown), and returns how many; record(name, names) does both in one
+# pass over the page (one visibility test per element) and returns what mark returns. An axe run
+# restricted to the marked elements (axe(..., only_new=True)) checks what those views' runs could
+# not see: the dark figures, the phone's header buttons, the theme switch's other icon.
 _SHOWN_JS = r"""
-([op, arg]) => {
+([op, arg, against]) => {
   const ONLY = 'data-klbook-axe-only';
   const shown = window.__klbookShown = window.__klbookShown || {};
   const all = document.querySelectorAll('*');
-  const visible = (e) => e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true});
-  if (op === 'record') {
-    const set = new WeakSet();
-    for (const e of all) if (visible(e)) set.add(e);
-    shown[arg] = set;
-    return all.length;
-  }
-  document.querySelectorAll('[' + ONLY + ']').forEach(e => e.removeAttribute(ONLY));
-  let n = 0;
-  for (const e of all) {
-    if (visible(e) && !arg.some(name => shown[name].has(e))) { e.setAttribute(ONLY, ''); n += 1; }
-  }
+  const vis = [...all].map(e => e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true}));
+  const mark = (names) => {   // the attributes are written once every element's visibility is read
+    document.querySelectorAll('[' + ONLY + ']').forEach(e => e.removeAttribute(ONLY));
+    const marked = [...all].filter((e, i) => vis[i] && !names.some(name => shown[name].has(e)));
+    marked.forEach(e => e.setAttribute(ONLY, ''));
+    return marked.length;
+  };
+  if (op === 'mark') return mark(arg);
+  const n = against ? mark(against) : all.length;
+  const set = new WeakSet();
+  all.forEach((e, i) => { if (vis[i]) set.add(e); });
+  shown[arg] = set;
   return n;
 }
 """
@@ -1095,13 +1099,15 @@ class PageCheck:
 
     def _axe_run(self, rules, without, twins: bool, only_new: bool) -> list[str]:
         twins = twins and not only_new   # a run on a few marked elements has nothing to skip
-        if twins and (rules is None or "color-contrast" in rules) and "color-contrast" not in without:
+        marked = twins and (rules is None or "color-contrast" in rules) and "color-contrast" not in without
+        if marked:
             self.contrast_skip = self._evaluate(_MARK_CONTRAST_SKIP_JS)
         try:
             return self._evaluate_arg(_AXE_RUN_JS, [rules, list(without), twins, only_new])
         finally:
-            self._evaluate("() => document.querySelectorAll('[data-klbook-axe-skip]')"
-                           ".forEach(e => e.removeAttribute('data-klbook-axe-skip'))")
+            if marked:   # a run that marked nothing leaves nothing to take off
+                self._evaluate("() => document.querySelectorAll('[data-klbook-axe-skip]')"
+                               ".forEach(e => e.removeAttribute('data-klbook-axe-skip'))")
 
     def mark_width_coloured(self) -> list[str]:
         """Also mark every element shown now whose colours a width media query sets (``_WIDTH_COLOURS_JS``)."""
@@ -1115,9 +1121,11 @@ class PageCheck:
         """Mark what color-contrast may skip, as ``axe`` does before a run (``_MARK_CONTRAST_SKIP_JS``)."""
         return self._evaluate(_MARK_CONTRAST_SKIP_JS)
 
-    def record_shown(self, name: str) -> None:
-        """Remember which elements this view shows, under ``name`` (see ``_SHOWN_JS``)."""
-        self._evaluate_arg(_SHOWN_JS, ["record", name])
+    def record_shown(self, name: str, mark_new: list[str] | None = None) -> int | None:
+        """Remember which elements this view shows, under ``name`` (see ``_SHOWN_JS``). With ``mark_new``
+        (views), also ``self.mark_new(mark_new)`` in the same pass over the page, and return its count."""
+        n = self._evaluate_arg(_SHOWN_JS, ["record", name, None if mark_new is None else list(mark_new)])
+        return None if mark_new is None else n
 
     def mark_new(self, seen_in: list[str]) -> int:
         """Mark the elements shown now that no view in ``seen_in`` showed; return how many."""

@@ -145,8 +145,8 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
     colour_ahead: dict[tuple[int, bool], list[str]] = {}   # colour runs done ahead, by (width, dark)
 
     def axe(view: str, width: int, dark: bool) -> None:
-        check.record_shown(view)
         if not seen:        # the first view judged: every rule, the whole page
+            check.record_shown(view)
             problems = check.axe(without=COLOUR_RULES)
             # The colour rules on the whole page in this mode and, right after, in the other mode at
             # this width (the next view, desktop-dark: the same page, only the mode differs), with the
@@ -155,9 +155,10 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
             problems += ahead[dark]
             colour_ahead[(width, not dark)] = ahead[not dark]   # the page is left in that view: shown next
         elif not seen_colour[dark]:   # first view in this mode: the colour rules on the whole page
+            new = check.record_shown(view, mark_new=seen)   # what no earlier view showed, marked
             ahead = colour_ahead.pop((width, dark), None)
             problems = check.axe(COLOUR_RULES) if ahead is None else ahead
-            if check.mark_new(seen):
+            if new:
                 problems += check.axe(without=COLOUR_RULES, only_new=True)
         else:       # a phone view: its width changes colours only where a width media query sets them
             # One run of every rule on what this view shows and the earlier views in its mode did
@@ -166,7 +167,7 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
             # a part of seen), so they judge all they must and some elements again, with the same
             # verdict (see above): nothing is judged less, and one axe run costs less than two
             # (each run builds axe's tree of the whole page: 0.1-0.3 CPU-s per run).
-            n = check.mark_new(seen_colour[dark])
+            n = check.record_shown(view, mark_new=seen_colour[dark])
             n += len(check.mark_width_coloured())
             problems = check.axe(only_new=True) if n else []
         seen.append(view)

@@ -323,6 +323,11 @@ def test_views_judge_what_only_they_show(saving_site, open_page):
     assert check.mark_new(["before"]) == 1
     found = " ".join(check.axe(without=["color-contrast", "link-in-text-block"], only_new=True))
     assert "button-name" in found, found
+    # a view recorded and what no earlier view showed marked, in one pass (as screen_problems does)
+    check.page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend', '<button></button>')")
+    assert check.record_shown("after", mark_new=["before"]) == 2
+    assert check.page.evaluate("() => document.querySelectorAll('button[data-klbook-axe-only]').length") == 2
+    assert check.mark_new(["after"]) == 0 and check.record_shown("again") is None   # "after" was recorded
     narrow = open_page(f"{saving_site}/narrow_colour.html", viewport=(390, 800))
     narrow.record_shown("here")
     assert narrow.mark_new(["here"]) == 0
