@@ -19,8 +19,8 @@ from a quotient of densities. (The book's log-ratio is
    k_3 &= (r - 1) - \log r .
 
 :math:`k_1` is unbiased; so is :math:`k_3`, because
-:math:`E_p[r] = \int_{p>0} q = 1` whenever q puts no mass outside the support
-of p (otherwise :math:`k_3` underestimates by :math:`1 - E_p[r]`);
+:math:`\mathbb E_p[r] = \int_{p>0} q = 1` whenever q puts no mass outside the support
+of p (otherwise :math:`k_3` underestimates by :math:`1 - \mathbb E_p[r]`);
 :math:`k_3 \ge 0` for every sample, since :math:`r - 1 \ge \log r`;
 :math:`k_2` is biased but often has a small variance. :func:`mc_kl` averages
 the per-sample values; :func:`estimator_moments` gives the exact mean and
@@ -28,12 +28,12 @@ standard deviation of a single per-sample value by quadrature, so that the
 bias and spread of each estimator can be tabulated without sampling.
 
 :math:`k_3` is one case of a general recipe: for any f-divergence
-:math:`E_p[f(r)]` with f convex and :math:`f(1) = 0`, the per-sample value
+:math:`\mathbb E_p[f(r)]` with f convex and :math:`f(1) = 0`, the per-sample value
 :math:`f(r) - f'(1)(r - 1)` is unbiased (the added term has mean zero) and
 never negative (a convex function lies above its tangent at 1).
 :func:`f_divergence_samples` and :func:`mc_f_divergence` apply it; with
 :math:`f(r) = r\log r` it estimates the *other* direction,
-:math:`D_{\mathrm{KL}}(q\,\|\,p) = E_p[r \log r]`, from the same samples of p.
+:math:`D_{\mathrm{KL}}(q\,\|\,p) = \mathbb E_p[r \log r]`, from the same samples of p.
 """
 
 from __future__ import annotations
@@ -311,8 +311,8 @@ def mc_kl(
        & k_3 = r - 1 - \log r .
 
     :math:`k_1` is unbiased; :math:`k_3` is unbiased when q puts no mass
-    outside the support of p (:math:`E_p[r] = 1`), and never negative;
-    :math:`k_2` is biased: it estimates :math:`\tfrac12 E_p[(\log r)^2]`, which
+    outside the support of p (:math:`\mathbb E_p[r] = 1`), and never negative;
+    :math:`k_2` is biased: it estimates :math:`\tfrac12 \mathbb E_p[(\log r)^2]`, which
     agrees with the divergence to second order when p and q are close, and
     can lie on either side of it (above it for two Gaussians differing in their
     means, far below it for some pairs), but it has a low variance when p
@@ -406,9 +406,9 @@ class EstimatorMoments:
     estimator : str
         ``"k1"``, ``"k2"`` or ``"k3"``.
     kl : float
-        The true :math:`D_{\mathrm{KL}}(p\,\|\,q)` in nats, :math:`E_p[k_1]`.
+        The true :math:`D_{\mathrm{KL}}(p\,\|\,q)` in nats, :math:`\mathbb E_p[k_1]`.
     bias : float
-        :math:`E_p[k] - D_{\mathrm{KL}}(p\,\|\,q)` for one sample (and for the
+        :math:`\mathbb E_p[k] - D_{\mathrm{KL}}(p\,\|\,q)` for one sample (and for the
         mean of any number of samples).
     sd : float
         :math:`\sqrt{\mathrm{Var}_p[k]}` for one sample; the mean of ``n``
@@ -422,7 +422,7 @@ class EstimatorMoments:
 
     @property
     def mean(self) -> float:
-        """:math:`E_p[k]`, that is ``kl + bias``."""
+        r""":math:`\mathbb E_p[k]`, that is ``kl + bias``."""
         return self.kl + self.bias
 
     @property
@@ -459,7 +459,7 @@ def _log_centered_square(l: np.ndarray, estimator: str, mean: float) -> np.ndarr
 
 
 def _moment(p: object, q: object, log_g: Callable[[np.ndarray], np.ndarray], what: str) -> float:
-    r""":math:`E_p[g(u)]` for a non-negative g of :math:`u = \log q - \log p`, given as ``log_g(u)``.
+    r""":math:`\mathbb E_p[g(u)]` for a non-negative g of :math:`u = \log q - \log p`, given as ``log_g(u)``.
 
     Summed or integrated by klbook's pairwise engine (:func:`klbook.core.engine.sum_kernel`,
     :func:`klbook.core.engine.integrate_kernel`): the terms are :math:`p\,g(u)` formed from
@@ -498,13 +498,13 @@ def estimator_moments(p: object, q: object, estimator: str) -> EstimatorMoments:
 
     .. math::
 
-       D &= E_p[-u], \qquad
-       \mathrm{bias} = E_p[k + u], \\
-       \mathrm{sd} &= \sqrt{E_p\big[(k - D - \mathrm{bias})^2\big]} .
+       D &= \mathbb E_p[-u], \qquad
+       \mathrm{bias} = \mathbb E_p[k + u], \\
+       \mathrm{sd} &= \sqrt{\mathbb E_p\big[(k - D - \mathrm{bias})^2\big]} .
 
     :math:`D` is :func:`klbook.kl_divergence`'s value (closed form where one
     exists). The bias of :math:`k_1` is 0; that of :math:`k_2` is
-    :math:`E_p[u^2]/2 - D`; that of :math:`k_3` is :math:`E_p[r] - 1`, minus
+    :math:`\mathbb E_p[u^2]/2 - D`; that of :math:`k_3` is :math:`\mathbb E_p[r] - 1`, minus
     q's mass outside p's support. The variance is integrated about the known
     mean, so it suffers no cancellation; relative accuracy is about
     :math:`10^{-12}` for smooth densities.
@@ -615,25 +615,26 @@ def naive_kl_gradients(
     r"""What differentiating a KL estimate with its samples held fixed gives, for :math:`D_{\mathrm{KL}}(q_\theta\,\|\,p)`.
 
     Take :math:`q_\theta = \mathcal{N}(\theta, \mathrm{std}^2)`, draw
-    :math:`x \sim q_\theta`, form :math:`\log r = \log p(x) - \log q_\theta(x)` (the roles of
-    p and q are swapped: the samples come from :math:`q_\theta`) and
+    :math:`x \sim q_\theta`, form :math:`\log \tilde r = \log p(x) - \log q_\theta(x)` (the roles of
+    p and q are swapped: the samples come from :math:`q_\theta`, so the ratio is written
+    :math:`\tilde r` to keep :math:`r = q/p` for draws of p) and
     each per-sample estimator :math:`k_1, k_2, k_3` of the reverse divergence
     :math:`D_{\mathrm{KL}}(q_\theta\,\|\,p)`, then differentiate with respect to
     :math:`\theta` **treating x as a constant** (what automatic differentiation
     does when the sampling step is not reparameterised). With the score
-    :math:`s = \partial_\theta \log q_\theta(x) = (x - \theta)/\mathrm{std}^2`:
+    :math:`g = \partial_\theta \log q_\theta(x) = (x - \theta)/\mathrm{std}^2`:
 
     .. math::
 
-       \partial_\theta k_1 &= s, \\
-       \partial_\theta k_2 &= -\log r\, s, \\
-       \partial_\theta k_3 &= -(r - 1)\, s .
+       \partial_\theta k_1 &= g, \\
+       \partial_\theta k_2 &= -\log \tilde r\, g, \\
+       \partial_\theta k_3 &= -(\tilde r - 1)\, g .
 
     Their expectations under :math:`q_\theta` are, respectively, :math:`0`;
     :math:`\partial_\theta D_{\mathrm{KL}}(q_\theta\,\|\,p)` (the true gradient:
-    :math:`-s\log r` is the score-function estimator); and
+    :math:`-g\log \tilde r` is the score-function estimator); and
     :math:`\partial_\theta D_{\mathrm{KL}}(p\,\|\,q_\theta)`, the gradient of the
-    *forward* divergence, since :math:`E_q[r s] = \int p\, \partial_\theta \log q_\theta`.
+    *forward* divergence, since :math:`\mathbb E_{q_\theta}[\tilde r g] = \int p\, \partial_\theta \log q_\theta`.
     So the two estimators that are unbiased for the value give biased
     gradients, and the biased one gives the right gradient.
 
@@ -719,7 +720,7 @@ def f_divergence_samples(
     f_prime_one: float | None = None,
     control_variate: bool = True,
 ) -> np.ndarray:
-    r"""Per-sample estimates of an f-divergence :math:`E_p[f(r)]`, :math:`r = q/p`, from :math:`\log r` at draws of p.
+    r"""Per-sample estimates of an f-divergence :math:`\mathbb E_p[f(r)]`, :math:`r = q/p`, from :math:`\log r` at draws of p.
 
     Schulman's recipe: for convex f with :math:`f(1) = 0`,
 
@@ -727,12 +728,12 @@ def f_divergence_samples(
 
        \hat f(r) = f(r) - f'(1)\,(r - 1)
 
-    has the same mean as :math:`f(r)` under p, because :math:`E_p[r - 1] = 0`
+    has the same mean as :math:`f(r)` under p, because :math:`\mathbb E_p[r - 1] = 0`
     when q puts no mass outside the support of p, and it is never negative,
     because a convex f lies above its tangent line at :math:`r = 1`. Named choices:
 
     ========================  =========================================  =====================================
-    ``f``                     :math:`E_p[f(r)]`                          :math:`\hat f(r)`
+    ``f``                     :math:`\mathbb E_p[f(r)]`                   :math:`\hat f(r)`
     ========================  =========================================  =====================================
     ``"kl"``                  :math:`D_{\mathrm{KL}}(p\,\|\,q)`            :math:`r - 1 - \log r` (:math:`k_3`)
     ``"reverse_kl"``          :math:`D_{\mathrm{KL}}(q\,\|\,p)`            :math:`r\log r - (r - 1)`
@@ -808,7 +809,7 @@ def mc_f_divergence(
     control_variate: bool = True,
     seed: int | np.random.Generator | None = None,
 ) -> MCResult:
-    r"""Monte Carlo estimate of the f-divergence :math:`E_p[f(q/p)]` from ``n`` samples of ``p``.
+    r"""Monte Carlo estimate of the f-divergence :math:`\mathbb E_p[f(q/p)]` from ``n`` samples of ``p``.
 
     The per-sample values are :func:`f_divergence_samples` of
     :math:`\log r_i = \log q(x_i) - \log p(x_i)`, :math:`x_i \sim p`. The
