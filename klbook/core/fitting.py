@@ -259,10 +259,10 @@ def _gauss_expect(
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     r"""Expectations over :math:`z \sim \mathcal{N}(0, 1)` of functions of :math:`x = \mu + \sigma z`.
 
-    Returns :math:`E[\ell(x)]` and, if ``need_grad``, the two integrals of the
-    gradient: pathwise :math:`E[s(x)]` and :math:`\sigma E[z\, s(x)]`, or, by
-    Gaussian integration by parts, :math:`E[z\,\ell(x)]/\sigma` and
-    :math:`E[(z^2 - 1)\,\ell(x)]` (here :math:`\ell = \log p`, :math:`s = \ell'`).
+    Returns :math:`\mathbb E[g(x)]` and, if ``need_grad``, the two integrals of the
+    gradient: pathwise :math:`\mathbb E[g'(x)]` and :math:`\sigma \mathbb E[z\, g'(x)]`, or, by
+    Gaussian integration by parts, :math:`\mathbb E[z\,g(x)]/\sigma` and
+    :math:`\mathbb E[(z^2 - 1)\,g(x)]` (here :math:`g = \log p`, as in chapter 4).
 
     The trapezoidal rule on :math:`z \in [-Z, Z]`, with the step halved until
     two successive estimates agree to ``rtol``: for the analytic, Gaussian-damped
@@ -385,10 +385,10 @@ def gaussian_kl(
     :math:`(\mu, \sigma)` (they broadcast) to draw loss landscapes.
 
     * ``"forward"``: :math:`D_{\mathrm{KL}}(p\,\|\,q)` is :math:`-H(p) + \tfrac12\log(2\pi\sigma^2)`
-      plus :math:`\dfrac{\operatorname{Var}_p + (E_p - \mu)^2}{2\sigma^2}`, exact given p's
+      plus :math:`\dfrac{\operatorname{Var}_p[x] + (\mathbb E_p[x] - \mu)^2}{2\sigma^2}`, exact given p's
       mean, variance and entropy :math:`H(p)` (computed once).
     * ``"reverse"``: :math:`D_{\mathrm{KL}}(q\,\|\,p)` is :math:`-\tfrac12\log(2\pi e\sigma^2)`
-      minus :math:`E_{z\sim\mathcal{N}(0,1)}[\log p(\mu + \sigma z)]`, the expectation by
+      minus :math:`\mathbb E_{z\sim\mathcal{N}(0,1)}[\log p(\mu + \sigma z)]`, the expectation by
       the trapezoidal rule in :math:`z`, refined until converged (about 12
       significant digits). ``inf`` when p's support is not the whole line.
 
@@ -450,19 +450,19 @@ def gaussian_kl_gradient(
         \frac{\partial}{\partial\rho} D_{\mathrm{KL}}(p\|q) &= 1 - \frac{v + (m - \mu)^2}{\sigma^2}.
 
     Reverse, with :math:`x = \mu + \sigma z`, :math:`z\sim\mathcal{N}(0,1)`
-    (the reparameterisation) and :math:`\ell = \log p`:
+    (the reparameterisation) and :math:`g = \log p`, as in chapter 4:
 
     .. math::
 
         & D_{\mathrm{KL}}(q\|p) \\
-        & \quad = -\rho - \tfrac12\log(2\pi e) - E[\ell(x)], \\
-        & \frac{\partial}{\partial\mu} = -E[\ell'(x)], \\
-        & \frac{\partial}{\partial\rho} = -1 - \sigma E[z\,\ell'(x)].
+        & \quad = -\rho - \tfrac12\log(2\pi e) - \mathbb E[g(x)], \\
+        & \frac{\partial}{\partial\mu} = -\mathbb E[g'(x)], \\
+        & \frac{\partial}{\partial\rho} = -1 - \sigma \mathbb E[z\,g'(x)].
 
     ``method="pathwise"`` uses these (it needs ``p.dlogpdf``, which
     :class:`klbook.GaussianMixture` has); ``method="stein"`` uses the
-    integration-by-parts forms :math:`E[\ell'(x)] = E[z\,\ell(x)]/\sigma` and
-    :math:`\sigma E[z\,\ell'(x)] = E[(z^2-1)\,\ell(x)]`, which need only
+    integration-by-parts forms :math:`\mathbb E[g'(x)] = \mathbb E[z\,g(x)]/\sigma` and
+    :math:`\sigma \mathbb E[z\,g'(x)] = \mathbb E[(z^2-1)\,g(x)]`, which need only
     ``logpdf``; ``"auto"`` picks pathwise when it can. Expectations are computed
     by quadrature as in :func:`gaussian_kl`.
 
@@ -643,7 +643,7 @@ def fit_gaussian(
     r"""Fit a Gaussian :math:`q = \mathcal{N}(\mu, \sigma^2)` to a fixed p by minimising a KL divergence.
 
     * ``direction="forward"`` minimises :math:`D_{\mathrm{KL}}(p\,\|\,q)`. The
-      answer is exact: :math:`\mu = E_p[x]`, :math:`\sigma^2 = \operatorname{Var}_p[x]`
+      answer is exact: :math:`\mu = \mathbb E_p[x]`, :math:`\sigma^2 = \operatorname{Var}_p[x]`
       (moment matching; setting the gradient of :func:`gaussian_kl_gradient` to
       zero gives it). With the default ``method`` the exact answer is returned,
       ``init`` is ignored and ``path`` holds the single optimum; ``method="bfgs"``
@@ -839,7 +839,7 @@ def gaussian_neg_elbo(
     .. math::
 
         & {-}\mathrm{ELBO}(q) \\
-        & \quad = E_q[\log q(x) - \log\tilde p(x)] \\
+        & \quad = \mathbb E_q[\log q(x) - \log\tilde p(x)] \\
         & \quad = D_{\mathrm{KL}}(q\,\|\,p) - \log Z .
 
     The two sides differ by a constant, so they have the same gradient and the
