@@ -197,7 +197,7 @@ class NormalNormalModel:
 
     # ------------------------------------------------------------ the ELBO
     def elbo(self, mean: ArrayLike, std: ArrayLike) -> np.ndarray | float:
-        r"""The ELBO of :math:`q = \mathcal{N}(m, s^2)`, :math:`E_q[\log p(x, z)] + H(q)`, in nats.
+        r"""The ELBO of :math:`q = \mathcal{N}(m, s^2)`, :math:`\mathbb E_q[\log p(x, z)] + H(q)`, in nats.
 
         Closed form (class notes); ``mean`` and ``std`` broadcast, ``std > 0``.
         """
@@ -548,9 +548,9 @@ class LogisticRegressionModel:
         return nodes, weights
 
     def elbo(self, mean: ArrayLike, cov: ArrayLike) -> float:
-        r"""The ELBO of :math:`q = \mathcal{N}(m, \Sigma)`, :math:`E_q[\log p(x, w)] + H(q)`, in nats.
+        r"""The ELBO of :math:`q = \mathcal{N}(m, \Sigma)`, :math:`\mathbb E_q[\log p(x, w)] + H(q)`, in nats.
 
-        :math:`E_q` by the Gauss-Hermite product rule on :math:`w = m + L u`,
+        :math:`\mathbb E_q` by the Gauss-Hermite product rule on :math:`w = m + L u`,
         :math:`LL^\top = \Sigma`; :math:`H(q) = \tfrac12\log\det(2\pi e\Sigma)`.
         """
         mean = np.asarray(mean, dtype=float)
