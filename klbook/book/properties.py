@@ -158,7 +158,7 @@ def total_variation(p: ArrayLike | object, q: ArrayLike | object) -> float:
 
     .. math::
 
-        \mathrm{TV}(p, q) &= \sup_{A} |p(A) - q(A)| \\
+        \mathrm{TV}(p, q) &= \sup_{A} |P(A) - Q(A)| \\
         &= \frac12 \sum_x |p(x) - q(x)| \\
         &= \sum_{x:\, q(x) > p(x)} \big(q(x) - p(x)\big),
 
@@ -427,10 +427,12 @@ def bernoulli_asymmetry_grid(a: ArrayLike, b: ArrayLike) -> np.ndarray:
 def triangle_gap(p: ArrayLike | object, q: ArrayLike | object, r: ArrayLike | object) -> float:
     r"""How much the triangle inequality fails through q, in nats.
 
+    With s the third distribution (the argument ``r``),
+
     .. math::
 
-        & D_{\mathrm{KL}}(p\,\|\,r) \\
-        & \quad {} - \big[D_{\mathrm{KL}}(p\,\|\,q) + D_{\mathrm{KL}}(q\,\|\,r)\big].
+        & D_{\mathrm{KL}}(p\,\|\,s) \\
+        & \quad {} - \big[D_{\mathrm{KL}}(p\,\|\,q) + D_{\mathrm{KL}}(q\,\|\,s)\big].
 
     A metric would make this :math:`\le 0` for every q; a positive value is a
     counterexample to the triangle inequality.
@@ -438,8 +440,8 @@ def triangle_gap(p: ArrayLike | object, q: ArrayLike | object, r: ArrayLike | ob
     Parameters
     ----------
     p, q, r : array_like or distribution
-        Anything :func:`klbook.kl_divergence` accepts (three vectors of one
-        length, or three distributions).
+        p, q and s: anything :func:`klbook.kl_divergence` accepts (three vectors
+        of one length, or three distributions).
 
     Returns
     -------
@@ -775,10 +777,10 @@ class PropertyChecks:
     p3, q3 : numpy.ndarray
         Shape ``(n, k)``: the second pair of the convexity check.
     r : numpy.ndarray
-        Shape ``(n, k)``: a third distribution for the triangle inequality.
+        Shape ``(n, k)``: a third distribution s for the triangle inequality.
     triangle : numpy.ndarray
         :func:`~klbook.triangle_gap` of ``(p, r, q)``: positive where
-        :math:`D_{\mathrm{KL}}(p\|q)` exceeds :math:`D_{\mathrm{KL}}(p\|r) + D_{\mathrm{KL}}(r\|q)`.
+        :math:`D_{\mathrm{KL}}(p\|q)` exceeds :math:`D_{\mathrm{KL}}(p\|s) + D_{\mathrm{KL}}(s\|q)`.
     """
 
     p: np.ndarray
