@@ -617,17 +617,17 @@ def _dist_log_affinity(p: Any, q: Any, kind: str, alpha: float) -> float:
 
 
 def js_divergence(p: Any, q: Any, *, base: float | None = None) -> float:
-    r"""The Jensen-Shannon divergence :math:`\mathrm{JS}(p, q)`, in nats unless ``base`` is given.
+    r"""The Jensen-Shannon divergence :math:`D_{\mathrm{JS}}(p, q)`, in nats unless ``base`` is given.
 
     .. math::
 
-        & \mathrm{JS}(p, q) = \tfrac12 D_{\mathrm{KL}}(p\,\|\,m) \\
+        & D_{\mathrm{JS}}(p, q) = \tfrac12 D_{\mathrm{KL}}(p\,\|\,m) \\
         & \quad {} + \tfrac12 D_{\mathrm{KL}}(q\,\|\,m), \\
         & m = \tfrac12 (p + q).
 
-    Symmetric, always finite, :math:`0 \le \mathrm{JS} \le \log 2` (1 bit),
+    Symmetric, always finite, :math:`0 \le D_{\mathrm{JS}} \le \log 2` (1 bit),
     with equality on the right exactly when p and q have disjoint supports;
-    :math:`\sqrt{\mathrm{JS}}` is a metric (Endres & Schindelin, 2003).
+    :math:`\sqrt{D_{\mathrm{JS}}}` is a metric (Endres & Schindelin, 2003).
 
     .. note::
 
