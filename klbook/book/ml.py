@@ -684,23 +684,25 @@ def dpo_fit(pi_ref: ArrayLike, preferences: ArrayLike, beta: float) -> DPOFit:
 def generalized_jsd(p: ArrayLike, q: ArrayLike, beta: float) -> float:
     r"""The generalised Jensen-Shannon divergence of GKD (Agarwal et al.), in nats.
 
+    With the weight :math:`\omega` (the argument ``beta``; GKD writes :math:`\beta`),
+
     .. math::
 
-       & \mathrm{JSD}_\beta(p\,\|\,q) = \beta\, D_{\mathrm{KL}}(p\,\|\,m) \\
-       & \quad {} + (1-\beta)\, D_{\mathrm{KL}}(q\,\|\,m), \\
-       & m = \beta p + (1-\beta) q .
+       & \mathrm{JSD}_\omega(p\,\|\,q) = \omega\, D_{\mathrm{KL}}(p\,\|\,m) \\
+       & \quad {} + (1-\omega)\, D_{\mathrm{KL}}(q\,\|\,m), \\
+       & m = \omega p + (1-\omega) q .
 
-    :math:`\beta = \tfrac12` gives the Jensen-Shannon divergence. As
-    :math:`\beta \to 0`, :math:`\mathrm{JSD}_\beta / \beta \to D_{\mathrm{KL}}(p\,\|\,q)` (forward);
-    as :math:`\beta \to 1`, :math:`\mathrm{JSD}_\beta / (1-\beta) \to D_{\mathrm{KL}}(q\,\|\,p)` (reverse).
-    Always finite: at most :math:`h(\beta) = -\beta\log\beta - (1-\beta)\log(1-\beta)`.
+    :math:`\omega = \tfrac12` gives the Jensen-Shannon divergence. As
+    :math:`\omega \to 0`, :math:`\mathrm{JSD}_\omega / \omega \to D_{\mathrm{KL}}(p\,\|\,q)` (forward);
+    as :math:`\omega \to 1`, :math:`\mathrm{JSD}_\omega / (1-\omega) \to D_{\mathrm{KL}}(q\,\|\,p)` (reverse).
+    Always finite: at most :math:`h(\omega) = -\omega\log\omega - (1-\omega)\log(1-\omega)`.
 
     Parameters
     ----------
     p, q : array_like
         Probability vectors of one length.
     beta : float
-        In ``[0, 1]``; the endpoints give 0.
+        :math:`\omega`, in ``[0, 1]``; the endpoints give 0.
 
     Returns
     -------
@@ -743,7 +745,7 @@ def distillation_loss(
 
     ``"forward"``: :math:`D_{\mathrm{KL}}(p\,\|\,q)` (standard knowledge distillation);
     ``"reverse"``: :math:`D_{\mathrm{KL}}(q\,\|\,p)` (MiniLLM, on-policy);
-    ``"jsd"``: :math:`\mathrm{JSD}_\beta(p\,\|\,q)` (:func:`generalized_jsd`, GKD);
+    ``"jsd"``: :math:`\mathrm{JSD}_\omega(p\,\|\,q)` with :math:`\omega` = ``beta`` (:func:`generalized_jsd`, GKD);
     ``"alpha"``: :math:`D^{(\alpha)}(p\,\|\,q)` (:func:`klbook.alpha_divergence`;
     :math:`\alpha = 1` forward, :math:`\alpha = 0` reverse).
 
@@ -753,7 +755,7 @@ def distillation_loss(
         Probability vectors of one length.
     objective : {"forward", "reverse", "jsd", "alpha"}
     beta : float, optional
-        For ``"jsd"``, in (0, 1).
+        For ``"jsd"``: the weight :math:`\omega`, in (0, 1).
     alpha : float, optional
         For ``"alpha"``.
 
@@ -969,8 +971,8 @@ class MarkovLM:
 
     .. math::
 
-       & P(x_1, \dots, x_T) \\
-       & \quad = \pi_0(x_1) \prod_{t=2}^{T} A(x_{t-1}, x_t).
+       & P(y_1, \dots, y_T) \\
+       & \quad = \pi_0(y_1) \prod_{t=2}^{T} A(y_{t-1}, y_t).
 
     Attributes
     ----------
@@ -1003,7 +1005,7 @@ class MarkovLM:
         return int(self.init.size)
 
     def marginals(self, length: int) -> np.ndarray:
-        r"""The distribution of :math:`x_t` for :math:`t = 1..T`, shape ``(T, V)`` (:math:`\pi_0 A^{t-1}`)."""
+        r"""The distribution of :math:`y_t` for :math:`t = 1..T`, shape ``(T, V)`` (:math:`\pi_0 A^{t-1}`)."""
         n = check_count(length, "length", 1)
         out = np.empty((n, self.vocab_size))
         out[0] = self.init
@@ -1028,7 +1030,7 @@ class MarkovLM:
         return out
 
     def token_log_probs(self, sequences: ArrayLike) -> np.ndarray:
-        r""":math:`\log P(x_t \mid x_{t-1})` for every token of every sequence, shape ``(n, T)``."""
+        r""":math:`\log P(y_t \mid y_{t-1})` for every token of every sequence, shape ``(n, T)``."""
         seq = np.asarray(sequences)
         if seq.ndim != 2 or seq.size == 0 or not np.issubdtype(seq.dtype, np.integer):
             raise ValueError("sequences must be a non-empty 2-D integer array (n, T)")
@@ -1069,7 +1071,7 @@ def sequence_kl(p: MarkovLM, q: MarkovLM, length: int) -> SequenceKL:
     .. math::
 
        & D_{\mathrm{KL}}(P\,\|\,Q) = D_{\mathrm{KL}}(\pi_0^P\,\|\,\pi_0^Q) \\
-       & \quad {} + \sum_{t=2}^{T} \sum_s P(x_{t-1} = s) \\
+       & \quad {} + \sum_{t=2}^{T} \sum_s P(y_{t-1} = s) \\
        & \qquad {} \times D_{\mathrm{KL}}\big(A_P(s,\cdot)\,\|\,A_Q(s,\cdot)\big),
 
     computed by propagating P's marginals forward (dynamic programming):
@@ -1105,7 +1107,7 @@ def _markov_pair(p: object, q: object, same_vocabulary: bool = True) -> None:
 
 def _over_prefixes(p: MarkovLM, n: int, first: float, rows: np.ndarray) -> np.ndarray:
     r"""The chain rule's forward recursion: ``first`` at position 1, then at position t the
-    average of ``rows[s]`` (a per-state quantity) over P's marginal :math:`P(x_{t-1} = s)`;
+    average of ``rows[s]`` (a per-state quantity) over P's marginal :math:`P(y_{t-1} = s)`;
     ``inf`` where a state P reaches has an infinite row."""
     marg = p.marginals(n)
     out = np.empty(n)
@@ -1122,7 +1124,7 @@ def sequence_kl_estimates(
 ) -> np.ndarray:
     r"""Per-sequence estimates of :math:`D_{\mathrm{KL}}(P\,\|\,Q)` from sequences sampled from P.
 
-    With the per-token log-ratios :math:`\log r_t = \log\frac{Q(x_t\mid x_{t-1})}{P(x_t\mid x_{t-1})}`
+    With the per-token log-ratios :math:`\log r_t = \log\frac{Q(y_t\mid y_{t-1})}{P(y_t\mid y_{t-1})}`
     and a per-sample estimator :math:`k` (:func:`klbook.core.estimators.per_sample_kl`):
 
     * ``level="token"``: :math:`\sum_t k(\log r_t)`, the sum of per-token
@@ -1131,7 +1133,7 @@ def sequence_kl_estimates(
       the whole sequence's ratio.
 
     For :math:`k_1` both are the same. Per-token :math:`k_3` is unbiased, since
-    :math:`\mathbb E[r_t - 1 \mid x_{<t}] = 0`; per-token :math:`k_2` is biased.
+    :math:`\mathbb E[r_t - 1 \mid y_{<t}] = 0`; per-token :math:`k_2` is biased.
 
     Parameters
     ----------
@@ -1162,8 +1164,8 @@ def token_estimator_means(p: MarkovLM, q: MarkovLM, length: int, estimator: str)
 
     .. math::
 
-       & \mathbb E_P\big[k(\log r_t)\big] = \sum_s P(x_{t-1} = s) \\
-       & \quad {} \times \sum_x A_P(s, x)\, k\Big(\log\frac{A_Q(s,x)}{A_P(s,x)}\Big)
+       & \mathbb E_P\big[k(\log r_t)\big] = \sum_s P(y_{t-1} = s) \\
+       & \quad {} \times \sum_y A_P(s, y)\, k\Big(\log\frac{A_Q(s,y)}{A_P(s,y)}\Big)
 
     (with :math:`\pi_0` in place of the row at t = 1), by the same forward
     recursion as :func:`sequence_kl`. Summed over t it is the mean of
