@@ -398,7 +398,8 @@ def penalty_gradient(logits: ArrayLike, pi_ref: ArrayLike, estimator: str) -> np
     per-sample estimate :math:`k(\log r)` of :math:`D_{\mathrm{KL}}(\pi_\theta\,\|\,\pi_{\mathrm{ref}})`
     (:math:`k_1 = -\log r`, :math:`k_2 = \tfrac12 (\log r)^2`, :math:`k_3 = r - 1 - \log r`).
     Automatic differentiation of :math:`k` with :math:`y` held fixed gives
-    :math:`-k'(\log r)\, s` with the score :math:`s = \nabla_\theta \log\pi_\theta(y) = e_y - \pi_\theta`.
+    :math:`-k'(\log r)\, \nabla_\theta \log\pi_\theta(y)`, with the score
+    :math:`\nabla_\theta \log\pi_\theta(y) = e_y - \pi_\theta`.
     This function returns its exact expectation over :math:`y \sim \pi_\theta`,
 
     .. math::
