@@ -502,7 +502,7 @@ def _kl_halfnorm_halfnorm(p: Params, q: Params) -> float:
     r"""Half-normal ‖ half-normal: any loc and scale (inf if loc_p < loc_q).
 
     With :math:`\rho = \sigma_p/\sigma_q` and :math:`\Delta = \mathrm{loc}_p - \mathrm{loc}_q \ge 0`,
-    using :math:`E_p(x-\mathrm{loc}_q)^2 = \sigma_p^2 + 2\Delta\sigma_p\sqrt{2/\pi} + \Delta^2`:
+    using :math:`\mathbb E_p(x-\mathrm{loc}_q)^2 = \sigma_p^2 + 2\Delta\sigma_p\sqrt{2/\pi} + \Delta^2`:
 
     .. math::
 
@@ -772,11 +772,11 @@ def _kl_cauchy_light(p: Params, q: Params) -> float:
     r"""Cauchy ‖ normal, Laplace, Gumbel or logistic: always inf.
 
     The supports agree, but :math:`-\log q(x)` grows at least like :math:`|x|` and
-    :math:`E_p|x| = \infty` for a Cauchy p:
+    :math:`\mathbb E_p|x| = \infty` for a Cauchy p:
 
     .. math::
 
-       D = -H(p) - E_p[\log q(x)] = \infty.
+       D = -H(p) - \mathbb E_p[\log q(x)] = \infty.
     """
     return math.inf
 
@@ -841,7 +841,7 @@ def _kl_gumbel_r_gumbel_l(p: Params, q: Params) -> float:
 
     p's right tail is exponential, q's doubly exponential; with :math:`\rho = \beta_p/\beta_q`
     and :math:`\delta = (\mu_p - \mu_q)/\beta_q`,
-    :math:`E_p\, e^{(x-\mu_q)/\beta_q} = e^{\delta}\,\Gamma(1-\rho)`, which is infinite for
+    :math:`\mathbb E_p\, e^{(x-\mu_q)/\beta_q} = e^{\delta}\,\Gamma(1-\rho)`, which is infinite for
     :math:`\rho \ge 1`:
 
     .. math::
@@ -964,7 +964,7 @@ def _kl_norm_laplace(p: Params, q: Params) -> float:
     r"""Normal ‖ Laplace: any loc and scale.
 
     With :math:`t = (m - \mu)/\sigma`, :math:`\rho = \sigma/b` and the folded-normal mean
-    :math:`E_p|x - \mu| = \sigma M`, :math:`M = \sqrt{2/\pi}\,Q`,
+    :math:`\mathbb E_p|x - \mu| = \sigma M`, :math:`M = \sqrt{2/\pi}\,Q`,
     :math:`Q = e^{-t^2/2} + |t|\sqrt{\pi/2}\,\mathrm{erf}(|t|/\sqrt2) \ge 1`:
 
     .. math::
@@ -989,7 +989,7 @@ def _kl_norm_laplace(p: Params, q: Params) -> float:
 def _kl_laplace_norm(p: Params, q: Params) -> float:
     r"""Laplace ‖ normal: any loc and scale.
 
-    With :math:`\rho = b/\sigma`, :math:`E_p(x - m)^2 = 2b^2 + (\mu - m)^2`:
+    With :math:`\rho = b/\sigma`, :math:`\mathbb E_p(x - m)^2 = 2b^2 + (\mu - m)^2`:
 
     .. math::
 
@@ -1005,7 +1005,7 @@ def _kl_uniform_norm(p: Params, q: Params) -> float:
     r"""Uniform ‖ normal: any loc and scale.
 
     For p uniform on :math:`[a, a + w]` with centre :math:`c = a + w/2`,
-    :math:`E_p(x-m)^2 = w^2/12 + (c - m)^2`, so with :math:`\rho = w/\sigma`:
+    :math:`\mathbb E_p(x-m)^2 = w^2/12 + (c - m)^2`, so with :math:`\rho = w/\sigma`:
 
     .. math::
 
@@ -1033,7 +1033,7 @@ def _kl_norm_gumbel_r(p: Params, q: Params) -> float:
     r"""Normal ‖ Gumbel (right-skewed): any loc and scale.
 
     With :math:`\delta = (m-\mu)/\beta`, :math:`\varsigma = \sigma/\beta` and
-    :math:`E_p e^{-(x-\mu)/\beta} = e^{-\delta + \varsigma^2/2}`:
+    :math:`\mathbb E_p e^{-(x-\mu)/\beta} = e^{-\delta + \varsigma^2/2}`:
 
     .. math::
 
