@@ -22,6 +22,8 @@ from scipy import stats
 
 from klbook import GaussianMixture, kl_divergence, kl_from_samples, kl_numeric, mixture_kl
 from klbook.core.samples import histogram_kl, knn_kl, known_kl_pairs, mae_ratio
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
 from test_samples import t3_normal_kl_integrand
 
 MP_DPS = 30
@@ -35,9 +37,22 @@ def mp_logmix(w, m, s):
     return f
 
 
-def mp_kl(p, q, cuts):
+def mp_kl_live(p, q, cuts):
     lp, lq = mp_logmix(*p), mp_logmix(*q)
     return mp.quad(lambda t: mp.exp(v := lp(t)) * (v - lq(t)), [-mp.inf] + sorted(cuts) + [mp.inf])
+
+
+# mp_kl's quadratures (0.3-0.45 CPU-s each) are stored in tests/refs/ch07_claims.json (tests/refs/store.py:
+# keyed by the inputs, with a hash of the code that computes them; python tests/refs/generate.py writes them);
+# one of each group, the example pair and the sweep at MP_KL_LIVE_SWEEP, is recomputed on every run and must
+# equal the stored value.
+STORE = RefStore("ch07_claims")
+MP_KL_LIVE_SWEEP = 1.0
+
+
+def mp_kl(p, q, cuts, live=False):
+    return STORE.get(repr((p, q, cuts)), lambda: mp_kl_live(p, q, cuts), dps=MP_DPS,
+                     code=(mp_kl_live, mp_logmix), live=live)
 
 
 def mp_bounds(p, q):
@@ -74,7 +89,7 @@ Q_EX = ([0.3, 0.7], [-1.0, 1.5], [1.0, 0.8])
 
 def test_example_pair_printed_numbers():
     r = mixture_kl(GaussianMixture(*P_EX), GaussianMixture(*Q_EX))
-    exact = float(mp_kl(P_EX, Q_EX, [-2, -1, 1.5, 2]))
+    exact = float(mp_kl(P_EX, Q_EX, [-2, -1, 1.5, 2], live=True))
     lo, up, approx = mp_bounds(P_EX, Q_EX)
     assert abs(r.value - exact) < 1e-12
     assert abs(r.bounds["durrieu_lower"] - lo) < 1e-12 and abs(r.bounds["durrieu_upper"] - up) < 1e-12
@@ -91,13 +106,24 @@ def _sweep_pair(s):
     return ([0.5, 0.5], [-s, s], [1.0, 1.0]), ([0.2, 0.8], [-s, 0.5 * s], [1.3, 0.8])
 
 
-@pytest.mark.parametrize("s", [0.0, 1.0, 2.5, 4.0])
+SWEEP_S = [0.0, 1.0, 2.5, 4.0]
+
+
+@pytest.mark.parametrize("s", SWEEP_S)
 def test_bracket_figure_against_mpmath(s):
     p, q = _sweep_pair(s)
-    exact = float(mp_kl(p, q, [-s, 0.5 * s, s, 0.0]))
+    exact = float(mp_kl(p, q, [-s, 0.5 * s, s, 0.0], live=s == MP_KL_LIVE_SWEEP))
     r = mixture_kl(GaussianMixture(*p), GaussianMixture(*q))
     assert abs(r.value - exact) < 1e-11 * max(1.0, exact)
     assert r.lower <= exact <= r.upper
+
+
+def test_stored_references_are_the_quadratures():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    sweep = [(*_sweep_pair(s), [-s, 0.5 * s, s, 0.0]) for s in SWEEP_S]
+    STORE.check_keys({repr((P_EX, Q_EX, [-2, -1, 1.5, 2]))} | {repr(k) for k in sweep})
+    assert MP_KL_LIVE_SWEEP in SWEEP_S
 
 
 def test_bracket_figure_claims():
