@@ -466,9 +466,12 @@ async () => {
 
 # What axe's color-contrast rule may skip without changing its verdict (axe-core 4.11). The rule
 # costs 4-6 ms per text element, and its `matches` step walks every element of the page.
-# 1. An element none of whose children is a text node: the rule's matches (colorContrastMatches
-#    -> hasRealTextChildren) is false for it, so axe never evaluates it; skipping it only saves
-#    the walk (MathJax alone puts ~10,000 such boxes on a chapter page).
+# 1. An element none of whose children is a text node, but a form field: the rule's matches
+#    (colorContrastMatches -> hasRealTextChildren) is false for it, so axe never evaluates it;
+#    skipping it only saves the walk (MathJax alone puts ~10,000 such boxes on a chapter page).
+#    colorContrastMatches takes input, select and textarea before it asks for text children (it
+#    judges their value): they are never skipped as textless (before 2026-12-07 they were; no page
+#    of the book showed one that axe would judge: its one text field, the search box, is hidden).
 # 2. An element inside a box that clip: rect() cuts to nothing (position absolute or fixed, as
 #    axe's clipHidden reads it), or that box itself: MathJax's assistive MathML (mjx-assistive-mml,
 #    1,000-2,000 text elements on a page with math). axe's isVisibleOnScreen is false for it, so
@@ -519,13 +522,14 @@ _MARK_CONTRAST_SKIP_JS = r"""
     clipMemo.set(e, v);
     return v;
   };
+  const FIELDS = new Set(['INPUT', 'SELECT', 'TEXTAREA']);   // judged by their value, not by text children
   let textless = 0, clipped = 0;
   const pieces = [], skip = [];   // marked at the end, once every style and box is read
   for (const e of all) {
     if (e.shadowRoot || e.tagName === 'SLOT') continue;
     let text = false, elems = false;
     for (const n of e.childNodes) { if (n.nodeType === 3) text = true; else if (n.nodeType === 1) elems = true; }
-    if (!text) { skip.push(e); textless += 1; continue; }
+    if (!text && !FIELDS.has(e.tagName)) { skip.push(e); textless += 1; continue; }
     if (clipHidden(e)) { skip.push(e); clipped += 1; continue; }
     if (!elems && e.attributes.length <= 1 && (e.attributes.length === 0 || e.hasAttribute('class'))
         && /^[\x20-\x7e\s]*$/.test(e.textContent)) pieces.push(e);
