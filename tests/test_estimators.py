@@ -19,6 +19,7 @@ mu x - mu^2/2, so under p, l ~ N(-mu^2/2, mu^2). Then
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import mpmath as mp
 import numpy as np
@@ -38,6 +39,8 @@ from klbook.core.estimators import (
     per_sample_kl,
 )
 from klbook.core.mixtures import GaussianMixture
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
 
 MP_DPS = 20  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -127,6 +130,45 @@ def mp_poisson_logpmf(lam):
     return lambda k: k * mp.log(lam) - lam - mp.loggamma(k + 1)
 
 
+# The quadratures of mp_moments_continuous (70 in all, 0.01-0.1 CPU-s each) are stored in
+# tests/refs/estimators.json (tests/refs/store.py: keyed by the pair, the estimator and the moment, with a hash
+# of the code that computes them; python tests/refs/generate.py writes them). One case of each group, the
+# ones in MOMENTS_LIVE, is recomputed on every run and must equal the stored value.
+STORE = RefStore("estimators")
+N01 = ("norm", 0.0, 1.0)
+MIX = ("mix", (0.4, 0.6), (-1.5, 1.0), (0.7, 0.9))  # test_gaussian_mixture_against_normal's p
+MIX_Q = ("mix", (0.5, 0.5), (-1.0, 1.0), (1.0, 1.0))  # test_normal_against_gaussian_mixture_as_q's q
+MOMENTS_LIVE = {(N01, ("norm", 1.0, 1.0), "k3"), (MIX, ("norm", 0.2, 1.1), "k3"), (N01, MIX_Q, "k3"),
+                (N01, ("norm", 0.0, 1.4), "k3")}
+
+
+def mp_logpdf(desc):
+    """The mpmath log-density of ``("norm", mean, sd)`` or ``("mix", weights, means, sds)``."""
+    return mp_norm_logpdf(*desc[1:]) if desc[0] == "norm" else _mp_mixture_logpdf(*desc[1:])
+
+
+@lru_cache(maxsize=None)
+def _moments_live(p, q, estimator, points, fourth):
+    return mp_moments_continuous(mp_logpdf(p), mp_logpdf(q), estimator, points, fourth)
+
+
+def moments(p, q, estimator, points=(-mp.inf, 0, mp.inf), fourth=True):
+    """mp_moments_continuous for the pair described by ``p`` and ``q`` (see :func:`mp_logpdf`): (KL, mean,
+    variance, 4th central moment or None), stored (recomputed live for the pairs in MOMENTS_LIVE)."""
+    names = ("kl", "mean", "var", "m4") if fourth else ("kl", "mean", "var")
+    live = (p, q, estimator) in MOMENTS_LIVE
+    out = [STORE.get(moment_key(p, q, estimator, points, name),
+                     lambda i=i: _moments_live(p, q, estimator, points, fourth)[i], dps=MP_DPS,
+                     code=(mp_moments_continuous, mp_k, _memo, mp_logpdf, mp_norm_logpdf, _mp_mixture_logpdf),
+                     live=live)
+           for i, name in enumerate(names)]
+    return (*out, None) if not fourth else tuple(out)
+
+
+def moment_key(p, q, estimator, points, name):
+    return f"{p!r} || {q!r}, {estimator}, points {[float(x) for x in points]!r}: {name}"
+
+
 def assert_mc_agrees(res: MCResult, n: int, mean, var, m4, z: float = 5.0) -> None:
     """Sample mean within z standard errors of the exact mean, sample variance within z
     standard errors of the exact variance (SE of s^2 is sqrt((mu4 - sigma^4) / n))."""
@@ -144,11 +186,28 @@ def assert_mc_agrees(res: MCResult, n: int, mean, var, m4, z: float = 5.0) -> No
 # ---------------------------------------------------------------- exact moments, normal pair
 
 
-@pytest.mark.parametrize("mu", [0.1, 1.0, 2.0])
+HAND_MUS = [0.1, 1.0, 2.0]
+MC_MUS = [0.1, 1.0]
+MIX_PTS = (-mp.inf, -1.5, 0, 1.0, mp.inf)
+
+
+def test_stored_references_are_the_quadratures():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    default = (-mp.inf, 0, mp.inf)
+    cases = ([(N01, ("norm", mu, 1.0), e, default, 3) for mu in HAND_MUS for e in ESTIMATORS]
+             + [(N01, ("norm", mu, 1.0), e, default, 4) for mu in MC_MUS for e in ESTIMATORS]
+             + [(MIX, ("norm", 0.2, 1.1), e, MIX_PTS, 4) for e in ESTIMATORS]
+             + [(N01, MIX_Q, "k3", default, 4), (N01, ("norm", 0.0, 1.4), "k3", default, 3)])
+    STORE.check_keys({moment_key(p, q, e, pts, name) for p, q, e, pts, n in cases for name in ("kl", "mean", "var", "m4")[:n]})
+    assert MOMENTS_LIVE <= {c[:3] for c in cases}
+
+
+@pytest.mark.parametrize("mu", HAND_MUS)
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_hand_derivation_agrees_with_mpmath_quadrature(mu, estimator):
     kl_h, bias_h, sd_h = hand_moments(mu)[estimator]
-    kl, mean, var, _ = mp_moments_continuous(mp_norm_logpdf(0, 1), mp_norm_logpdf(mu, 1), estimator, fourth=False)
+    kl, mean, var, _ = moments(N01, ("norm", mu, 1.0), estimator, fourth=False)
     assert mp.almosteq(kl, kl_h, rel_eps=mp.mpf(10) ** -16)
     assert mp.almosteq(mean - kl, bias_h, rel_eps=mp.mpf(10) ** -15, abs_eps=mp.mpf(10) ** -18)
     assert mp.almosteq(mp.sqrt(var), sd_h, rel_eps=mp.mpf(10) ** -15)
@@ -178,11 +237,11 @@ def test_estimator_moments_normal_pair(mu, estimator):
     assert m.sd_of_mean(100) == pytest.approx(sd_h / 10, rel=1e-9)
 
 
-@pytest.mark.parametrize("mu", [0.1, 1.0])
+@pytest.mark.parametrize("mu", MC_MUS)
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_mc_kl_mean_and_sd_normal_pair(mu, estimator):
     n = 200_000
-    kl, mean, var, m4 = mp_moments_continuous(mp_norm_logpdf(0, 1), mp_norm_logpdf(mu, 1), estimator)
+    kl, mean, var, m4 = moments(N01, ("norm", mu, 1.0), estimator)
     res = mc_kl(norm(0, 1), norm(mu, 1), n, estimator=estimator, seed=20240607)
     assert_mc_agrees(res, n, mean, var, m4)
     # and the exact sd is the hand-derived one
@@ -276,11 +335,9 @@ def _mp_mixture_logpdf(weights, means, stds):
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_gaussian_mixture_against_normal(estimator):
-    w, m, s = [0.4, 0.6], [-1.5, 1.0], [0.7, 0.9]
     # q^2/p must be integrable for Var[k3]: sd_q^2 < 2 * 0.9^2 = 1.62 (checked below)
-    p, q = GaussianMixture(w, m, s), norm(0.2, 1.1)
-    pts = (-mp.inf, -1.5, 0, 1.0, mp.inf)
-    kl, mean, var, m4 = mp_moments_continuous(_mp_mixture_logpdf(w, m, s), mp_norm_logpdf(0.2, 1.1), estimator, pts)
+    p, q = GaussianMixture(*MIX[1:]), norm(0.2, 1.1)
+    kl, mean, var, m4 = moments(MIX, ("norm", 0.2, 1.1), estimator, MIX_PTS)
     mo = estimator_moments(p, q, estimator)
     assert mo.kl == pytest.approx(float(kl), rel=1e-9)
     assert mo.mean == pytest.approx(float(mean), rel=1e-9)
@@ -293,10 +350,8 @@ def test_gaussian_mixture_against_normal(estimator):
 
 
 def test_normal_against_gaussian_mixture_as_q():
-    p, q = norm(0, 1), GaussianMixture([0.5, 0.5], [-1.0, 1.0], [1.0, 1.0])
-    kl, mean, var, m4 = mp_moments_continuous(
-        mp_norm_logpdf(0, 1), _mp_mixture_logpdf([0.5, 0.5], [-1, 1], [1, 1]), "k3"
-    )
+    p, q = norm(0, 1), GaussianMixture(*MIX_Q[1:])
+    kl, mean, var, m4 = moments(N01, MIX_Q, "k3")
     assert estimator_moments(p, q, "k3").sd == pytest.approx(float(mp.sqrt(var)), rel=1e-9)
     n = 100_000
     assert_mc_agrees(mc_kl(p, q, n, estimator="k3", seed=8), n, mean, var, m4)
@@ -304,7 +359,7 @@ def test_normal_against_gaussian_mixture_as_q():
 
 def test_unequal_variances_quadrature_and_infinite_variance():
     """Var[k3] involves E_p[r^2] = int q^2/p, finite for N(0,1) vs N(0, s^2) iff s^2 < 2."""
-    kl, mean, var, _ = mp_moments_continuous(mp_norm_logpdf(0, 1), mp_norm_logpdf(0, 1.4), "k3", fourth=False)
+    kl, mean, var, _ = moments(N01, ("norm", 0.0, 1.4), "k3", fourth=False)
     m = estimator_moments(norm(0, 1), norm(0, 1.4), "k3")
     assert m.kl == pytest.approx(float(kl), rel=1e-10)
     assert m.sd == pytest.approx(float(mp.sqrt(var)), rel=1e-8)
