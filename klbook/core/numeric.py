@@ -741,7 +741,7 @@ def _kl_discrete(P: Univariate, Q: Univariate) -> float:
 def entropy_numeric(p: object) -> float:
     r"""Entropy of one univariate distribution in nats, by quadrature or summation.
 
-    Differential entropy :math:`h(p) = -\int p \log p\,dx` for a continuous
+    Differential entropy :math:`H(p) = -\int p \log p\,dx` for a continuous
     ``p``, Shannon entropy :math:`H(p) = -\sum_k p_k \log p_k` for a discrete
     one, with :math:`0 \log 0 = 0`.
 
