@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 from klbook.book.variational import NormalNormalModel, vae_kl, vae_kl_gradient
+from refs.store import MODE as STORE_MODE
+from refs.store import RefStore
 
 MP_DPS = 30  # this module's mpmath precision: tests/conftest.py sets it around each test
 mp.mp.dps = MP_DPS  # (and for references computed at import)
@@ -56,7 +58,7 @@ def mp_kl_normals(m1, s1, m2, s2):
     return mp.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - mp.mpf(1) / 2
 
 
-def mp_elbo(model, m, s):
+def mp_elbo_live(model, m, s):
     m, s = mp.mpf(m), mp.mpf(s)
 
     def integrand(z):
@@ -66,16 +68,64 @@ def mp_elbo(model, m, s):
     return mp.quad(integrand, [-mp.inf, m - 3 * s, m, m + 3 * s, mp.inf])
 
 
+def mp_posterior_live(model):
+    """The evidence and the posterior's mean and variance, by quadrature of the joint density."""
+    ev = mp_evidence(model)
+    mean = mp.quad(lambda z: z * mp.exp(mp_log_joint(model, z)), [-mp.inf, 0, 1, mp.inf]) / ev
+    var = mp.quad(lambda z: (z - mean) ** 2 * mp.exp(mp_log_joint(model, z)), [-mp.inf, 0, 1, mp.inf]) / ev
+    return ev, mean, var
+
+
 MODELS = [
     NormalNormalModel(DATA, 0.0, 1.0, 1.0),
     NormalNormalModel(DATA, -1.0, 0.5, 2.0),
     NormalNormalModel([3.0], 2.0, 3.0, 0.7),
 ]
+ELBO_POINTS = [(0.0, 1.0), (1.5, 0.2), (-2.0, 3.0)]
+
+# The quadratures (0.05-0.15 CPU-s each at 30 digits) are stored in tests/refs/variational.json
+# (tests/refs/store.py: keyed by the model and the quantity, with a hash of the code that computes them;
+# python tests/refs/generate.py writes them); those of MODELS[0] (its posterior, and its ELBO at
+# ELBO_POINTS[0]) are recomputed on every run and must equal the stored values.
+STORE = RefStore("variational")
+_CODE = (mp_log_joint, _joint_constants)
+
+
+def _model_key(model):
+    return repr((model.data.tolist(), model.prior_mean, model.prior_sd, model.noise_sd))
+
+
+def mp_posterior(model):
+    """(evidence, posterior mean, posterior variance) of ``model``, stored (live for MODELS[0])."""
+    live = []  # the three quadratures, computed once when a value is wanted live
+
+    def compute(i):
+        if not live:
+            live.append(mp_posterior_live(model))
+        return live[0][i]
+
+    return tuple(STORE.get(f"{_model_key(model)}: {name}", lambda i=i: compute(i), dps=MP_DPS,
+                           code=(mp_posterior_live, mp_evidence, *_CODE), live=model is MODELS[0])
+                 for i, name in enumerate(("evidence", "posterior mean", "posterior variance")))
+
+
+def mp_elbo(model, m, s):
+    """:func:`mp_elbo_live`, stored (live for MODELS[0] at ELBO_POINTS[0])."""
+    return STORE.get(f"{_model_key(model)}: ELBO at {(m, s)!r}", lambda: mp_elbo_live(model, m, s), dps=MP_DPS,
+                     code=(mp_elbo_live, *_CODE), live=model is MODELS[0] and (m, s) == ELBO_POINTS[0])
+
+
+def test_stored_references_are_the_quadratures():
+    if STORE_MODE == "write":
+        pytest.skip("tests/refs/generate.py is writing the stored references")
+    STORE.check_keys({f"{_model_key(model)}: {name}" for model in MODELS
+                      for name in ("evidence", "posterior mean", "posterior variance")}
+                     | {f"{_model_key(model)}: ELBO at {ms!r}" for model in MODELS[:2] for ms in ELBO_POINTS})
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_evidence_and_posterior_against_quadrature(model):
-    ev = mp_evidence(model)
+    ev, mean, var = mp_posterior(model)
     assert model.log_evidence() == pytest.approx(float(mp.log(ev)), rel=1e-13)
     n = model.n
     cov = model.noise_sd**2 * np.eye(n) + model.prior_sd**2 * np.ones((n, n))
@@ -83,8 +133,6 @@ def test_evidence_and_posterior_against_quadrature(model):
         float(multivariate_normal(np.full(n, model.prior_mean), cov).logpdf(model.data)), rel=1e-12
     )
     post = model.posterior()
-    mean = mp.quad(lambda z: z * mp.exp(mp_log_joint(model, z)), [-mp.inf, 0, 1, mp.inf]) / ev
-    var = mp.quad(lambda z: (z - mean) ** 2 * mp.exp(mp_log_joint(model, z)), [-mp.inf, 0, 1, mp.inf]) / ev
     assert post.mean() == pytest.approx(float(mean), rel=1e-12, abs=1e-14)
     assert post.std() == pytest.approx(float(mp.sqrt(var)), rel=1e-12)
     z = np.array([-1.0, 0.5, 2.0])
@@ -92,7 +140,7 @@ def test_evidence_and_posterior_against_quadrature(model):
 
 
 @pytest.mark.parametrize("model", MODELS[:2])
-@pytest.mark.parametrize("m, s", [(0.0, 1.0), (1.5, 0.2), (-2.0, 3.0)])
+@pytest.mark.parametrize("m, s", ELBO_POINTS)
 def test_elbo_against_quadrature_and_the_identity(model, m, s):
     elbo = model.elbo(m, s)
     assert elbo == pytest.approx(float(mp_elbo(model, m, s)), rel=1e-12)

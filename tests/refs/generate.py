@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 # One line per stored file: tests/test_<name>.py writes tests/refs/<name>.json.
-NAMES = ["engine_references", "engine_ends_noise", "issue4_acceptance", "numeric", "closed_forms_continuous", "mixtures", "integrand", "alpha", "ch07_claims", "estimators"]
+NAMES = ["engine_references", "engine_ends_noise", "issue4_acceptance", "numeric", "closed_forms_continuous", "mixtures", "integrand", "alpha", "ch07_claims", "estimators", "variational"]
 
 
 def main(argv: list[str]) -> int:
