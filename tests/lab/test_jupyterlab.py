@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -213,13 +212,16 @@ AT_MAX = """el => el.tagName === 'INPUT' ? Number(el.value) >= Number(el.max ===
                  : Number(el.getAttribute('aria-valuenow')) >= Number(el.getAttribute('aria-valuemax'))"""
 
 
-def _until(page, js: str, arg, timeout_ms: int) -> bool:
-    """Wait (polling in the page every 50 ms) until ``js(arg)`` is true; False after ``timeout_ms``."""
-    try:
-        page.wait_for_function(js, arg=arg, timeout=timeout_ms, polling=50)
-        return True
-    except PlaywrightTimeout:
-        return False
+# Wait in the page: poll pred() every 50 ms (at once first) until it is true; false after ms.
+UNTIL = """(pred, ms) => new Promise((resolve, reject) => {
+  const t0 = Date.now();
+  (function tick() {
+    let ok;
+    try { ok = pred(); } catch (e) { reject(e); return; }
+    if (ok) resolve(true); else if (Date.now() - t0 >= ms) resolve(false); else setTimeout(tick, 50);
+  })();
+})"""
+IDLE_WAIT_MS = 60_000     # a widget's last update done (it goes through the kernel) before the next key
 
 
 def _slider_checks(page, label: str, handle, value_js: str, readout_js: str) -> list[str]:
@@ -227,36 +229,54 @@ def _slider_checks(page, label: str, handle, value_js: str, readout_js: str) -> 
 
     Each key must move the slider (a widget slider answers through the kernel, so this waits),
     change what the slider drives (its readouts), and leave the notebook's active cell alone.
+    The waits after each key are polled in the page, one round trip before and one after each
+    key (a Playwright call costs 2-7 ms of CPU across pytest, its driver and Chromium).
     """
     problems = []
-    changed = f"([el, v]) => ({value_js})(el) !== v"
-    back_to = f"([el, v]) => ({value_js})(el) === v"
-    shown_changed = f"([el, v]) => JSON.stringify(({readout_js})(el)) !== v"
+    until, idle = f"({UNTIL})", f"({KERNEL_IDLE_NOW})"
+    value, readout = f"({value_js})", f"({readout_js})"
+    # before a key: the kernel idle; which way is up; what the slider drives, as JSON written by
+    # JSON.stringify, as the check after the key writes it (Python's json.dumps, used before, writes
+    # ", " between items and \u escapes: an explorer's readouts never equalled it, so that check
+    # passed whatever they did)
+    ready = f"async el => {{ await {until}({idle}, {IDLE_WAIT_MS}); return [({AT_MAX})(el), JSON.stringify({readout}(el))]; }}"
+    # after the forward key: it moved, then what it drives changed; then the kernel idle again
+    moved = f"""async (el, [before, shown, ms]) => {{
+      const moved = await {until}(() => {value}(el) !== before, ms);
+      const drove = moved && await {until}(() => JSON.stringify({readout}(el)) !== shown, ms);
+      const r = [moved, drove, {value}(el), ({ACTIVE_ELEMENT})(), ({ACTIVE_CELL})()];
+      await {until}({idle}, {IDLE_WAIT_MS});
+      return r;
+    }}"""
+    # after the back key: it is back; the cell selection read, then restored, and the slider focused again
+    back_to = f"""async (el, [before, cell, ms]) => {{
+      const back = await {until}(() => {value}(el) === before, ms);
+      const r = [back, {value}(el), ({ACTIVE_CELL})()];
+      klbookNb.content.activeCellIndex = cell;
+      el.focus();
+      return r;
+    }}"""
     handle.scroll_into_view_if_needed()
     handle.focus()
     before, cell = handle.evaluate(value_js), page.evaluate(ACTIVE_CELL)
     for forward, back in [("ArrowRight", "ArrowLeft"), ("ArrowUp", "ArrowDown")]:
-        _until(page, KERNEL_IDLE_NOW, None, 60_000)  # a widget's last update done
-        if handle.evaluate(AT_MAX):      # at its maximum: the other way must move it
+        at_max, shown = handle.evaluate(ready)
+        if at_max:      # at its maximum: the other way must move it
             forward, back = back, forward
-        shown = json.dumps(handle.evaluate(readout_js))
         page.keyboard.press(forward)
-        if not _until(page, changed, [handle, before], KEY_TIMEOUT_MS):
-            problems.append(f"{label}: {forward} did not move it (value stays {before}; "
-                            f"focus on {page.evaluate(ACTIVE_ELEMENT)[:80]})")
-        elif not _until(page, shown_changed, [handle, shown], KEY_TIMEOUT_MS):
-            problems.append(f"{label}: {forward} moved it to {handle.evaluate(value_js)} but what it drives did not change")
-        if page.evaluate(ACTIVE_CELL) != cell:
-            problems.append(f"{label}: {forward} moved the notebook's cell selection "
-                            f"({cell} -> {page.evaluate(ACTIVE_CELL)})")
-        _until(page, KERNEL_IDLE_NOW, None, 60_000)
+        ok, drove, now, focus, cell_now = handle.evaluate(moved, [before, shown, KEY_TIMEOUT_MS])
+        if not ok:
+            problems.append(f"{label}: {forward} did not move it (value stays {before}; focus on {focus[:80]})")
+        elif not drove:
+            problems.append(f"{label}: {forward} moved it to {now} but what it drives did not change")
+        if cell_now != cell:
+            problems.append(f"{label}: {forward} moved the notebook's cell selection ({cell} -> {cell_now})")
         page.keyboard.press(back)
-        if not _until(page, back_to, [handle, before], KEY_TIMEOUT_MS):
-            problems.append(f"{label}: {back} did not move it back ({handle.evaluate(value_js)} != {before})")
-        if page.evaluate(ACTIVE_CELL) != cell:
+        ok, now, cell_now = handle.evaluate(back_to, [before, cell, KEY_TIMEOUT_MS])
+        if not ok:
+            problems.append(f"{label}: {back} did not move it back ({now} != {before})")
+        if cell_now != cell:
             problems.append(f"{label}: {back} moved the notebook's cell selection")
-        page.evaluate(f"() => {{ klbookNb.content.activeCellIndex = {cell}; }}")
-        handle.focus()
     return problems
 
 
