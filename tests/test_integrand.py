@@ -126,11 +126,31 @@ def test_identical_distributions_have_no_area():
 
 # ---------------------------------------------------------------------------------------
 # Unequal variances: crossings from the quadratic formula, areas by mpmath.
-@pytest.mark.parametrize(
-    "mp_, sp, mq, sq",
-    [(0.0, 1.0, 1.0, 1.5), (0.0, 1.0, 0.0, 3.0), (0.0, 2.0, 0.5, 0.7), (-1.0, 0.3, 2.0, 4.0), (3.0, 1.0, 3.2, 1.05)],
-)
-def test_gaussians_unequal_variance_vs_mpmath(mp_, sp, mq, sq):
+UNEQUAL = [(0.0, 1.0, 1.0, 1.5), (0.0, 1.0, 0.0, 3.0), (0.0, 2.0, 0.5, 0.7), (-1.0, 0.3, 2.0, 4.0), (3.0, 1.0, 3.2, 1.05)]
+# Their references (3 quadratures each, 0.05-0.1 CPU-s a pair) are stored in tests/refs/integrand.json; the pair
+# UNEQUAL_LIVE is recomputed on every run and must equal its stored values.
+UNEQUAL_LIVE = UNEQUAL[0]
+UNEQUAL_FIELDS = ("positive", "negative", "total_variation", "p_mass_negative", "crossing 0", "crossing 1")
+
+
+def unequal_reference(mp_, sp, mq, sq) -> dict:
+    """:func:`unequal_reference_live`'s values, stored (live for UNEQUAL_LIVE)."""
+    case = (mp_, sp, mq, sq)
+    live = []
+
+    def compute(i):
+        if not live:
+            live.append(unequal_reference_live(*case))
+        return live[0][i]
+
+    return {f: STORE.get(f"unequal normals {case!r}: {f}", lambda i=i: compute(i), dps=MP_DPS,
+                         code=(unequal_reference_live, m_norm), live=case == UNEQUAL_LIVE)
+            for i, f in enumerate(UNEQUAL_FIELDS)}
+
+
+def unequal_reference_live(mp_, sp, mq, sq) -> tuple:
+    """Positive and negative areas, total variation and p's mass where p < q, of N(mp_, sp) against
+    N(mq, sq), by quadrature between the two roots of the quadratic log-ratio; then the two roots."""
     lp, lq = m_norm(mp_, sp), m_norm(mq, sq)
     # d(x) = A x^2 + B x + C
     A = 1 / (2 * mp.mpf(sq) ** 2) - 1 / (2 * mp.mpf(sp) ** 2)
@@ -151,12 +171,18 @@ def test_gaussians_unequal_variance_vs_mpmath(mp_, sp, mq, sq):
             neg += val
             mass_neg += pm
             tv += qm - pm
+    return pos, neg, tv, mass_neg, *roots
+
+
+@pytest.mark.parametrize("mp_, sp, mq, sq", UNEQUAL)
+def test_gaussians_unequal_variance_vs_mpmath(mp_, sp, mq, sq):
+    ref = unequal_reference(mp_, sp, mq, sq)
     got = signed_areas(stats.norm(mp_, sp), stats.norm(mq, sq))
-    assert close(got.positive, pos, 1e-11)
-    assert close(got.negative, neg, 1e-11)
-    assert close(got.total_variation, tv, 1e-11)
-    assert close(got.p_mass_negative, mass_neg, 1e-11)
-    assert np.allclose(got.crossings, [float(r) for r in roots], rtol=1e-12, atol=1e-12)
+    assert close(got.positive, ref["positive"], 1e-11)
+    assert close(got.negative, ref["negative"], 1e-11)
+    assert close(got.total_variation, ref["total_variation"], 1e-11)
+    assert close(got.p_mass_negative, ref["p_mass_negative"], 1e-11)
+    assert np.allclose(got.crossings, [float(ref[f"crossing {i}"]) for i in (0, 1)], rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -228,8 +254,9 @@ def test_stored_pair_references_are_the_cases():
     for name in CASES:
         n = int(mp.mpf(STORE.entries[f"{name}: crossings"]["value"])) if f"{name}: crossings" in STORE.entries else 0
         keys |= {f"{name}: {f}" for f in FIELDS + ("crossings",)} | {f"{name}: crossing {i}" for i in range(n)}
+    keys |= {f"unequal normals {case!r}: {f}" for case in UNEQUAL for f in UNEQUAL_FIELDS}
     STORE.check_keys(keys)
-    assert LIVE_PAIR in CASES
+    assert LIVE_PAIR in CASES and UNEQUAL_LIVE in UNEQUAL
 
 
 def test_infinite_divergence_keeps_a_finite_negative_area():
