@@ -12,7 +12,7 @@ volumes :math:`V_d` cancel in the log-ratio, and averaging over :math:`i` gives
 
 .. math::
 
-    \widehat D = \frac{d}{n}\sum_{i=1}^{n} \log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n-1}.
+    \widehat D_k = \frac{d}{n}\sum_{i=1}^{n} \log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n-1}.
 
 With different neighbour counts :math:`l_i` (among the :math:`x`'s) and :math:`k_i` (among the
 :math:`y`'s), the exact expectations of the log-counts add :math:`\psi(l_i) - \psi(k_i)`
@@ -606,7 +606,7 @@ def knn_kl(x: ArrayLike, y: ArrayLike, k: int = 5, *, workers: int = 1) -> float
 
     .. math::
 
-        \widehat D = \frac{d}{n}\sum_{i=1}^{n}\log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n-1},
+        \widehat D_k = \frac{d}{n}\sum_{i=1}^{n}\log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n-1},
 
     :math:`\rho_k(i)` the distance from :math:`x_i` to its :math:`k`-th nearest neighbour among the
     other :math:`x`'s, :math:`\nu_k(i)` to its :math:`k`-th nearest among the :math:`y`'s. For
