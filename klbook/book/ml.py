@@ -264,7 +264,7 @@ def kl_regularised_optimum(pi_ref: ArrayLike, reward: ArrayLike, beta: float) ->
     Examples
     --------
     >>> opt = kl_regularised_optimum([0.5, 0.5], [0.0, 1.0], 1.0)
-    >>> round(opt.policy[1], 6)
+    >>> round(float(opt.policy[1]), 6)
     0.731059
     """
     ref, rew, b = _rl_args(pi_ref, reward, beta)
