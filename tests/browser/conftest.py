@@ -466,9 +466,12 @@ async () => {
 
 # What axe's color-contrast rule may skip without changing its verdict (axe-core 4.11). The rule
 # costs 4-6 ms per text element, and its `matches` step walks every element of the page.
-# 1. An element none of whose children is a text node, but a form field: the rule's matches
-#    (colorContrastMatches -> hasRealTextChildren) is false for it, so axe never evaluates it;
-#    skipping it only saves the walk (MathJax alone puts ~10,000 such boxes on a chapter page).
+# 1. An element none of whose children is a text node holding more than white space, but a form
+#    field: the rule's matches (colorContrastMatches -> hasRealTextChildren: its text children's
+#    visible text, sanitised (trimmed), is empty) is false for it, so axe never evaluates it;
+#    skipping it only saves the walk (MathJax alone puts ~10,000 such boxes on a chapter page; the
+#    blocks and lists whose text children are the line breaks between their children, 350-800 on
+#    a page, cost axe's matches step more: 14 % of the colour runs on 4 pages).
 #    colorContrastMatches takes input, select and textarea before it asks for text children (it
 #    judges their value): they are never skipped as textless (before 2026-12-07 they were; no page
 #    of the book showed one that axe would judge: its one text field, the search box, is hidden).
@@ -503,7 +506,8 @@ async () => {
 #    signature piece on two functions of an API page.)
 # Skipped elements carry data-klbook-axe-skip; the rule's selector (axe.configure) passes over
 # them. Every other element of the page, and every piece failing a condition above, is checked.
-# Returns {pieces, twins, textless, clipped}: pieces seen, pieces skipped, textless and clipped elements skipped.
+# Returns {pieces, twins, textless, blank, clipped}: pieces seen, pieces skipped, and the textless, blank and
+# clipped elements skipped.
 _MARK_CONTRAST_SKIP_JS = r"""
 () => {
   const SKIP = 'data-klbook-axe-skip';
@@ -523,13 +527,15 @@ _MARK_CONTRAST_SKIP_JS = r"""
     return v;
   };
   const FIELDS = new Set(['INPUT', 'SELECT', 'TEXTAREA']);   // judged by their value, not by text children
-  let textless = 0, clipped = 0;
+  let textless = 0, blank = 0, clipped = 0;
   const pieces = [], skip = [];   // marked at the end, once every style and box is read
   for (const e of all) {
     if (e.shadowRoot || e.tagName === 'SLOT') continue;
-    let text = false, elems = false;
-    for (const n of e.childNodes) { if (n.nodeType === 3) text = true; else if (n.nodeType === 1) elems = true; }
-    if (!text && !FIELDS.has(e.tagName)) { skip.push(e); textless += 1; continue; }
+    let text = false, words = false, elems = false;
+    for (const n of e.childNodes) {
+      if (n.nodeType === 3) { text = true; words = words || /\S/.test(n.nodeValue); } else if (n.nodeType === 1) elems = true;
+    }
+    if (!words && !FIELDS.has(e.tagName)) { skip.push(e); if (text) blank += 1; else textless += 1; continue; }
     if (clipHidden(e)) { skip.push(e); clipped += 1; continue; }
     if (!elems && e.attributes.length <= 1 && (e.attributes.length === 0 || e.hasAttribute('class'))
         && /^[\x20-\x7e\s]*$/.test(e.textContent)) pieces.push(e);
@@ -633,7 +639,7 @@ _MARK_CONTRAST_SKIP_JS = r"""
     if (seen.has(key)) { skip.push(t); twins += 1; } else seen.add(key);
   }
   skip.forEach(e => e.setAttribute(SKIP, ''));
-  return {pieces: pieces.length, twins, textless, clipped, ms: Math.round(performance.now() - t0)};
+  return {pieces: pieces.length, twins, textless, blank, clipped, ms: Math.round(performance.now() - t0)};
 }
 """
 

@@ -246,6 +246,8 @@ SAVING_PAGES = {
     "faint_fields.html": ("<style>input, textarea, select { color: #ccc; background: #fff }</style>"
                           "<label>a <input type='text' value='faint value'></label>"
                           "<label>b <textarea>faint text</textarea></label><label>c <textarea></textarea></label>"),
+    # faint boxes whose text children are only white space around faint text
+    "blank.html": "<div style='color:#eee'>\n  <p style='color:#eee'>faint text</p>\n  <ul style='color:#eee'> <li>faint item</li> </ul>\n</div>",
     # a colour that only a narrow window gets
     "narrow_colour.html": "<style>@media (max-width: 500px) { .note { color: #ccc } }</style><p class='note'>note</p>",
     # a slow colour transition when the mode changes (the theme's buttons have short ones)
@@ -302,6 +304,18 @@ def test_text_clipped_to_nothing_is_skipped_and_shown_text_still_checked(saving_
     assert marks["clipped"] == 1 and marked == [False, True, False], (marks, marked)   # <p>, its <b>, <p> (document order)
     with_skips, without = check.axe(["color-contrast"]), check.axe(["color-contrast"], twins=False)
     assert len(with_skips) == 1 and with_skips[0].startswith("color-contrast (serious, 1x)"), with_skips
+    assert without == with_skips, without
+
+
+def test_boxes_holding_only_white_space_are_skipped_and_their_text_still_checked(saving_site, open_page):
+    """color-contrast never judges an element whose own text is white space (hasRealTextChildren: its
+    visible text, sanitised, is empty); the skip marks such boxes, and the verdict is the same."""
+    check = open_page(f"{saving_site}/blank.html")
+    marks = check.mark_contrast_skips()
+    marked = check.page.evaluate("() => [...document.querySelectorAll('main *')].map(e => e.tagName + ':' + e.hasAttribute('data-klbook-axe-skip'))")
+    assert marks["blank"] == 2 and marked == ["DIV:true", "P:false", "UL:true", "LI:false"], (marks, marked)
+    with_skips, without = check.axe(["color-contrast"]), check.axe(["color-contrast"], twins=False)
+    assert len(with_skips) == 1 and with_skips[0].startswith("color-contrast (serious, 2x)"), with_skips
     assert without == with_skips, without
 
 
