@@ -520,11 +520,14 @@ def test_vector_shape_family_against_exact_fractions():
 
 
 def test_entropy_of_a_family_with_generic_cdf():
-    """zipf: scipy's own entropy is off in the 10th digit; the running-sum bound is not."""
+    """zipf: scipy's own entropy is off in the 10th digit; the running-sum bound is not.
+
+    Reference: with p_k = k^-a / zeta(a), -log p_k = a log k + log zeta(a) and sum_k k^-a log k = -zeta'(a),
+    so H = log zeta(a) - a zeta'(a) / zeta(a), at 30 digits (the series summed by mp.nsum agrees to 8e-20)."""
     with mp.workdps(30):
         a = mp.mpf("6.6")
         z = mp.zeta(a)
-        ref = -mp.nsum(lambda k: (k**-a / z) * mp.log(k**-a / z), [1, mp.inf])
+        ref = mp.log(z) - a * mp.zeta(a, 1, 1) / z
     assert rel_err(entropy_numeric(stats.zipf(6.6)), ref) < 1e-12
 
 
