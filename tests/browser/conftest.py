@@ -268,7 +268,7 @@ _CONTRAST_HELPERS_JS = r"""
 SCREEN_JS = r"""
 (opts) => {
   // opts: {expand: bool}
-  const out = {width: null, clippedMath: [], controls: [], contrast: [], figures: [], toc: [], wideDisplay: 0, wideTables: 0};
+  const out = {width: null, clippedMath: [], controls: [], contrast: [], figures: [], toc: [], wideDisplay: [], wideTables: 0};
   const de = document.documentElement;
   if (opts.expand) {
     document.querySelectorAll('details').forEach(d => { d.open = true; });
@@ -304,10 +304,10 @@ SCREEN_JS = r"""
       out.clippedMath.push(`${sec ? '#' + sec.id : ''} "${tex}": ${verdict}`);
     }
   }
-  // display math and tables wider than their box (they scroll; counted for the record)
+  // display math wider than its column (it scrolls sideways), and tables past the screen (counted)
   for (const mj of document.querySelectorAll('.bd-article mjx-container[display="true"]')) {
     const w = mj.scrollWidth, c = mj.clientWidth;
-    if (mj.getBoundingClientRect().width > 0 && w > c + 1) out.wideDisplay += 1;
+    if (mj.getBoundingClientRect().width > 0 && w > c + 1) out.wideDisplay.push(`${describe(mj)}: ${w} px > ${c} px`);
   }
   for (const t of document.querySelectorAll('.bd-article table, .bd-article pre')) {
     const r = t.getBoundingClientRect();

@@ -11,8 +11,8 @@ light and dark mode (conftest.py, ``SCREEN_JS``), with every solution and toggle
 
 * phone: the page is no wider than the screen, no inline formula is cut off by a box that
   does not scroll, nor wider than what the reader sees of it without scrolling sideways
-  (``_WIDE_INLINE_MATH_JS``), no explorer control is covered or too small (sliders >= 200 px,
-  buttons >= 24 x 24 px);
+  (``_WIDE_INLINE_MATH_JS``), no display formula is wider than its column (none scrolls
+  sideways), no explorer control is covered or too small (sliders >= 200 px, buttons >= 24 x 24 px);
 * dark mode: explorer text has contrast >= 4.5 and explorer data curves >= 3 against what is
   behind them (light mode too);
 * desktop: every raster figure has at least two image pixels per CSS pixel, and no entry of the
@@ -183,6 +183,7 @@ def screen_problems(check, views=VIEWS) -> dict[str, list[str]]:
                 add("page wider than the phone", name, [f"{m['width']['scroll']} px > {m['width']['client']} px"])
             add("inline formulas cut off", name, m["clippedMath"])
             add("inline formulas wider than the phone", name, check.page.evaluate(_WIDE_INLINE_MATH_JS))
+            add("display formulas wider than their column", name, m["wideDisplay"])
             add("explorer controls covered or too small", name, m["controls"])
         else:
             add("raster figures with < 2 image pixels per CSS pixel", name, m["figures"])
