@@ -22,7 +22,6 @@ from scipy import stats
 
 from klbook import GaussianMixture, kl_divergence, kl_from_samples, kl_numeric, mixture_kl
 from klbook.core.samples import histogram_kl, knn_kl, known_kl_pairs, mae_ratio
-from refs.store import MODE as STORE_MODE
 from refs.store import RefStore
 from test_samples import t3_normal_kl_integrand
 
@@ -119,8 +118,6 @@ def test_bracket_figure_against_mpmath(s):
 
 
 def test_stored_references_are_the_quadratures():
-    if STORE_MODE == "write":
-        pytest.skip("tests/refs/generate.py is writing the stored references")
     sweep = [(*_sweep_pair(s), [-s, 0.5 * s, s, 0.0]) for s in SWEEP_S]
     STORE.check_keys({repr((P_EX, Q_EX, [-2, -1, 1.5, 2]))} | {repr(k) for k in sweep})
     assert MP_KL_LIVE_SWEEP in SWEEP_S

@@ -39,7 +39,6 @@ from klbook.core.estimators import (
     per_sample_kl,
 )
 from klbook.core.mixtures import GaussianMixture
-from refs.store import MODE as STORE_MODE
 from refs.store import RefStore
 
 MP_DPS = 20  # this module's mpmath precision: tests/conftest.py sets it around each test
@@ -192,8 +191,6 @@ MIX_PTS = (-mp.inf, -1.5, 0, 1.0, mp.inf)
 
 
 def test_stored_references_are_the_quadratures():
-    if STORE_MODE == "write":
-        pytest.skip("tests/refs/generate.py is writing the stored references")
     default = (-mp.inf, 0, mp.inf)
     cases = ([(N01, ("norm", mu, 1.0), e, default, 3) for mu in HAND_MUS for e in ESTIMATORS]
              + [(N01, ("norm", mu, 1.0), e, default, 4) for mu in MC_MUS for e in ESTIMATORS]

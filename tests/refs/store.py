@@ -123,7 +123,12 @@ class RefStore:
         return value
 
     def check_keys(self, expected: Iterable[str]) -> None:
-        """Assert the stored keys are exactly ``expected`` (the test file's inputs)."""
+        """Assert the stored keys are exactly ``expected`` (the test file's inputs).
+
+        Skips the calling test while ``generate.py`` writes the file (``KLBOOK_REFS=write``): the
+        entries are still being stored then."""
+        if MODE == "write":
+            pytest.skip("tests/refs/generate.py is writing the stored references")
         expected = set(expected)
         stored = set(self.entries)
         assert stored == expected, (
